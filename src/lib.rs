@@ -1,0 +1,1 @@
+//! shoal: a Redis-compatible in-memory cache server.

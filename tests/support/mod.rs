@@ -1,0 +1,219 @@
+//! Test support: starts a real `shoal-server` process on a free loopback port and hands out
+//! clients (the `redis` crate, `redis-cli`, raw TCP).
+//!
+//! Set `SHOAL_TEST_AGAINST=redis` to run the very same tests against Debian's `redis-server`
+//! instead: that is how the expectations in these tests were checked against Redis 7.0.15.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A server process started by a test; killed (by its own PID) when dropped.
+pub struct Server {
+    pub port: u16,
+    child: Child,
+    pub dir: PathBuf,
+}
+
+/// Which implementation the tests talk to.
+pub fn against_redis() -> bool {
+    std::env::var("SHOAL_TEST_AGAINST").map(|v| v == "redis").unwrap_or(false)
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> u16 {
+    // Ports above 55535 are avoided so that port + 10000 (the cluster bus) stays valid.
+    for _ in 0..100 {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let p = l.local_addr().unwrap().port();
+        if p < 55535 {
+            return p;
+        }
+    }
+    panic!("no free port below 55535");
+}
+
+impl Server {
+    /// Starts a server with default settings plus `extra` redis.conf-style arguments
+    /// (e.g. `&["--requirepass", "pw"]`).
+    pub fn start(extra: &[&str]) -> Server {
+        Self::start_with_config(None, extra)
+    }
+
+    /// Starts a server with an optional config file (its text) and extra arguments.
+    pub fn start_with_config(config: Option<&str>, extra: &[&str]) -> Server {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("shoal-test-{}-{}", std::process::id(), port));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut cmd = if against_redis() {
+            let mut c = Command::new("redis-server");
+            c.current_dir(&dir);
+            c
+        } else {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_shoal-server"));
+            c.current_dir(&dir);
+            c
+        };
+        if let Some(text) = config {
+            let path = dir.join("test.conf");
+            std::fs::write(&path, text).unwrap();
+            cmd.arg(&path);
+        }
+        cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"]);
+        if against_redis() {
+            cmd.args(["--save", "", "--appendonly", "no", "--daemonize", "no"]);
+        }
+        cmd.args(extra);
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        let child = cmd.spawn().expect("spawn server");
+        let server = Server { port, child, dir };
+        server.wait_ready();
+        server
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("server on port {} did not start within 20s", self.port);
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// A synchronous `redis` crate connection.
+    pub fn client(&self) -> redis::Connection {
+        redis::Client::open(self.url()).unwrap().get_connection().unwrap()
+    }
+
+    /// A raw TCP connection with a read timeout, for byte-exact protocol checks.
+    pub fn raw(&self) -> Raw {
+        let s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.set_nodelay(true).unwrap();
+        Raw { s }
+    }
+
+    /// Runs `redis-cli -p PORT args...` and returns its output.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli (apt-get install redis-tools)")
+    }
+
+    /// Whether the process has exited, waiting up to `timeout` for it.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return Some(st);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A raw socket speaking bytes.
+pub struct Raw {
+    pub s: TcpStream,
+}
+
+impl Raw {
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.s.write_all(bytes).unwrap();
+    }
+
+    /// Reads until exactly `expected.len()` bytes arrived (or 10s passed) and returns them.
+    pub fn read_exact_len(&mut self, n: usize) -> Vec<u8> {
+        let mut buf = vec![0u8; n];
+        let mut got = 0;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while got < n && Instant::now() < deadline {
+            match self.s.read(&mut buf[got..]) {
+                Ok(0) => break,
+                Ok(k) => got += k,
+                Err(_) => break,
+            }
+        }
+        buf.truncate(got);
+        buf
+    }
+
+    /// Sends `req` and asserts the reply is exactly `expected`.
+    pub fn roundtrip(&mut self, req: &[u8], expected: &[u8]) {
+        self.send(req);
+        let got = self.read_exact_len(expected.len());
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(expected),
+            "request {:?}",
+            String::from_utf8_lossy(req)
+        );
+    }
+
+    /// Reads everything until the peer closes (or 10s pass); returns bytes and whether it closed.
+    pub fn read_to_close(&mut self) -> (Vec<u8>, bool) {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            match self.s.read(&mut buf) {
+                Ok(0) => return (out, true),
+                Ok(k) => out.extend_from_slice(&buf[..k]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return (out, true),
+                Err(_) => return (out, false),
+            }
+        }
+        (out, false)
+    }
+}
+
+/// Encodes a command as a RESP multibulk frame.
+pub fn resp(args: &[&[u8]]) -> Vec<u8> {
+    let mut v = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        v.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        v.extend_from_slice(a);
+        v.extend_from_slice(b"\r\n");
+    }
+    v
+}
+
+/// Polls `f` every 20 ms until it returns true or `timeout` passes; returns the last result.
+pub fn poll_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if f() {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
