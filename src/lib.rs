@@ -1,1 +1,19 @@
-//! shoal: a Redis-compatible in-memory cache server.
+//! shoal: a Redis-compatible, sharded in-memory cache server.
+//!
+//! Map of the crate (see ../shared/ARCHITECTURE.md for the design):
+//! - [`protocol`]: RESP2/RESP3 request parser and reply encoder.
+//! - [`server`]: listener, connections, client registry, shared state, cron, shutdown.
+//! - [`commands`]: the command table and dispatch, one file per command family.
+//! - [`keyspace`]: databases of 16384 slot tables grouped into locked shards; expiry.
+//! - [`config`]: redis.conf directives; [`info`]: INFO sections; [`logging`]; [`clock`]; [`util`].
+#![forbid(unsafe_op_in_unsafe_fn)]
+
+pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod info;
+pub mod keyspace;
+pub mod logging;
+pub mod protocol;
+pub mod server;
+pub mod util;

@@ -1,1 +1,95 @@
-fn main() {}
+//! `shoal-server [CONFIG-FILE] [--directive value ...]`: runs one node, redis-server style.
+//!
+//! Arguments follow redis-server: an optional config file in redis.conf syntax, then any
+//! directive as `--name value` (e.g. `--port 7000 --bind 127.0.0.1 --requirepass pw`).
+//! `--help` and `--version` print and exit. A bad directive names its file and line and exits 1.
+
+use shoal::config::Config;
+use shoal::server::{self, Shared};
+use std::sync::Arc;
+
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+const USAGE: &str = "Usage: shoal-server [/path/to/shoal.conf] [options]
+       shoal-server -v or --version
+       shoal-server -h or --help
+
+Examples:
+       shoal-server (run on 127.0.0.1:6379 with defaults)
+       shoal-server /etc/shoal/6379.conf
+       shoal-server --port 7777
+       shoal-server /etc/myshoal.conf --loglevel verbose
+
+Every directive of config/shoal.conf may be given as --name value.";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("-h") | Some("--help") => {
+            println!("{USAGE}");
+            return;
+        }
+        Some("-v") | Some("--version") => {
+            println!(
+                "shoal-server v={} (Redis {} compatible) malloc=jemalloc bits={}",
+                env!("CARGO_PKG_VERSION"),
+                shoal::commands::connection::REDIS_VERSION,
+                usize::BITS
+            );
+            return;
+        }
+        _ => {}
+    }
+    let (config, file) = match Config::from_args(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!(
+                "\n*** FATAL CONFIG FILE ERROR (shoal {}) ***",
+                env!("CARGO_PKG_VERSION")
+            );
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    };
+    let level = shoal::logging::Level::new(&config.loglevel);
+    if let Err(e) = shoal::logging::init(level.clone(), &config.logfile) {
+        eprintln!("Can't open the log file {}: {e}", config.logfile);
+        std::process::exit(1);
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let code = rt.block_on(async move {
+        let listeners = match server::bind(&config).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!(
+                    "Failed listening on port {} (tcp), aborting: {e}",
+                    config.port
+                );
+                return 1;
+            }
+        };
+        tracing::info!(
+            "shoal {} (Redis {} compatible) listening on {} port {}, pid {}",
+            env!("CARGO_PKG_VERSION"),
+            shoal::commands::connection::REDIS_VERSION,
+            config.bind.join(" "),
+            config.port,
+            std::process::id()
+        );
+        let shared = Arc::new(Shared::new(config, file, level));
+        server::run(shared, listeners).await;
+        0
+    });
+    rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    std::process::exit(code);
+}

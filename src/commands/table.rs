@@ -1,0 +1,418 @@
+//! The command table: one row per command (and per subcommand), the single source of arity,
+//! flags, key positions, ACL categories and documentation.
+//!
+//! Each family file (`strings.rs`, `keys.rs`, ...) declares its rows beside its handlers; this
+//! module gathers them into [`Table`]. Dispatch (arity errors, auth, key extraction for locking and
+//! slot routing), `COMMAND` / `COMMAND INFO|DOCS|COUNT|GETKEYS|LIST` and docs/commands.md are
+//! derived from these rows and written nowhere else. Flag and category names follow Redis 7.0's
+//! `src/commands/*.json`.
+
+use super::args::Args;
+use super::error::CmdResult;
+use super::Ctx;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// A handler: sees the parsed arguments and the locked shards, writes its reply to `ctx.out`.
+pub type Handler = fn(&mut Ctx<'_>, &Args<'_>) -> CmdResult;
+
+/// Command flags, as bits. Names are Redis's (COMMAND INFO shows them).
+pub mod flag {
+    pub const WRITE: u32 = 1 << 0;
+    pub const READONLY: u32 = 1 << 1;
+    pub const DENYOOM: u32 = 1 << 2;
+    pub const ADMIN: u32 = 1 << 3;
+    pub const PUBSUB: u32 = 1 << 4;
+    pub const NOSCRIPT: u32 = 1 << 5;
+    pub const BLOCKING: u32 = 1 << 6;
+    pub const LOADING: u32 = 1 << 7;
+    pub const STALE: u32 = 1 << 8;
+    pub const SKIP_MONITOR: u32 = 1 << 9;
+    pub const SKIP_SLOWLOG: u32 = 1 << 10;
+    pub const FAST: u32 = 1 << 11;
+    pub const NO_AUTH: u32 = 1 << 12;
+    pub const MAY_REPLICATE: u32 = 1 << 13;
+    pub const NO_MULTI: u32 = 1 << 14;
+    pub const ALLOW_BUSY: u32 = 1 << 15;
+    pub const SENTINEL: u32 = 1 << 16;
+
+    /// Names in the order COMMAND INFO lists them.
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (NO_MULTI, "no_multi"),
+        (ALLOW_BUSY, "allow_busy"),
+        (SENTINEL, "sentinel"),
+    ];
+}
+
+/// ACL categories as bits, in Redis's order (COMMAND INFO lists them in this order).
+pub mod acl {
+    pub const KEYSPACE: u32 = 1 << 0;
+    pub const READ: u32 = 1 << 1;
+    pub const WRITE: u32 = 1 << 2;
+    pub const SET: u32 = 1 << 3;
+    pub const SORTEDSET: u32 = 1 << 4;
+    pub const LIST: u32 = 1 << 5;
+    pub const HASH: u32 = 1 << 6;
+    pub const STRING: u32 = 1 << 7;
+    pub const BITMAP: u32 = 1 << 8;
+    pub const HYPERLOGLOG: u32 = 1 << 9;
+    pub const GEO: u32 = 1 << 10;
+    pub const STREAM: u32 = 1 << 11;
+    pub const PUBSUB: u32 = 1 << 12;
+    pub const ADMIN: u32 = 1 << 13;
+    pub const FAST: u32 = 1 << 14;
+    pub const SLOW: u32 = 1 << 15;
+    pub const BLOCKING: u32 = 1 << 16;
+    pub const DANGEROUS: u32 = 1 << 17;
+    pub const CONNECTION: u32 = 1 << 18;
+    pub const TRANSACTION: u32 = 1 << 19;
+    pub const SCRIPTING: u32 = 1 << 20;
+
+    pub const NAMES: &[&str] = &[
+        "keyspace",
+        "read",
+        "write",
+        "set",
+        "sortedset",
+        "list",
+        "hash",
+        "string",
+        "bitmap",
+        "hyperloglog",
+        "geo",
+        "stream",
+        "pubsub",
+        "admin",
+        "fast",
+        "slow",
+        "blocking",
+        "dangerous",
+        "connection",
+        "transaction",
+        "scripting",
+    ];
+}
+
+/// One row of the table.
+pub struct Command {
+    /// Lower-case name; a subcommand's is `container|sub` (e.g. `client|list`), as Redis 7 shows.
+    pub name: &'static str,
+    /// Redis arity: `n` means exactly n arguments (name included), `-n` at least n.
+    pub arity: i32,
+    /// [`flag`] bits.
+    pub flags: u32,
+    /// Position of the first key (0 = no keys), last key (-1 = the last argument, -2 the one
+    /// before, ...), and the step between keys.
+    pub keys: (i32, i32, i32),
+    /// Explicit ACL categories ([`acl`] bits); those implied by flags are added by [`Command::acl`].
+    pub acl: u32,
+    /// Redis's command group (`string`, `generic`, `connection`, `server`, ...).
+    pub group: &'static str,
+    /// The Redis version that introduced it.
+    pub since: &'static str,
+    /// One-line summary (COMMAND DOCS, docs/commands.md).
+    pub summary: &'static str,
+    /// Time complexity as redis.io states it.
+    pub complexity: &'static str,
+    pub handler: Handler,
+    /// Subcommands of a container command (CLIENT, CONFIG, ...).
+    pub subcommands: &'static [Command],
+}
+
+impl Command {
+    /// All ACL categories: explicit ones plus those implied by the flags (Redis's
+    /// `setImplicitACLCategories`).
+    pub fn acl(&self) -> u32 {
+        let mut a = self.acl;
+        if self.flags & flag::WRITE != 0 {
+            a |= acl::WRITE;
+        }
+        if self.flags & flag::READONLY != 0 && a & acl::SCRIPTING == 0 {
+            a |= acl::READ;
+        }
+        if self.flags & flag::ADMIN != 0 {
+            a |= acl::ADMIN | acl::DANGEROUS;
+        }
+        if self.flags & flag::PUBSUB != 0 {
+            a |= acl::PUBSUB;
+        }
+        if self.flags & flag::FAST != 0 {
+            a |= acl::FAST;
+        }
+        if self.flags & flag::BLOCKING != 0 {
+            a |= acl::BLOCKING;
+        }
+        if a & acl::FAST == 0 {
+            a |= acl::SLOW;
+        }
+        a
+    }
+
+    /// Whether `n` arguments (name included) satisfy the arity.
+    #[inline]
+    pub fn arity_ok(&self, n: usize) -> bool {
+        let n = n as i32;
+        if self.arity >= 0 {
+            n == self.arity
+        } else {
+            n >= -self.arity
+        }
+    }
+
+    /// Positions of the keys among `argc` arguments.
+    #[inline]
+    pub fn key_positions(&self, argc: usize) -> impl Iterator<Item = usize> {
+        let (first, last, step) = self.keys;
+        let argc = argc as i32;
+        let last = if last < 0 {
+            argc + last
+        } else {
+            last.min(argc - 1)
+        };
+        let (first, step) = if first <= 0 || step <= 0 {
+            (1, 1)
+        } else {
+            (first, step)
+        };
+        let end = if self.keys.0 <= 0 { 0 } else { last + 1 };
+        (first..end.max(first))
+            .step_by(step as usize)
+            .map(|i| i as usize)
+    }
+
+    /// The name as clients see it in errors: `get`, or `client|setname` for a subcommand.
+    pub fn display_name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The subcommand's own name (`setname` of `client|setname`).
+    pub fn short_name(&self) -> &'static str {
+        self.name.rsplit('|').next().unwrap_or(self.name)
+    }
+}
+
+/// All commands, looked up by lower-case name; every row (subcommands too) has an id used to
+/// index per-command statistics.
+pub struct Table {
+    pub commands: Vec<&'static Command>,
+    by_name: HashMap<&'static str, usize>,
+    /// Every row including subcommands, in id order: each container is followed by its
+    /// subcommands, so a subcommand's id is its container's id + 1 + its index.
+    pub rows: Vec<&'static Command>,
+    /// Row id of each top-level command, parallel to `commands`.
+    top_ids: Vec<usize>,
+}
+
+impl Table {
+    fn build() -> Table {
+        let mut commands: Vec<&'static Command> = Vec::new();
+        for family in super::FAMILIES {
+            commands.extend(family.iter());
+        }
+        commands.sort_by_key(|c| c.name);
+        let by_name = commands
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name, i))
+            .collect();
+        let mut rows = Vec::new();
+        let mut top_ids = Vec::new();
+        for c in &commands {
+            top_ids.push(rows.len());
+            rows.push(*c);
+            rows.extend(c.subcommands.iter());
+        }
+        Table {
+            commands,
+            by_name,
+            rows,
+            top_ids,
+        }
+    }
+
+    /// The process-wide table.
+    pub fn get() -> &'static Table {
+        static T: OnceLock<Table> = OnceLock::new();
+        T.get_or_init(Table::build)
+    }
+
+    /// Finds a top-level command by name, any case, without allocating.
+    #[inline]
+    pub fn lookup(&self, name: &[u8]) -> Option<&'static Command> {
+        self.lookup_id(name).map(|id| self.rows[id])
+    }
+
+    /// The row id of a top-level command, by name, any case.
+    #[inline]
+    pub fn lookup_id(&self, name: &[u8]) -> Option<usize> {
+        let mut buf = [0u8; 32];
+        if name.len() > buf.len() {
+            return None;
+        }
+        for (d, s) in buf.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        let s = std::str::from_utf8(&buf[..name.len()]).ok()?;
+        self.by_name.get(s).map(|&i| self.top_ids[i])
+    }
+
+    /// The row id of the subcommand `sub` (any case) of the container with row id `parent`.
+    pub fn lookup_sub_id(&self, parent: usize, sub: &[u8]) -> Option<usize> {
+        let cmd = self.rows[parent];
+        cmd.subcommands
+            .iter()
+            .position(|s| s.short_name().as_bytes().eq_ignore_ascii_case(sub))
+            .map(|i| parent + 1 + i)
+    }
+
+    /// docs/commands.md, generated from the table.
+    pub fn markdown(&self) -> String {
+        let mut s = String::from(
+            "# Supported commands\n\n\
+             Generated from the command table (`src/commands/table.rs` and the family files) by\n\
+             `SHOAL_BLESS=1 cargo test`; a test fails when this file and the table disagree.\n\
+             Semantics, replies and errors follow Redis 7.0.15; see redis.io for each command's page.\n",
+        );
+        let mut groups: Vec<&str> = self.commands.iter().map(|c| c.group).collect();
+        groups.sort();
+        groups.dedup();
+        for g in groups {
+            s.push_str(&format!("\n## {g}\n\n| command | arity | flags | summary | since |\n|---|---|---|---|---|\n"));
+            for c in self.commands.iter().filter(|c| c.group == g) {
+                row(&mut s, c);
+                for sub in c.subcommands {
+                    row(&mut s, sub);
+                }
+            }
+        }
+        s
+    }
+}
+
+fn row(s: &mut String, c: &Command) {
+    let flags: Vec<&str> = flag::NAMES
+        .iter()
+        .filter(|(b, _)| c.flags & b != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    s.push_str(&format!(
+        "| `{}` | {} | {} | {} | {} |\n",
+        c.name.replace('|', " ").to_uppercase(),
+        c.arity,
+        flags.join(", "),
+        c.summary,
+        c.since
+    ));
+}
+
+/// A row with no handler yet serves as the container of subcommands; dispatch never calls it.
+pub fn container(_: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
+    Err(super::error::CmdError::Syntax)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_invariants_hold() {
+        let t = Table::get();
+        for c in &t.rows {
+            assert!(c.arity != 0, "{} has arity 0", c.name);
+            assert_eq!(c.name, c.name.to_ascii_lowercase());
+            assert!(
+                !(c.flags & flag::WRITE != 0 && c.flags & flag::READONLY != 0),
+                "{} both write and readonly",
+                c.name
+            );
+            if c.keys.0 > 0 {
+                assert!(c.keys.2 > 0, "{} key step", c.name);
+                assert!(
+                    c.arity.unsigned_abs() as i32 > c.keys.0,
+                    "{}: first key beyond arity",
+                    c.name
+                );
+            }
+            assert!(
+                !c.summary.is_empty() && !c.since.is_empty() && !c.group.is_empty(),
+                "{} docs",
+                c.name
+            );
+            for s in c.subcommands {
+                assert!(
+                    s.name.starts_with(&format!("{}|", c.name)),
+                    "{} under {}",
+                    s.name,
+                    c.name
+                );
+            }
+        }
+        let mut names: Vec<_> = t.commands.iter().map(|c| c.name).collect();
+        let n = names.len();
+        names.dedup();
+        assert_eq!(n, names.len(), "duplicate command names");
+    }
+
+    #[test]
+    fn key_positions_follow_first_last_step() {
+        let t = Table::get();
+        let mset = t.lookup(b"MSET").unwrap();
+        assert_eq!(mset.key_positions(5).collect::<Vec<_>>(), vec![1, 3]);
+        let get = t.lookup(b"get").unwrap();
+        assert_eq!(get.key_positions(2).collect::<Vec<_>>(), vec![1]);
+        let ping = t.lookup(b"ping").unwrap();
+        assert_eq!(ping.key_positions(2).count(), 0);
+        assert_eq!(
+            t.lookup(b"get").unwrap().acl(),
+            acl::READ | acl::STRING | acl::FAST
+        );
+        assert_eq!(
+            t.lookup(b"set").unwrap().acl(),
+            acl::WRITE | acl::STRING | acl::SLOW
+        );
+    }
+
+    #[test]
+    fn docs_commands_md_is_generated_from_the_table() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/commands.md");
+        let want = Table::get().markdown();
+        if std::env::var("SHOAL_BLESS").is_ok() {
+            std::fs::write(path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert_eq!(
+            have, want,
+            "docs/commands.md is stale: run SHOAL_BLESS=1 cargo test"
+        );
+    }
+}
+
+/// A row to copy from with `..BASE`; every real row sets name, arity, group, since, summary,
+/// complexity and handler.
+pub const BASE: Command = Command {
+    name: "",
+    arity: 1,
+    flags: 0,
+    keys: (0, 0, 0),
+    acl: 0,
+    group: "",
+    since: "",
+    summary: "",
+    complexity: "",
+    handler: container,
+    subcommands: &[],
+};

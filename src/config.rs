@@ -1,0 +1,573 @@
+//! Configuration: redis.conf directives, from a config file, the command line and CONFIG SET.
+//!
+//! [`DIRECTIVES`] is the single list of what we support: name, default, whether CONFIG SET may
+//! change it at run time, and its documentation. The config file parser, `--name value`
+//! arguments, CONFIG GET/SET/REWRITE and the shipped `config/shoal.conf` (checked by a test) all
+//! come from it. Syntax follows redis.conf: one directive a line, `#` comments, arguments split
+//! like redis-cli input (quotes allowed), memory sizes with `kb`/`mb`/`gb` units.
+
+use crate::protocol::parse::split_args;
+use crate::util::parse_memory;
+use std::path::{Path, PathBuf};
+
+/// Every setting shoal has, under its redis.conf name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub bind: Vec<String>,
+    pub port: u16,
+    pub tcp_backlog: u32,
+    pub tcp_keepalive: u64,
+    pub timeout: u64,
+    pub requirepass: String,
+    pub databases: usize,
+    pub shards: usize,
+    pub loglevel: String,
+    pub logfile: String,
+    pub maxclients: u64,
+    pub proto_max_bulk_len: u64,
+    pub client_query_buffer_limit: u64,
+    pub hz: u64,
+    pub slowlog_log_slower_than: i64,
+    pub slowlog_max_len: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let mut c = Config {
+            bind: vec![],
+            port: 0,
+            tcp_backlog: 0,
+            tcp_keepalive: 0,
+            timeout: 0,
+            requirepass: String::new(),
+            databases: 0,
+            shards: 0,
+            loglevel: String::new(),
+            logfile: String::new(),
+            maxclients: 0,
+            proto_max_bulk_len: 0,
+            client_query_buffer_limit: 0,
+            hz: 0,
+            slowlog_log_slower_than: 0,
+            slowlog_max_len: 0,
+        };
+        for d in DIRECTIVES {
+            let args: Vec<String> = split_line(d.default).unwrap_or_default();
+            (d.set)(&mut c, &args).expect("directive defaults parse");
+        }
+        c
+    }
+}
+
+type Setter = fn(&mut Config, &[String]) -> Result<(), String>;
+type Getter = fn(&Config) -> String;
+
+/// One supported directive.
+pub struct Directive {
+    /// redis.conf name, lower case.
+    pub name: &'static str,
+    /// Default, as it would be written in redis.conf.
+    pub default: &'static str,
+    /// Whether CONFIG SET may change it while running.
+    pub mutable: bool,
+    /// One paragraph for config/shoal.conf.
+    pub doc: &'static str,
+    pub set: Setter,
+    pub get: Getter,
+}
+
+fn one(args: &[String]) -> Result<&str, String> {
+    match args {
+        [a] => Ok(a),
+        _ => Err("wrong number of arguments".into()),
+    }
+}
+
+fn int<T: std::str::FromStr>(args: &[String], min: i64, max: i64) -> Result<T, String> {
+    let s = one(args)?;
+    let v: i64 = s
+        .parse()
+        .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+    if v < min || v > max {
+        return Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ));
+    }
+    s.parse::<T>()
+        .map_err(|_| "argument couldn't be parsed into an integer".to_string())
+}
+
+fn mem(args: &[String]) -> Result<u64, String> {
+    parse_memory(one(args)?).ok_or_else(|| "argument must be a memory value".to_string())
+}
+
+/// The directives shoal supports, in the order config/shoal.conf lists them.
+pub static DIRECTIVES: &[Directive] = &[
+    Directive {
+        name: "bind",
+        default: "127.0.0.1",
+        mutable: false,
+        doc: "Addresses to listen on, one or more. Use 0.0.0.0 or :: to listen everywhere.",
+        set: |c, a| {
+            if a.is_empty() {
+                return Err("wrong number of arguments".into());
+            }
+            c.bind = a.to_vec();
+            Ok(())
+        },
+        get: |c| c.bind.join(" "),
+    },
+    Directive {
+        name: "port",
+        default: "6379",
+        mutable: false,
+        doc: "TCP port for clients.",
+        set: |c, a| {
+            c.port = int(a, 0, 65535)?;
+            Ok(())
+        },
+        get: |c| c.port.to_string(),
+    },
+    Directive {
+        name: "tcp-backlog",
+        default: "511",
+        mutable: false,
+        doc: "Listen backlog of the client socket.",
+        set: |c, a| {
+            c.tcp_backlog = int(a, 0, i32::MAX as i64)?;
+            Ok(())
+        },
+        get: |c| c.tcp_backlog.to_string(),
+    },
+    Directive {
+        name: "tcp-keepalive",
+        default: "300",
+        mutable: true,
+        doc: "Seconds between TCP keepalive probes on client sockets; 0 disables them.",
+        set: |c, a| {
+            c.tcp_keepalive = int(a, 0, i32::MAX as i64)?;
+            Ok(())
+        },
+        get: |c| c.tcp_keepalive.to_string(),
+    },
+    Directive {
+        name: "timeout",
+        default: "0",
+        mutable: true,
+        doc: "Close a client after it has been idle this many seconds; 0 never closes idle clients.",
+        set: |c, a| {
+            c.timeout = int(a, 0, i32::MAX as i64)?;
+            Ok(())
+        },
+        get: |c| c.timeout.to_string(),
+    },
+    Directive {
+        name: "requirepass",
+        default: "\"\"",
+        mutable: true,
+        doc: "Password of the default user; clients must AUTH before other commands. Empty: no password.",
+        set: |c, a| {
+            c.requirepass = one(a)?.to_string();
+            Ok(())
+        },
+        get: |c| c.requirepass.clone(),
+    },
+    Directive {
+        name: "databases",
+        default: "16",
+        mutable: false,
+        doc: "Number of databases (SELECT 0 .. databases-1).",
+        set: |c, a| {
+            c.databases = int(a, 1, i32::MAX as i64)?;
+            Ok(())
+        },
+        get: |c| c.databases.to_string(),
+    },
+    Directive {
+        name: "shards",
+        default: "16",
+        mutable: false,
+        doc: "shoal only: number of keyspace shards, each a range of hash slots behind its own lock \
+              (a power of two, 1 to 16384). More shards mean less lock contention between cores.",
+        set: |c, a| {
+            let n: usize = int(a, 1, 16384)?;
+            if !n.is_power_of_two() {
+                return Err("argument must be a power of two".into());
+            }
+            c.shards = n;
+            Ok(())
+        },
+        get: |c| c.shards.to_string(),
+    },
+    Directive {
+        name: "loglevel",
+        default: "notice",
+        mutable: true,
+        doc: "Log verbosity: debug, verbose, notice or warning.",
+        set: |c, a| {
+            let v = one(a)?.to_ascii_lowercase();
+            if !["debug", "verbose", "notice", "warning", "nothing"].contains(&v.as_str()) {
+                return Err("argument(s) must be one of the following: debug, verbose, notice, warning, nothing".into());
+            }
+            c.loglevel = v;
+            Ok(())
+        },
+        get: |c| c.loglevel.clone(),
+    },
+    Directive {
+        name: "logfile",
+        default: "\"\"",
+        mutable: false,
+        doc: "File to log to; empty logs to standard output.",
+        set: |c, a| {
+            c.logfile = one(a)?.to_string();
+            Ok(())
+        },
+        get: |c| c.logfile.clone(),
+    },
+    Directive {
+        name: "maxclients",
+        default: "10000",
+        mutable: true,
+        doc: "Most clients connected at once; one more gets '-ERR max number of clients reached' and is closed.",
+        set: |c, a| {
+            c.maxclients = int(a, 1, i32::MAX as i64)?;
+            Ok(())
+        },
+        get: |c| c.maxclients.to_string(),
+    },
+    Directive {
+        name: "proto-max-bulk-len",
+        default: "512mb",
+        mutable: true,
+        doc: "Largest bulk string a client may send, bytes (also the largest string value).",
+        set: |c, a| {
+            let v = mem(a)?;
+            if v < 1024 * 1024 {
+                return Err("argument must be between 1048576 and 9223372036854775807 inclusive".into());
+            }
+            c.proto_max_bulk_len = v;
+            Ok(())
+        },
+        get: |c| c.proto_max_bulk_len.to_string(),
+    },
+    Directive {
+        name: "client-query-buffer-limit",
+        default: "1gb",
+        mutable: true,
+        doc: "Largest unprocessed input one client may accumulate, bytes; past it the client is closed.",
+        set: |c, a| {
+            let v = mem(a)?;
+            if v < 1024 * 1024 {
+                return Err("argument must be between 1048576 and 9223372036854775807 inclusive".into());
+            }
+            c.client_query_buffer_limit = v;
+            Ok(())
+        },
+        get: |c| c.client_query_buffer_limit.to_string(),
+    },
+    Directive {
+        name: "hz",
+        default: "10",
+        mutable: true,
+        doc: "Background ticks per second (active expiry, statistics sampling), 1 to 500.",
+        set: |c, a| {
+            c.hz = int(a, 0, i32::MAX as i64)?;
+            c.hz = c.hz.clamp(1, 500);
+            Ok(())
+        },
+        get: |c| c.hz.to_string(),
+    },
+    Directive {
+        name: "slowlog-log-slower-than",
+        default: "10000",
+        mutable: true,
+        doc: "Log commands slower than this many microseconds to the slow log; 0 logs every command, -1 none.",
+        set: |c, a| {
+            c.slowlog_log_slower_than = int(a, -1, i64::MAX)?;
+            Ok(())
+        },
+        get: |c| c.slowlog_log_slower_than.to_string(),
+    },
+    Directive {
+        name: "slowlog-max-len",
+        default: "128",
+        mutable: true,
+        doc: "Entries the slow log keeps.",
+        set: |c, a| {
+            c.slowlog_max_len = int(a, 0, i64::MAX)?;
+            Ok(())
+        },
+        get: |c| c.slowlog_max_len.to_string(),
+    },
+];
+
+/// Finds a directive by name, case-insensitively.
+pub fn directive(name: &str) -> Option<&'static Directive> {
+    DIRECTIVES
+        .iter()
+        .find(|d| d.name.eq_ignore_ascii_case(name))
+}
+
+/// Splits one config line into arguments (quotes as in redis.conf); `None` if quotes are unbalanced.
+pub fn split_line(line: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut ranges = Vec::new();
+    split_args(line.as_bytes(), &mut out, &mut ranges)?;
+    Some(
+        ranges
+            .into_iter()
+            .map(|r| String::from_utf8_lossy(&out[r]).into_owned())
+            .collect(),
+    )
+}
+
+/// A configuration error, with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Config {
+    /// Applies the lines of a config text; `origin` names it in errors (`FILE:LINE`).
+    pub fn apply_text(&mut self, text: &str, origin: &str) -> Result<(), ConfigError> {
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let at = format!("{origin}:{}", i + 1);
+            let args = split_line(line).ok_or_else(|| {
+                ConfigError(format!("{at}: unbalanced quotes in configuration line"))
+            })?;
+            let (name, rest) = args.split_first().expect("non-empty line has a word");
+            let d = directive(name).ok_or_else(|| {
+                ConfigError(format!("{at}: Bad directive or wrong number of arguments: '{name}' is not a directive shoal supports"))
+            })?;
+            (d.set)(self, rest).map_err(|e| ConfigError(format!("{at}: '{line}': {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// Builds the configuration from redis-server style arguments:
+    /// `[CONFIG-FILE] [--directive value ...]...`; arguments win over the file.
+    /// Returns the config and the config file's absolute path, if one was given.
+    pub fn from_args(args: &[String]) -> Result<(Config, Option<PathBuf>), ConfigError> {
+        let mut c = Config::default();
+        let mut rest = args;
+        let mut file = None;
+        if let Some(first) = args.first() {
+            if !first.starts_with("--") {
+                let path = Path::new(first);
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError(format!(
+                        "Fatal error, can't open config file '{first}': {e}"
+                    ))
+                })?;
+                c.apply_text(&text, first)?;
+                file = Some(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
+                rest = &args[1..];
+            }
+        }
+        // `--name v1 v2 --other v` becomes the lines `name v1 v2` and `other v`, as redis-server.
+        let mut lines = String::new();
+        for a in rest {
+            if let Some(name) = a.strip_prefix("--") {
+                if !lines.is_empty() {
+                    lines.push('\n');
+                }
+                lines.push_str(name);
+            } else {
+                if lines.is_empty() {
+                    return Err(ConfigError(format!(
+                        "Invalid argument '{a}': directives start with --"
+                    )));
+                }
+                lines.push(' ');
+                lines.push_str(&quote(a));
+            }
+        }
+        c.apply_text(&lines, "command line argument")?;
+        Ok((c, file))
+    }
+
+    /// The current value of a directive as CONFIG GET shows it.
+    pub fn get(&self, d: &Directive) -> String {
+        (d.get)(self)
+    }
+
+    /// The directive line CONFIG REWRITE writes.
+    pub fn line(&self, d: &Directive) -> String {
+        let v = self.get(d);
+        if d.name == "bind" {
+            return format!("bind {v}");
+        }
+        format!("{} {}", d.name, quote(&v))
+    }
+}
+
+/// Quotes a value for a config line when it is empty or has spaces or quotes.
+pub fn quote(v: &str) -> String {
+    if v.is_empty() || v.contains([' ', '"', '\'', '\\']) {
+        format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
+    } else {
+        v.to_string()
+    }
+}
+
+/// Rewrites `text` (a config file's contents) so that every supported directive holds its
+/// current value: existing lines are replaced in place, the rest are appended (CONFIG REWRITE).
+/// Comments and unknown lines are kept.
+pub fn rewrite(text: &str, c: &Config) -> String {
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for raw in text.lines() {
+        let line = raw.trim();
+        let name = line
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match directive(&name) {
+            Some(d) if !line.starts_with('#') => {
+                if seen.insert(d.name) {
+                    out.push(c.line(d));
+                }
+            }
+            _ => out.push(raw.to_string()),
+        }
+    }
+    let defaults = Config::default();
+    let mut header = false;
+    for d in DIRECTIVES {
+        if !seen.contains(d.name) && c.get(d) != defaults.get(d) {
+            if !header {
+                out.push("# Generated by CONFIG REWRITE".into());
+                header = true;
+            }
+            out.push(c.line(d));
+        }
+    }
+    let mut s = out.join("\n");
+    s.push('\n');
+    s
+}
+
+/// The text of config/shoal.conf: every directive with its documentation and default.
+pub fn reference_conf() -> String {
+    let mut s = String::from(
+        "# shoal configuration. Every directive shoal supports is listed here with its default.\n\
+         # The syntax is redis.conf's; start with: shoal-server /path/to/shoal.conf\n\
+         # Any directive may also be given on the command line: shoal-server --port 7000\n\
+         # Directives marked (runtime) can be changed with CONFIG SET; CONFIG REWRITE saves them here.\n\
+         # This file is generated from src/config.rs (a test checks that they agree).\n",
+    );
+    for d in DIRECTIVES {
+        s.push('\n');
+        for line in wrap(d.doc, 96) {
+            s.push_str("# ");
+            s.push_str(&line);
+            s.push('\n');
+        }
+        if d.mutable {
+            s.push_str("# (runtime)\n");
+        }
+        s.push_str(&format!("{} {}\n", d.name, d.default));
+    }
+    s
+}
+
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for w in text.split_whitespace() {
+        let cur = lines.last_mut().expect("starts with one line");
+        if !cur.is_empty() && cur.len() + 1 + w.len() > width {
+            lines.push(w.to_string());
+        } else {
+            if !cur.is_empty() {
+                cur.push(' ');
+            }
+            cur.push_str(w);
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn defaults_match_redis() {
+        let c = Config::default();
+        assert_eq!(c.port, 6379);
+        assert_eq!(c.bind, vec!["127.0.0.1"]);
+        assert_eq!(c.proto_max_bulk_len, 512 * 1024 * 1024);
+        assert_eq!(c.maxclients, 10000);
+        assert_eq!(c.databases, 16);
+    }
+
+    #[test]
+    fn command_line_directives_override() {
+        let (c, f) = Config::from_args(&args(&[
+            "--port",
+            "7000",
+            "--bind",
+            "127.0.0.1",
+            "::1",
+            "--requirepass",
+            "",
+        ]))
+        .unwrap();
+        assert_eq!((c.port, f), (7000, None));
+        assert_eq!(c.bind, vec!["127.0.0.1", "::1"]);
+        assert_eq!(c.requirepass, "");
+    }
+
+    #[test]
+    fn unknown_directive_names_file_and_line() {
+        let mut c = Config::default();
+        let e = c.apply_text("port 1\n\nnosuch 5\n", "x.conf").unwrap_err();
+        assert!(e.0.starts_with("x.conf:3:"), "{e}");
+        assert!(e.0.contains("nosuch"));
+        let e = c.apply_text("port abc", "x.conf").unwrap_err();
+        assert!(e.0.contains("x.conf:1"), "{e}");
+    }
+
+    #[test]
+    fn rewrite_replaces_and_appends() {
+        let mut c = Config::default();
+        c.maxclients = 5;
+        c.timeout = 7;
+        let out = rewrite("# hi\nmaxclients 100\nport 6379\n", &c);
+        assert_eq!(
+            out,
+            "# hi\nmaxclients 5\nport 6379\n# Generated by CONFIG REWRITE\ntimeout 7\n"
+        );
+    }
+
+    #[test]
+    fn shipped_config_file_is_the_reference() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config/shoal.conf");
+        let want = reference_conf();
+        if std::env::var("SHOAL_BLESS").is_ok() {
+            std::fs::write(path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert_eq!(
+            have, want,
+            "config/shoal.conf is stale: run SHOAL_BLESS=1 cargo test"
+        );
+        let mut c = Config::default();
+        c.apply_text(&have, "shoal.conf").unwrap();
+        assert_eq!(c, Config::default());
+    }
+}

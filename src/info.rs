@@ -1,0 +1,377 @@
+//! INFO: the sections and field names of Redis 7.0's INFO, with shoal's real values.
+//! Source: <https://redis.io/commands/info/>.
+
+use crate::commands::connection::REDIS_VERSION;
+use crate::commands::Table;
+use crate::server::Shared;
+use crate::util::bytes_to_human;
+use std::fmt::Write;
+use std::sync::atomic::Ordering::Relaxed;
+
+/// Sections INFO prints without arguments (and with `default`).
+pub const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+/// Every section (`all`, `everything`).
+pub const ALL_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "commandstats",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+
+/// Which sections the arguments of INFO select, in Redis's order.
+pub fn select_sections(args: &[&[u8]]) -> Vec<&'static str> {
+    if args.is_empty() {
+        return DEFAULT_SECTIONS.to_vec();
+    }
+    let mut want: Vec<&'static str> = Vec::new();
+    for a in args {
+        let a = String::from_utf8_lossy(a).to_ascii_lowercase();
+        match a.as_str() {
+            "all" | "everything" => want.extend(ALL_SECTIONS.iter().copied()),
+            "default" => want.extend(DEFAULT_SECTIONS.iter().copied()),
+            s => {
+                if let Some(x) = ALL_SECTIONS.iter().find(|x| **x == s) {
+                    want.push(x);
+                }
+            }
+        }
+    }
+    ALL_SECTIONS
+        .iter()
+        .copied()
+        .filter(|s| want.contains(s))
+        .collect()
+}
+
+/// jemalloc's view of memory: (allocated, resident), bytes.
+pub fn allocator_stats() -> (u64, u64) {
+    use tikv_jemalloc_ctl::{epoch, stats};
+    let _ = epoch::advance();
+    let allocated = stats::allocated::read().unwrap_or(0) as u64;
+    let resident = stats::resident::read().unwrap_or(0) as u64;
+    (allocated, resident)
+}
+
+fn rss_bytes() -> u64 {
+    // /proc/self/statm: size resident ... in pages.
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
+        .map(|pages| pages * 4096)
+        .unwrap_or(0)
+}
+
+fn rusage(who: i32) -> (f64, f64) {
+    // SAFETY: getrusage writes into the zeroed struct we pass; no other memory is touched.
+    unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(who, &mut ru) != 0 {
+            return (0.0, 0.0);
+        }
+        let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+        (t(ru.ru_stime), t(ru.ru_utime))
+    }
+}
+
+/// The text of INFO for `sections`, lines ending in CRLF, sections separated by a blank line.
+pub fn render(srv: &Shared, sections: &[&str], now_ms: u64) -> String {
+    let mut out = String::new();
+    for (i, s) in sections.iter().enumerate() {
+        if i > 0 {
+            out.push_str("\r\n");
+        }
+        section(srv, s, now_ms, &mut out);
+    }
+    out
+}
+
+macro_rules! field {
+    ($o:expr, $k:expr, $v:expr) => {
+        let _ = write!($o, "{}:{}\r\n", $k, $v);
+    };
+}
+
+fn section(srv: &Shared, name: &str, now_ms: u64, o: &mut String) {
+    let cfg = srv.config.read().clone();
+    let uptime = srv.started.elapsed().as_secs();
+    match name {
+        "server" => {
+            o.push_str("# Server\r\n");
+            field!(o, "redis_version", REDIS_VERSION);
+            field!(o, "shoal_version", env!("CARGO_PKG_VERSION"));
+            field!(o, "redis_git_sha1", "00000000");
+            field!(o, "redis_git_dirty", 0);
+            field!(o, "redis_build_id", "0");
+            field!(o, "redis_mode", "standalone");
+            field!(
+                o,
+                "os",
+                format!("{} {}", std::env::consts::OS, std::env::consts::ARCH)
+            );
+            field!(o, "arch_bits", usize::BITS);
+            field!(o, "monotonic_clock", "POSIX clock_gettime");
+            field!(o, "multiplexing_api", "epoll");
+            field!(o, "atomicvar_api", "c11-builtin");
+            field!(o, "gcc_version", "0.0.0");
+            field!(o, "process_id", std::process::id());
+            field!(o, "process_supervised", "no");
+            field!(o, "run_id", srv.run_id);
+            field!(o, "tcp_port", srv.port.load(Relaxed));
+            field!(o, "server_time_usec", crate::clock::now_us());
+            field!(o, "uptime_in_seconds", uptime);
+            field!(o, "uptime_in_days", uptime / 86400);
+            field!(o, "hz", cfg.hz);
+            field!(o, "configured_hz", cfg.hz);
+            field!(o, "lru_clock", (now_ms / 1000) & ((1 << 24) - 1));
+            field!(
+                o,
+                "executable",
+                std::env::current_exe()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            );
+            field!(
+                o,
+                "config_file",
+                srv.config_file
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            );
+            field!(o, "io_threads_active", 0);
+            field!(o, "shards", cfg.shards);
+        }
+        "clients" => {
+            o.push_str("# Clients\r\n");
+            let clients = srv.clients.all();
+            field!(o, "connected_clients", clients.len());
+            field!(o, "cluster_connections", 0);
+            field!(o, "maxclients", cfg.maxclients);
+            field!(
+                o,
+                "client_recent_max_input_buffer",
+                clients
+                    .iter()
+                    .map(|c| c.qbuf.load(Relaxed))
+                    .max()
+                    .unwrap_or(0)
+            );
+            field!(
+                o,
+                "client_recent_max_output_buffer",
+                clients
+                    .iter()
+                    .map(|c| c.omem.load(Relaxed))
+                    .max()
+                    .unwrap_or(0)
+            );
+            field!(o, "blocked_clients", 0);
+            field!(o, "tracking_clients", 0);
+            field!(o, "clients_in_timeout_table", 0);
+        }
+        "memory" => {
+            let (used, resident) = allocator_stats();
+            let rss = rss_bytes();
+            o.push_str("# Memory\r\n");
+            field!(o, "used_memory", used);
+            field!(o, "used_memory_human", bytes_to_human(used));
+            field!(o, "used_memory_rss", rss);
+            field!(o, "used_memory_rss_human", bytes_to_human(rss));
+            let peak = srv.note_memory_peak(used);
+            field!(o, "used_memory_peak", peak);
+            field!(o, "used_memory_peak_human", bytes_to_human(peak));
+            field!(o, "allocator_allocated", used);
+            field!(o, "allocator_resident", resident);
+            field!(o, "total_system_memory", total_system_memory());
+            field!(
+                o,
+                "total_system_memory_human",
+                bytes_to_human(total_system_memory())
+            );
+            field!(o, "maxmemory", 0);
+            field!(o, "maxmemory_human", "0B");
+            field!(o, "maxmemory_policy", "noeviction");
+            field!(
+                o,
+                "mem_fragmentation_ratio",
+                format!(
+                    "{:.2}",
+                    if used > 0 {
+                        rss as f64 / used as f64
+                    } else {
+                        0.0
+                    }
+                )
+            );
+            field!(o, "mem_allocator", "jemalloc");
+            field!(o, "lazyfree_pending_objects", 0);
+        }
+        "persistence" => {
+            let st = srv.keyspace.stats();
+            o.push_str("# Persistence\r\n");
+            field!(o, "loading", 0);
+            field!(o, "async_loading", 0);
+            field!(o, "rdb_changes_since_last_save", st.dirty);
+            field!(o, "rdb_bgsave_in_progress", 0);
+            field!(o, "rdb_last_save_time", srv.start_ms / 1000);
+            field!(o, "rdb_last_bgsave_status", "ok");
+            field!(o, "aof_enabled", 0);
+            field!(o, "aof_rewrite_in_progress", 0);
+            field!(o, "aof_last_bgrewrite_status", "ok");
+            field!(o, "aof_last_write_status", "ok");
+        }
+        "stats" => {
+            let st = srv.keyspace.stats();
+            let s = &srv.stats;
+            o.push_str("# Stats\r\n");
+            field!(
+                o,
+                "total_connections_received",
+                s.connections_received.load(Relaxed)
+            );
+            field!(
+                o,
+                "total_commands_processed",
+                s.commands_processed.load(Relaxed)
+            );
+            field!(o, "instantaneous_ops_per_sec", s.ops_per_sec.load(Relaxed));
+            field!(o, "total_net_input_bytes", s.net_input_bytes.load(Relaxed));
+            field!(
+                o,
+                "total_net_output_bytes",
+                s.net_output_bytes.load(Relaxed)
+            );
+            field!(
+                o,
+                "instantaneous_input_kbps",
+                format!("{:.2}", s.input_kbps_x100.load(Relaxed) as f64 / 100.0)
+            );
+            field!(
+                o,
+                "instantaneous_output_kbps",
+                format!("{:.2}", s.output_kbps_x100.load(Relaxed) as f64 / 100.0)
+            );
+            field!(
+                o,
+                "rejected_connections",
+                s.rejected_connections.load(Relaxed)
+            );
+            field!(o, "expired_keys", st.expired_keys);
+            field!(o, "evicted_keys", 0);
+            field!(o, "keyspace_hits", st.keyspace_hits);
+            field!(o, "keyspace_misses", st.keyspace_misses);
+            field!(o, "pubsub_channels", 0);
+            field!(o, "pubsub_patterns", 0);
+            field!(o, "total_error_replies", s.error_replies.load(Relaxed));
+        }
+        "replication" => {
+            o.push_str("# Replication\r\n");
+            field!(o, "role", "master");
+            field!(o, "connected_slaves", 0);
+            field!(o, "master_failover_state", "no-failover");
+            field!(o, "master_replid", srv.run_id);
+            field!(
+                o,
+                "master_replid2",
+                "0000000000000000000000000000000000000000"
+            );
+            field!(o, "master_repl_offset", 0);
+            field!(o, "second_repl_offset", -1);
+            field!(o, "repl_backlog_active", 0);
+            field!(o, "repl_backlog_size", 1048576);
+            field!(o, "repl_backlog_first_byte_offset", 0);
+            field!(o, "repl_backlog_histlen", 0);
+        }
+        "cpu" => {
+            let (sys, user) = rusage(libc::RUSAGE_SELF);
+            let (csys, cuser) = rusage(libc::RUSAGE_CHILDREN);
+            o.push_str("# CPU\r\n");
+            field!(o, "used_cpu_sys", format!("{sys:.6}"));
+            field!(o, "used_cpu_user", format!("{user:.6}"));
+            field!(o, "used_cpu_sys_children", format!("{csys:.6}"));
+            field!(o, "used_cpu_user_children", format!("{cuser:.6}"));
+        }
+        "modules" => o.push_str("# Modules\r\n"),
+        "errorstats" => o.push_str("# Errorstats\r\n"),
+        "cluster" => {
+            o.push_str("# Cluster\r\n");
+            field!(o, "cluster_enabled", 0);
+        }
+        "commandstats" => {
+            o.push_str("# Commandstats\r\n");
+            for (id, row) in Table::get().rows.iter().enumerate() {
+                let st = &srv.cmdstats[id];
+                let calls = st.calls.load(Relaxed);
+                let (rej, failed) = (st.rejected.load(Relaxed), st.failed.load(Relaxed));
+                if calls == 0 && rej == 0 && failed == 0 {
+                    continue;
+                }
+                let usec = st.usec.load(Relaxed);
+                let per = if calls > 0 {
+                    usec as f64 / calls as f64
+                } else {
+                    0.0
+                };
+                let _ = write!(
+                    o,
+                    "cmdstat_{}:calls={calls},usec={usec},usec_per_call={per:.2},rejected_calls={rej},failed_calls={failed}\r\n",
+                    row.name
+                );
+            }
+        }
+        "keyspace" => {
+            o.push_str("# Keyspace\r\n");
+            for db in 0..srv.keyspace.databases() {
+                let i = srv.keyspace.db_info(db);
+                if i.keys > 0 {
+                    let _ = write!(
+                        o,
+                        "db{db}:keys={},expires={},avg_ttl={}\r\n",
+                        i.keys, i.expires, i.avg_ttl
+                    );
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn total_system_memory() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| {
+                    l.split_whitespace()
+                        .nth(1)
+                        .and_then(|k| k.parse::<u64>().ok())
+                })
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}

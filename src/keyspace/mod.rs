@@ -1,0 +1,466 @@
+//! The keyspace: databases of 16384 slot tables, grouped into shards behind one lock each.
+//!
+//! Layout: a [`Keyspace`] has `shards` (a power of two) [`Shard`]s; shard `i` owns the contiguous
+//! slot range `i * SLOTS/shards ..`. Inside a shard each database that holds data has a
+//! [`ShardDb`] with one [`SlotTable`] (a hash map) per slot. Databases are created on first write.
+//!
+//! Locking rule: a command locks the shards of its keys in ascending shard order
+//! ([`Keyspace::lock_keys`]) and holds them for that one command; no lock is held across an
+//! `.await`. Keyspace-wide commands (FLUSHDB, SWAPDB, KEYS, SCAN, ...) lock shards one at a time,
+//! or all of them in order when they must be atomic.
+//!
+//! Time is an input: every lookup takes `now` (unix ms) so expiry is decided by the caller's clock.
+
+pub mod expiry;
+pub mod slot;
+pub mod value;
+pub mod walk;
+
+use hashbrown::HashMap;
+use parking_lot::{Mutex, MutexGuard};
+use smallvec::SmallVec;
+
+pub use slot::{key_slot, SLOTS};
+pub use value::{Entry, Str, Value};
+
+/// One slot's keys in one database.
+#[derive(Default)]
+pub struct SlotTable {
+    pub map: HashMap<Box<[u8]>, Entry>,
+    /// Keys in `map` with an expiry.
+    pub volatile: u32,
+}
+
+/// One database's slot tables inside one shard.
+pub struct ShardDb {
+    pub tables: Box<[SlotTable]>,
+    /// Keys in all tables.
+    pub keys: usize,
+    /// Keys with an expiry in all tables.
+    pub volatile: usize,
+    /// Where the active expiry cycle resumes (a table index).
+    pub expire_cursor: usize,
+    /// Running estimate of the average TTL of volatile keys, ms (INFO keyspace avg_ttl).
+    pub avg_ttl: u64,
+}
+
+impl ShardDb {
+    fn new(nslots: usize) -> ShardDb {
+        let mut tables = Vec::with_capacity(nslots);
+        tables.resize_with(nslots, SlotTable::default);
+        ShardDb {
+            tables: tables.into_boxed_slice(),
+            keys: 0,
+            volatile: 0,
+            expire_cursor: 0,
+            avg_ttl: 0,
+        }
+    }
+}
+
+/// Counters kept under the shard lock (no atomics on the hot path); INFO sums them.
+#[derive(Default, Clone, Copy, Debug)]
+pub struct ShardStats {
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub expired_keys: u64,
+    /// Writes since start (INFO persistence rdb_changes_since_last_save until snapshots land).
+    pub dirty: u64,
+}
+
+/// The data one shard lock guards.
+pub struct ShardData {
+    /// Indexed by database number; `None` until the database gets a key in this shard.
+    pub dbs: Vec<Option<Box<ShardDb>>>,
+    /// First slot this shard owns.
+    pub first_slot: usize,
+    /// Slots this shard owns.
+    pub nslots: usize,
+    pub stats: ShardStats,
+}
+
+impl ShardData {
+    /// The slot table of `slot` in `db`, if the database exists here.
+    #[inline]
+    pub fn table(&self, db: usize, slot: usize) -> Option<&SlotTable> {
+        self.dbs[db]
+            .as_ref()
+            .map(|d| &d.tables[slot - self.first_slot])
+    }
+
+    /// The database `db` in this shard, created if absent.
+    pub fn db_mut(&mut self, db: usize) -> &mut ShardDb {
+        let nslots = self.nslots;
+        self.dbs[db].get_or_insert_with(|| Box::new(ShardDb::new(nslots)))
+    }
+}
+
+/// A shard: a contiguous range of slots behind one lock.
+pub struct Shard {
+    pub data: Mutex<ShardData>,
+}
+
+/// All databases of the node.
+pub struct Keyspace {
+    shards: Box<[Shard]>,
+    shard_shift: u32,
+    databases: usize,
+}
+
+impl Keyspace {
+    /// A keyspace of `databases` databases (1..) split into `shards` shards (a power of two,
+    /// 1..=16384; other values are rounded up to one).
+    pub fn new(databases: usize, shards: usize) -> Keyspace {
+        let shards = shards.clamp(1, SLOTS).next_power_of_two();
+        let per = SLOTS / shards;
+        let shards_vec: Vec<Shard> = (0..shards)
+            .map(|i| Shard {
+                data: Mutex::new(ShardData {
+                    dbs: (0..databases).map(|_| None).collect(),
+                    first_slot: i * per,
+                    nslots: per,
+                    stats: ShardStats::default(),
+                }),
+            })
+            .collect();
+        Keyspace {
+            shards: shards_vec.into_boxed_slice(),
+            shard_shift: per.trailing_zeros(),
+            databases,
+        }
+    }
+
+    pub fn databases(&self) -> usize {
+        self.databases
+    }
+
+    pub fn shards(&self) -> &[Shard] {
+        &self.shards
+    }
+
+    /// The shard index owning `slot`.
+    #[inline]
+    pub fn shard_of_slot(&self, slot: usize) -> usize {
+        slot >> self.shard_shift
+    }
+
+    /// Locks the shards of `keys` in ascending order and returns a view for database `db`.
+    pub fn lock_keys<'a, 'k>(
+        &'a self,
+        keys: impl Iterator<Item = &'k [u8]>,
+        db: usize,
+        now: u64,
+    ) -> Locked<'a> {
+        let mut idx: SmallVec<[usize; 4]> = keys.map(|k| self.shard_of_slot(key_slot(k))).collect();
+        if idx.len() > 1 {
+            idx.sort_unstable();
+            idx.dedup();
+        }
+        let guards = idx
+            .iter()
+            .map(|&i| (i, self.shards[i].data.lock()))
+            .collect();
+        Locked {
+            ks: self,
+            guards,
+            db,
+            now,
+        }
+    }
+
+    /// Locks every shard in ascending order (for commands that must see the keyspace atomically).
+    pub fn lock_all(&self) -> Vec<MutexGuard<'_, ShardData>> {
+        self.shards.iter().map(|s| s.data.lock()).collect()
+    }
+
+    /// Sum of the shard counters.
+    pub fn stats(&self) -> ShardStats {
+        let mut t = ShardStats::default();
+        for s in self.shards.iter() {
+            let g = s.data.lock();
+            t.keyspace_hits += g.stats.keyspace_hits;
+            t.keyspace_misses += g.stats.keyspace_misses;
+            t.expired_keys += g.stats.expired_keys;
+            t.dirty += g.stats.dirty;
+        }
+        t
+    }
+
+    /// Zeroes the hit/miss/expired counters (CONFIG RESETSTAT).
+    pub fn reset_stats(&self) {
+        for s in self.shards.iter() {
+            let mut g = s.data.lock();
+            let dirty = g.stats.dirty;
+            g.stats = ShardStats {
+                dirty,
+                ..ShardStats::default()
+            };
+        }
+    }
+}
+
+/// The shards a command locked, viewed as one database.
+///
+/// Lookups expire keys lazily against `now`. The expiry of an entry is changed only through
+/// [`Locked::set_expire`] and [`Locked::insert`], which keep the volatile counts right.
+pub struct Locked<'a> {
+    ks: &'a Keyspace,
+    guards: SmallVec<[(usize, MutexGuard<'a, ShardData>); 2]>,
+    /// The selected database; a handler may switch it (MOVE, COPY DB) while the locks are held,
+    /// since a key's shard is the same in every database.
+    pub db: usize,
+    /// The command's clock, unix ms.
+    pub now: u64,
+}
+
+impl<'a> Locked<'a> {
+    /// A view with no locks, for commands without keys.
+    pub fn none(ks: &'a Keyspace, db: usize, now: u64) -> Locked<'a> {
+        Locked {
+            ks,
+            guards: SmallVec::new(),
+            db,
+            now,
+        }
+    }
+
+    #[inline]
+    fn shard(&mut self, slot: usize) -> &mut ShardData {
+        let i = self.ks.shard_of_slot(slot);
+        let pos = if self.guards.len() == 1 {
+            0
+        } else {
+            self.guards
+                .iter()
+                .position(|(s, _)| *s == i)
+                .expect("command did not lock this key's shard")
+        };
+        debug_assert_eq!(
+            self.guards[pos].0, i,
+            "command did not lock this key's shard"
+        );
+        &mut self.guards[pos].1
+    }
+
+    /// The entry of `key` if present and not expired; an expired entry is deleted here.
+    /// `access`: 0 touches nothing, 1 updates the access time, 2 also counts a hit or miss.
+    /// One hash lookup in every case.
+    #[inline]
+    fn find(&mut self, key: &[u8], access: u8) -> Option<&mut Entry> {
+        let slot = key_slot(key);
+        let (db, now) = (self.db, self.now);
+        let shard = self.shard(slot);
+        let ShardData {
+            dbs,
+            stats,
+            first_slot,
+            ..
+        } = shard;
+        let Some(sdb) = dbs[db].as_mut() else {
+            if access == 2 {
+                stats.keyspace_misses += 1;
+            }
+            return None;
+        };
+        let table = &mut sdb.tables[slot - *first_slot];
+        match table.map.entry_ref(key) {
+            hashbrown::hash_map::EntryRef::Occupied(o) => {
+                if o.get().is_expired(now) {
+                    o.remove();
+                    table.volatile -= 1;
+                    sdb.volatile -= 1;
+                    sdb.keys -= 1;
+                    stats.expired_keys += 1;
+                    if access == 2 {
+                        stats.keyspace_misses += 1;
+                    }
+                    return None;
+                }
+                if access == 2 {
+                    stats.keyspace_hits += 1;
+                }
+                let e = o.into_mut();
+                if access >= 1 {
+                    e.access = (now / 1000) as u32;
+                }
+                Some(e)
+            }
+            hashbrown::hash_map::EntryRef::Vacant(_) => {
+                if access == 2 {
+                    stats.keyspace_misses += 1;
+                }
+                None
+            }
+        }
+    }
+
+    /// The entry of `key` if present and not expired (an expired one is deleted here); touches
+    /// no stats and no access time.
+    #[inline]
+    pub fn peek(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.find(key, 0)
+    }
+
+    /// Lookup for a read: counts a keyspace hit or miss and updates the access time.
+    #[inline]
+    pub fn lookup_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.find(key, 2)
+    }
+
+    /// Lookup for a write: updates the access time, counts no hit or miss.
+    #[inline]
+    pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.find(key, 1)
+    }
+
+    /// Whether `key` exists (not expired), without touching stats or access time.
+    pub fn exists(&mut self, key: &[u8]) -> bool {
+        self.peek(key).is_some()
+    }
+
+    /// Stores `value` at `key` with expiry `expire_at` (unix ms, 0 = none), replacing any entry.
+    pub fn insert(&mut self, key: &[u8], value: Value, expire_at: u64) {
+        let slot = key_slot(key);
+        let (db, now) = (self.db, self.now);
+        let shard = self.shard(slot);
+        let first = shard.first_slot;
+        shard.stats.dirty += 1;
+        let sdb = shard.db_mut(db);
+        let table = &mut sdb.tables[slot - first];
+        let mut entry = Entry::new(value, now);
+        entry.expire_at = expire_at;
+        match table.map.entry_ref(key) {
+            hashbrown::hash_map::EntryRef::Occupied(mut o) => {
+                let was = o.get().expire_at != 0;
+                *o.get_mut() = entry;
+                match (was, expire_at != 0) {
+                    (true, false) => {
+                        table.volatile -= 1;
+                        sdb.volatile -= 1;
+                    }
+                    (false, true) => {
+                        table.volatile += 1;
+                        sdb.volatile += 1;
+                    }
+                    _ => {}
+                }
+            }
+            hashbrown::hash_map::EntryRef::Vacant(v) => {
+                v.insert(entry);
+                sdb.keys += 1;
+                if expire_at != 0 {
+                    table.volatile += 1;
+                    sdb.volatile += 1;
+                }
+            }
+        }
+    }
+
+    /// Stores an entry taken from elsewhere (RENAME, MOVE, COPY), keeping its expiry and access.
+    pub fn insert_entry(&mut self, key: &[u8], entry: Entry) {
+        let access = entry.access;
+        let at = entry.expire_at;
+        self.insert(key, entry.value, at);
+        if let Some(e) = self.peek(key) {
+            e.access = access;
+        }
+    }
+
+    /// Removes `key`; returns its entry if it existed and had not expired.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let slot = key_slot(key);
+        let (db, now) = (self.db, self.now);
+        let shard = self.shard(slot);
+        let first = shard.first_slot;
+        let sdb = shard.dbs[db].as_mut()?;
+        let table = &mut sdb.tables[slot - first];
+        let e = table.map.remove(key)?;
+        sdb.keys -= 1;
+        if e.expire_at != 0 {
+            table.volatile -= 1;
+            sdb.volatile -= 1;
+        }
+        if e.is_expired(now) {
+            shard.stats.expired_keys += 1;
+            return None;
+        }
+        shard.stats.dirty += 1;
+        Some(e)
+    }
+
+    /// Sets (`Some(ms)`) or clears (`None`) the expiry of an existing key; returns false if the
+    /// key does not exist.
+    pub fn set_expire(&mut self, key: &[u8], at: Option<u64>) -> bool {
+        let slot = key_slot(key);
+        if self.peek(key).is_none() {
+            return false;
+        }
+        let db = self.db;
+        let shard = self.shard(slot);
+        let first = shard.first_slot;
+        shard.stats.dirty += 1;
+        let sdb = shard.db_mut(db);
+        let table = &mut sdb.tables[slot - first];
+        let e = table.map.get_mut(key).expect("peeked above");
+        let new = at.unwrap_or(0);
+        match (e.expire_at != 0, new != 0) {
+            (true, false) => {
+                table.volatile -= 1;
+                sdb.volatile -= 1;
+            }
+            (false, true) => {
+                table.volatile += 1;
+                sdb.volatile += 1;
+            }
+            _ => {}
+        }
+        e.expire_at = new;
+        true
+    }
+
+    /// Counts a write that changed a value in place (INCR, APPEND, ...).
+    pub fn touch_dirty(&mut self, key: &[u8]) {
+        self.shard(key_slot(key)).stats.dirty += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[u8]) -> Value {
+        Value::Str(Str::from_bytes(v))
+    }
+
+    #[test]
+    fn insert_lookup_expire_and_counts() {
+        let ks = Keyspace::new(2, 16);
+        let mut l = ks.lock_keys([&b"a"[..], b"b"].into_iter(), 0, 1000);
+        l.insert(b"a", s(b"1"), 0);
+        l.insert(b"b", s(b"2"), 1500);
+        assert!(l.exists(b"a"));
+        assert_eq!(l.peek(b"b").unwrap().expire_at(), Some(1500));
+        l.now = 1500;
+        assert!(!l.exists(b"b"), "expired at its expiry time");
+        assert!(l.set_expire(b"a", Some(3000)));
+        assert!(l.set_expire(b"a", None));
+        assert!(!l.set_expire(b"b", Some(1)));
+        drop(l);
+        let st = ks.stats();
+        assert_eq!(st.expired_keys, 1);
+        let g = ks.shards()[ks.shard_of_slot(key_slot(b"a"))].data.lock();
+        let db = g.dbs[0].as_ref().unwrap();
+        assert_eq!((db.keys, db.volatile), (1, 0));
+    }
+
+    #[test]
+    fn shards_partition_the_slots() {
+        let ks = Keyspace::new(1, 16);
+        assert_eq!(ks.shard_of_slot(0), 0);
+        assert_eq!(ks.shard_of_slot(1023), 0);
+        assert_eq!(ks.shard_of_slot(1024), 1);
+        assert_eq!(ks.shard_of_slot(16383), 15);
+        let ks = Keyspace::new(1, 3);
+        assert_eq!(ks.shards().len(), 4);
+    }
+}

@@ -1,0 +1,161 @@
+//! Values and entries of the keyspace.
+//!
+//! An [`Entry`] holds a value, its absolute expiry time (unix ms, 0 = none) and the access time
+//! used by OBJECT IDLETIME (and eviction later). Strings keep Redis's three encodings: `int`
+//! (a canonical 64-bit integer), `embstr` (set whole, up to 44 bytes) and `raw`.
+
+/// Strings up to this many bytes report the `embstr` encoding, as in Redis
+/// (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
+pub const EMBSTR_MAX: usize = 44;
+
+/// A string value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Str {
+    /// A canonical integer (`string2ll` accepts it and it prints back the same).
+    Int(i64),
+    /// Bytes set whole (SET, GETSET, ...).
+    Emb(Box<[u8]>),
+    /// Bytes grown in place (APPEND, SETRANGE): keeps spare capacity like an sds.
+    Raw(Vec<u8>),
+}
+
+impl Str {
+    /// The value for bytes set whole: `int` when they are a canonical integer of at most 20 chars.
+    pub fn from_bytes(b: &[u8]) -> Str {
+        if b.len() <= 20 {
+            if let Some(n) = crate::util::parse_i64(b) {
+                return Str::Int(n);
+            }
+        }
+        Str::Emb(b.into())
+    }
+
+    /// Length in bytes of the string form.
+    pub fn len(&self) -> usize {
+        match self {
+            Str::Int(n) => itoa::Buffer::new().format(*n).len(),
+            Str::Emb(b) => b.len(),
+            Str::Raw(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Calls `f` with the string form without allocating.
+    #[inline]
+    pub fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        match self {
+            Str::Int(n) => f(itoa::Buffer::new().format(*n).as_bytes()),
+            Str::Emb(b) => f(b),
+            Str::Raw(v) => f(v),
+        }
+    }
+
+    /// The string form as an owned vector.
+    pub fn to_vec(&self) -> Vec<u8> {
+        self.with_bytes(|b| b.to_vec())
+    }
+
+    /// Makes the value mutable in place (APPEND, SETRANGE) and returns its bytes.
+    pub fn make_raw(&mut self) -> &mut Vec<u8> {
+        if !matches!(self, Str::Raw(_)) {
+            *self = Str::Raw(self.to_vec());
+        }
+        match self {
+            Str::Raw(v) => v,
+            _ => unreachable!("just made raw"),
+        }
+    }
+
+    /// OBJECT ENCODING's answer.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Str::Int(_) => "int",
+            Str::Emb(b) if b.len() <= EMBSTR_MAX => "embstr",
+            _ => "raw",
+        }
+    }
+
+    /// Heap bytes this value owns beyond its inline size (for memory accounting estimates).
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Str::Int(_) => 0,
+            Str::Emb(b) => b.len(),
+            Str::Raw(v) => v.capacity(),
+        }
+    }
+}
+
+/// A value of any type. Only strings exist so far; lists, hashes, sets, zsets and streams join
+/// as boxed variants so the entry stays small.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Str(Str),
+}
+
+impl Value {
+    /// The TYPE command's name for this value.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+        }
+    }
+
+    /// OBJECT ENCODING's answer.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(s) => s.encoding(),
+        }
+    }
+}
+
+/// One key's entry in a slot table.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub value: Value,
+    /// Absolute expiry, unix milliseconds; 0 = no expiry. Changed only through the keyspace,
+    /// which keeps the per-slot count of volatile keys.
+    pub(in crate::keyspace) expire_at: u64,
+    /// Last access, unix seconds (truncated to 32 bits), for OBJECT IDLETIME.
+    pub access: u32,
+}
+
+impl Entry {
+    pub fn new(value: Value, now_ms: u64) -> Entry {
+        Entry {
+            value,
+            expire_at: 0,
+            access: (now_ms / 1000) as u32,
+        }
+    }
+
+    /// Absolute expiry in unix ms, or `None`.
+    #[inline]
+    pub fn expire_at(&self) -> Option<u64> {
+        (self.expire_at != 0).then_some(self.expire_at)
+    }
+
+    #[inline]
+    pub fn is_expired(&self, now_ms: u64) -> bool {
+        self.expire_at != 0 && self.expire_at <= now_ms
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_encodings_follow_redis() {
+        assert_eq!(Str::from_bytes(b"12345").encoding(), "int");
+        assert_eq!(Str::from_bytes(b"012").encoding(), "embstr");
+        assert_eq!(Str::from_bytes(&[b'a'; 44]).encoding(), "embstr");
+        assert_eq!(Str::from_bytes(&[b'a'; 45]).encoding(), "raw");
+        let mut s = Str::from_bytes(b"12");
+        s.make_raw().push(b'3');
+        assert_eq!(s.encoding(), "raw");
+        assert_eq!(s.to_vec(), b"123");
+    }
+}

@@ -1,0 +1,220 @@
+//! Client state: what a connection owns ([`Client`]) and what other connections may read or
+//! signal ([`ClientInfo`], kept in the [`Registry`] for CLIENT LIST / KILL and INFO clients).
+
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// CLIENT REPLY's modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+}
+
+/// Connection-local state; only the connection task touches it.
+pub struct Client {
+    pub id: u64,
+    /// Selected database.
+    pub db: usize,
+    pub authenticated: bool,
+    pub reply_mode: ReplyMode,
+    /// CLIENT REPLY SKIP: drop the reply of the next command.
+    pub skip_next_reply: bool,
+    pub info: Arc<ClientInfo>,
+}
+
+impl Client {
+    pub fn new(info: Arc<ClientInfo>, authenticated: bool) -> Client {
+        Client {
+            id: info.id,
+            db: 0,
+            authenticated,
+            reply_mode: ReplyMode::On,
+            skip_next_reply: false,
+            info,
+        }
+    }
+
+    /// The client's protocol version (2 or 3).
+    pub fn proto(&self) -> u8 {
+        self.info.resp.load(Relaxed)
+    }
+}
+
+/// Flag bits shown by CLIENT LIST `flags=`.
+pub mod cflag {
+    pub const MONITOR: u32 = 1 << 0;
+    pub const NO_EVICT: u32 = 1 << 1;
+}
+
+/// What other tasks may see of a client.
+pub struct ClientInfo {
+    pub id: u64,
+    /// Peer address, `ip:port`.
+    pub addr: String,
+    /// Local address, `ip:port`.
+    pub laddr: String,
+    /// Socket file descriptor (CLIENT LIST `fd=`).
+    pub fd: i64,
+    /// Connected at, unix ms.
+    pub created_ms: u64,
+    pub name: Mutex<Option<Vec<u8>>>,
+    pub lib_name: Mutex<Option<Vec<u8>>>,
+    pub lib_ver: Mutex<Option<Vec<u8>>>,
+    pub db: AtomicUsize,
+    /// Last command at, unix ms.
+    pub last_ms: AtomicU64,
+    /// Row id of the last command.
+    pub last_cmd: AtomicUsize,
+    /// Protocol version, 2 or 3.
+    pub resp: AtomicU8,
+    pub flags: AtomicU64,
+    /// Bytes in the query buffer now (CLIENT LIST `qbuf=`).
+    pub qbuf: AtomicUsize,
+    /// Bytes in the output buffer now (CLIENT LIST `omem=`).
+    pub omem: AtomicUsize,
+    /// Set by CLIENT KILL / SHUTDOWN; the connection closes at its next step.
+    pub killed: AtomicBool,
+    pub kill: Notify,
+}
+
+impl ClientInfo {
+    pub fn new(id: u64, addr: String, laddr: String, fd: i64, now_ms: u64) -> ClientInfo {
+        ClientInfo {
+            id,
+            addr,
+            laddr,
+            fd,
+            created_ms: now_ms,
+            name: Mutex::new(None),
+            lib_name: Mutex::new(None),
+            lib_ver: Mutex::new(None),
+            db: AtomicUsize::new(0),
+            last_ms: AtomicU64::new(now_ms),
+            last_cmd: AtomicUsize::new(usize::MAX),
+            resp: AtomicU8::new(2),
+            flags: AtomicU64::new(0),
+            qbuf: AtomicUsize::new(0),
+            omem: AtomicUsize::new(0),
+            killed: AtomicBool::new(false),
+            kill: Notify::new(),
+        }
+    }
+
+    pub fn has_flag(&self, f: u32) -> bool {
+        self.flags.load(Relaxed) & f as u64 != 0
+    }
+
+    pub fn set_flag(&self, f: u32, on: bool) {
+        if on {
+            self.flags.fetch_or(f as u64, Relaxed);
+        } else {
+            self.flags.fetch_and(!(f as u64), Relaxed);
+        }
+    }
+
+    /// Asks the connection to close.
+    pub fn kill(&self) {
+        self.killed.store(true, Relaxed);
+        self.kill.notify_one();
+    }
+
+    /// One CLIENT LIST line (without the trailing newline), fields as Redis 7.0 prints them.
+    pub fn line(&self, now_ms: u64) -> String {
+        let name = self.name.lock().clone().unwrap_or_default();
+        let flags = self.flags.load(Relaxed) as u32;
+        let mut f = String::new();
+        if flags & cflag::MONITOR != 0 {
+            f.push('O');
+        }
+        if flags & cflag::NO_EVICT != 0 {
+            f.push('e');
+        }
+        if f.is_empty() {
+            f.push('N');
+        }
+        let cmd = match self.last_cmd.load(Relaxed) {
+            usize::MAX => "NULL",
+            id => crate::commands::Table::get()
+                .rows
+                .get(id)
+                .map_or("NULL", |c| c.name),
+        };
+        let qbuf = self.qbuf.load(Relaxed);
+        let omem = self.omem.load(Relaxed);
+        let lib_name = self.lib_name.lock().clone().unwrap_or_default();
+        let lib_ver = self.lib_ver.lock().clone().unwrap_or_default();
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
+             qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} \
+             events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            self.fd,
+            String::from_utf8_lossy(&name),
+            now_ms.saturating_sub(self.created_ms) / 1000,
+            now_ms.saturating_sub(self.last_ms.load(Relaxed)) / 1000,
+            f,
+            self.db.load(Relaxed),
+            qbuf,
+            16384usize.saturating_sub(qbuf),
+            16384.max(qbuf),
+            qbuf,
+            omem,
+            16384 + qbuf + omem,
+            cmd,
+            self.resp.load(Relaxed),
+            String::from_utf8_lossy(&lib_name),
+            String::from_utf8_lossy(&lib_ver),
+        )
+    }
+}
+
+/// All connected clients, by id.
+#[derive(Default)]
+pub struct Registry {
+    clients: Mutex<BTreeMap<u64, Arc<ClientInfo>>>,
+    next_id: AtomicU64,
+}
+
+impl Registry {
+    pub fn new() -> Registry {
+        Registry {
+            clients: Mutex::new(BTreeMap::new()),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Relaxed)
+    }
+
+    pub fn add(&self, c: Arc<ClientInfo>) {
+        self.clients.lock().insert(c.id, c);
+    }
+
+    pub fn remove(&self, id: u64) {
+        self.clients.lock().remove(&id);
+    }
+
+    pub fn len(&self) -> usize {
+        self.clients.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A snapshot of the clients, in id order.
+    pub fn all(&self) -> Vec<Arc<ClientInfo>> {
+        self.clients.lock().values().cloned().collect()
+    }
+
+    pub fn get(&self, id: u64) -> Option<Arc<ClientInfo>> {
+        self.clients.lock().get(&id).cloned()
+    }
+}

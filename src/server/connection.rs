@@ -1,0 +1,282 @@
+//! One client connection: read, parse every complete request in the buffer, execute each in
+//! order, write all their replies in one write.
+//!
+//! Limits enforced here: `maxclients` (the extra client gets `-ERR max number of clients reached`),
+//! `proto-max-bulk-len` (a bigger bulk is a protocol error), `client-query-buffer-limit` (a client
+//! whose unprocessed input grows past it is closed), `timeout` (idle clients are closed). A
+//! protocol error gets `-ERR Protocol error: ...` and closes this connection only.
+
+use super::client::{cflag, Client, ClientInfo, ReplyMode};
+use super::Shared;
+use crate::commands::{dispatch, Action, Args};
+use crate::protocol::parse::ArgSource;
+use crate::protocol::{parse_request, Reply, RequestLimits};
+use bytes::{Buf, BytesMut};
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::broadcast;
+
+/// Output past this size is written out mid-batch so a huge pipeline cannot grow it unbounded.
+const OUT_FLUSH: usize = 1024 * 1024;
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Serves one accepted socket until the client leaves, is killed, or the server stops.
+pub async fn serve(shared: Arc<Shared>, mut sock: TcpStream, peer: SocketAddr) {
+    let _ = sock.set_nodelay(true);
+    let keepalive = shared.config.read().tcp_keepalive;
+    if keepalive > 0 {
+        let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(keepalive));
+        let _ = socket2::SockRef::from(&sock).set_tcp_keepalive(&ka);
+    }
+    let maxclients = shared.limits.maxclients.load(Relaxed) as usize;
+    if shared.clients.len() >= maxclients {
+        shared.stats.rejected_connections.fetch_add(1, Relaxed);
+        let _ = sock
+            .write_all(b"-ERR max number of clients reached\r\n")
+            .await;
+        return;
+    }
+    let laddr = sock.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    use std::os::fd::AsRawFd;
+    let fd = sock.as_raw_fd() as i64;
+    let id = shared.clients.next_id();
+    let info = Arc::new(ClientInfo::new(
+        id,
+        peer.to_string(),
+        laddr,
+        fd,
+        crate::clock::now_ms(),
+    ));
+    shared.clients.add(info.clone());
+    let authenticated = shared.config.read().requirepass.is_empty();
+    let mut client = Client::new(info.clone(), authenticated);
+    let mut conn = Conn {
+        rbuf: BytesMut::with_capacity(READ_CHUNK),
+        out: Reply::new(),
+        ranges: Vec::with_capacity(16),
+        scratch: Vec::new(),
+        monitor: None,
+    };
+    if let Err(e) = conn.run(&shared, &mut sock, &mut client).await {
+        tracing::debug!("client {id} {peer}: {e}");
+    }
+    if client.info.has_flag(cflag::MONITOR) {
+        shared.monitors.fetch_sub(1, Relaxed);
+    }
+    shared.clients.remove(id);
+}
+
+struct Conn {
+    rbuf: BytesMut,
+    out: Reply,
+    ranges: Vec<std::ops::Range<usize>>,
+    scratch: Vec<u8>,
+    monitor: Option<broadcast::Receiver<Arc<[u8]>>>,
+}
+
+enum Step {
+    /// Every complete request was executed; read more.
+    Continue,
+    /// The output filled up before the input ran out: write, then process again.
+    More,
+    Close,
+}
+
+impl Conn {
+    async fn run(
+        &mut self,
+        shared: &Arc<Shared>,
+        sock: &mut TcpStream,
+        client: &mut Client,
+    ) -> std::io::Result<()> {
+        loop {
+            if client.info.killed.load(Relaxed) {
+                return Ok(());
+            }
+            // Read more input (or a MONITOR line, a kill, an idle timeout).
+            if self.rbuf.capacity() - self.rbuf.len() < READ_CHUNK / 4 {
+                self.rbuf.reserve(READ_CHUNK);
+            }
+            let timeout = shared.limits.timeout.load(Relaxed);
+            let idle_applies = timeout > 0 && self.monitor.is_none();
+            let idle = async {
+                if idle_applies {
+                    tokio::time::sleep(Duration::from_secs(timeout)).await
+                } else {
+                    std::future::pending::<()>().await
+                }
+            };
+            let n = tokio::select! {
+                biased;
+                _ = client.info.kill.notified() => return Ok(()),
+                r = sock.read_buf(&mut self.rbuf) => r?,
+                line = recv_monitor(&mut self.monitor) => {
+                    match line {
+                        Some(l) => {
+                            sock.write_all(&l).await?;
+                            shared.stats.net_output_bytes.fetch_add(l.len() as u64, Relaxed);
+                            continue;
+                        }
+                        // Lagged too far behind: a slow MONITOR client is closed, not buffered.
+                        None => return Ok(()),
+                    }
+                }
+                _ = idle => {
+                    tracing::debug!("closing idle client {}", client.id);
+                    return Ok(());
+                }
+            };
+            if n == 0 {
+                return Ok(());
+            }
+            shared.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
+            loop {
+                let step = self.process(shared, client).await;
+                self.flush(shared, sock, client).await?;
+                match step {
+                    Step::Close => return Ok(()),
+                    Step::More => continue,
+                    Step::Continue => break,
+                }
+            }
+            let limit = shared.limits.query_buffer_limit.load(Relaxed) as usize;
+            if self.rbuf.len() > limit {
+                tracing::warn!(
+                    "closing client {} ({}) that reached max query buffer length ({} bytes)",
+                    client.id,
+                    client.info.addr,
+                    self.rbuf.len()
+                );
+                return Ok(());
+            }
+            client.info.qbuf.store(self.rbuf.len(), Relaxed);
+        }
+    }
+
+    /// Executes every complete request in the read buffer.
+    async fn process(&mut self, shared: &Arc<Shared>, client: &mut Client) -> Step {
+        let limits = RequestLimits {
+            max_bulk_len: shared.limits.max_bulk_len.load(Relaxed) as usize,
+            ..RequestLimits::default()
+        };
+        let mut pos = 0;
+        let mut step = Step::Continue;
+        loop {
+            let mut hint = 0;
+            let parsed = parse_request(
+                &self.rbuf[pos..],
+                &limits,
+                &mut self.ranges,
+                &mut self.scratch,
+                &mut hint,
+            );
+            let req = match parsed {
+                Ok(Some(req)) => req,
+                Ok(None) => {
+                    if hint > 0 {
+                        self.rbuf.reserve(hint);
+                    }
+                    break;
+                }
+                Err(e) => {
+                    self.out.error(&format!("ERR Protocol error: {e}"));
+                    tracing::debug!("protocol error from client {}: {e}", client.id);
+                    step = Step::Close;
+                    break;
+                }
+            };
+            if self.ranges.is_empty() {
+                pos += req.len;
+                continue;
+            }
+            // Multibulk ranges are relative to `pos`; rebase them onto the buffer.
+            let base: &[u8] = match req.source {
+                ArgSource::Buffer => &self.rbuf[pos..],
+                ArgSource::Scratch => &self.scratch,
+            };
+            let args = Args::new(base, &self.ranges);
+            let now = crate::clock::now_ms();
+            client.info.last_ms.store(now, Relaxed);
+            let skip = std::mem::take(&mut client.skip_next_reply);
+            let mark = self.out.mark();
+            let action = dispatch(shared, client, &mut self.out, &args);
+            if skip || client.reply_mode == ReplyMode::Off {
+                self.out.truncate(mark);
+            }
+            shared.stats.commands_processed.fetch_add(1, Relaxed);
+            pos += req.len;
+            match action {
+                Action::None => {}
+                Action::Close => {
+                    step = Step::Close;
+                    break;
+                }
+                Action::Shutdown => {
+                    self.out.truncate(mark);
+                    shared.begin_shutdown();
+                    step = Step::Close;
+                    break;
+                }
+                Action::Sleep(d) => {
+                    tokio::time::sleep(d).await;
+                }
+                Action::Reset => {
+                    if self.monitor.take().is_some() {
+                        client.info.set_flag(cflag::MONITOR, false);
+                        shared.monitors.fetch_sub(1, Relaxed);
+                    }
+                    self.out.proto = 2;
+                }
+                Action::Monitor => {
+                    if self.monitor.is_none() {
+                        self.monitor = Some(shared.monitor_tx.subscribe());
+                        client.info.set_flag(cflag::MONITOR, true);
+                        shared.monitors.fetch_add(1, Relaxed);
+                    }
+                }
+            }
+            if self.out.buf.len() > OUT_FLUSH {
+                // Write what we have before parsing on, so output stays bounded.
+                step = Step::More;
+                break;
+            }
+        }
+        self.rbuf.advance(pos);
+        step
+    }
+
+    async fn flush(
+        &mut self,
+        shared: &Arc<Shared>,
+        sock: &mut TcpStream,
+        client: &Client,
+    ) -> std::io::Result<()> {
+        if self.out.buf.is_empty() {
+            return Ok(());
+        }
+        client.info.omem.store(self.out.buf.len(), Relaxed);
+        sock.write_all(&self.out.buf).await?;
+        shared
+            .stats
+            .net_output_bytes
+            .fetch_add(self.out.buf.len() as u64, Relaxed);
+        self.out.buf.clear();
+        client.info.omem.store(0, Relaxed);
+        // Keep the output buffer from holding on to a huge allocation after a big reply.
+        if self.out.buf.capacity() > 4 * OUT_FLUSH {
+            self.out.buf = BytesMut::with_capacity(16 * 1024);
+        }
+        Ok(())
+    }
+}
+
+async fn recv_monitor(rx: &mut Option<broadcast::Receiver<Arc<[u8]>>>) -> Option<Arc<[u8]>> {
+    match rx {
+        Some(rx) => rx.recv().await.ok(),
+        None => std::future::pending().await,
+    }
+}

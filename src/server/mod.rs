@@ -1,0 +1,351 @@
+//! The node: shared state ([`Shared`]), the listener, the background cron and shutdown.
+//!
+//! One tokio task per connection executes its commands itself (see `connection.rs`); the cron
+//! task runs the active expiry cycle and samples statistics `hz` times a second. Shutdown
+//! (SHUTDOWN, SIGINT, SIGTERM) stops accepting, closes every client and returns from [`run`].
+
+pub mod client;
+pub mod connection;
+pub mod slowlog;
+
+use crate::commands::{Args, Table};
+use crate::config::Config;
+use crate::keyspace::Keyspace;
+use client::{Client, Registry};
+use parking_lot::{Mutex, RwLock};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::net::TcpListener;
+use tokio::sync::{broadcast, Notify};
+
+/// Settings read on hot paths, mirrored from [`Config`] into atomics on every change.
+#[derive(Default)]
+pub struct Limits {
+    pub max_bulk_len: AtomicU64,
+    pub query_buffer_limit: AtomicU64,
+    pub maxclients: AtomicU64,
+    /// Seconds; 0 = never.
+    pub timeout: AtomicU64,
+    /// Microseconds; -1 = off.
+    pub slowlog_log_slower_than: AtomicI64,
+    pub hz: AtomicU64,
+    /// Whether the active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire: AtomicBool,
+}
+
+impl Limits {
+    pub fn update(&self, c: &Config) {
+        self.max_bulk_len.store(c.proto_max_bulk_len, Relaxed);
+        self.query_buffer_limit
+            .store(c.client_query_buffer_limit, Relaxed);
+        self.maxclients.store(c.maxclients, Relaxed);
+        self.timeout.store(c.timeout, Relaxed);
+        self.slowlog_log_slower_than
+            .store(c.slowlog_log_slower_than, Relaxed);
+        self.hz.store(c.hz, Relaxed);
+    }
+}
+
+/// Server-wide counters (INFO stats).
+#[derive(Default)]
+pub struct ServerStats {
+    pub connections_received: AtomicU64,
+    pub rejected_connections: AtomicU64,
+    pub commands_processed: AtomicU64,
+    pub net_input_bytes: AtomicU64,
+    pub net_output_bytes: AtomicU64,
+    pub error_replies: AtomicU64,
+    /// Commands per second, sampled by the cron.
+    pub ops_per_sec: AtomicU64,
+    pub input_kbps_x100: AtomicU64,
+    pub output_kbps_x100: AtomicU64,
+}
+
+/// Per-command counters (INFO commandstats), indexed by table row id.
+#[derive(Default)]
+pub struct CmdStat {
+    pub calls: AtomicU64,
+    /// Microseconds spent in the handler.
+    pub usec: AtomicU64,
+    pub rejected: AtomicU64,
+    pub failed: AtomicU64,
+}
+
+/// State shared by every connection of the node.
+pub struct Shared {
+    pub config: RwLock<Config>,
+    pub config_file: Option<PathBuf>,
+    pub limits: Limits,
+    pub keyspace: Keyspace,
+    pub clients: Registry,
+    pub stats: ServerStats,
+    pub cmdstats: Box<[CmdStat]>,
+    pub slowlog: Mutex<slowlog::SlowLog>,
+    /// MONITOR clients; the count lets dispatch skip formatting when there are none.
+    pub monitors: AtomicUsize,
+    pub monitor_tx: broadcast::Sender<Arc<[u8]>>,
+    /// Unix ms at start.
+    pub start_ms: u64,
+    pub started: Instant,
+    /// 40 hex chars, new every start (INFO run_id).
+    pub run_id: String,
+    pub port: AtomicU64,
+    pub shutdown: Notify,
+    pub shutting_down: AtomicBool,
+    pub log_level: Arc<crate::logging::Level>,
+    /// Highest used_memory seen by INFO, bytes.
+    pub memory_peak: AtomicU64,
+}
+
+impl Shared {
+    pub fn new(
+        config: Config,
+        config_file: Option<PathBuf>,
+        log_level: Arc<crate::logging::Level>,
+    ) -> Shared {
+        let limits = Limits::default();
+        limits.update(&config);
+        limits.active_expire.store(true, Relaxed);
+        let rows = Table::get().rows.len();
+        let (monitor_tx, _) = broadcast::channel(4096);
+        Shared {
+            keyspace: Keyspace::new(config.databases, config.shards),
+            slowlog: Mutex::new(slowlog::SlowLog::new(config.slowlog_max_len as usize)),
+            port: AtomicU64::new(config.port as u64),
+            config: RwLock::new(config),
+            config_file,
+            limits,
+            clients: Registry::new(),
+            stats: ServerStats::default(),
+            cmdstats: (0..rows).map(|_| CmdStat::default()).collect(),
+            monitors: AtomicUsize::new(0),
+            monitor_tx,
+            start_ms: crate::clock::now_ms(),
+            started: Instant::now(),
+            run_id: random_hex(40),
+            shutdown: Notify::new(),
+            shutting_down: AtomicBool::new(false),
+            log_level,
+            memory_peak: AtomicU64::new(0),
+        }
+    }
+
+    /// Sends a command to MONITOR clients, formatted as Redis does:
+    /// `+1700000000.123456 [0 127.0.0.1:5000] "set" "k" "v"`.
+    pub fn feed_monitors(&self, client: &Client, args: &Args<'_>, now_ms: u64) {
+        let us = crate::clock::now_us().max(now_ms * 1000);
+        let mut line = format!(
+            "+{}.{:06} [{} {}]",
+            us / 1_000_000,
+            us % 1_000_000,
+            client.db,
+            client.info.addr
+        );
+        let redact = args.is(0, "auth") || args.is(0, "hello") || args.is(0, "migrate");
+        for (i, a) in args.iter().enumerate() {
+            line.push(' ');
+            if redact && i > 0 {
+                line.push_str("\"(redacted)\"");
+            } else {
+                repr(&mut line, a);
+            }
+        }
+        line.push_str("\r\n");
+        let _ = self.monitor_tx.send(Arc::from(line.into_bytes()));
+    }
+
+    /// Adds an entry to the slow log.
+    pub fn slowlog_push(&self, client: &Client, args: &Args<'_>, now_ms: u64, usec: u64) {
+        let name = client.info.name.lock().clone().unwrap_or_default();
+        self.slowlog
+            .lock()
+            .push(args, now_ms / 1000, usec, &client.info.addr, &name);
+    }
+
+    /// Starts a graceful shutdown: stop accepting, close clients, return from [`run`].
+    pub fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Relaxed);
+        self.shutdown.notify_waiters();
+        for c in self.clients.all() {
+            c.kill();
+        }
+    }
+
+    /// Records `used` as a memory reading and returns the peak so far.
+    pub fn note_memory_peak(&self, used: u64) -> u64 {
+        self.memory_peak.fetch_max(used, Relaxed).max(used)
+    }
+
+    /// Applies a changed configuration to the live server.
+    pub fn apply_config(&self, c: &Config) {
+        self.limits.update(c);
+        self.slowlog.lock().set_max_len(c.slowlog_max_len as usize);
+        self.log_level.set(&c.loglevel);
+    }
+}
+
+/// Quotes bytes as Redis's `sdscatrepr`: `"..."` with `\n \r \t \a \b \" \\` and `\xHH`.
+pub fn repr(out: &mut String, s: &[u8]) {
+    out.push('"');
+    for &c in s {
+        match c {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            7 => out.push_str("\\a"),
+            8 => out.push_str("\\b"),
+            c if c.is_ascii_graphic() || c == b' ' => out.push(c as char),
+            c => out.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    out.push('"');
+}
+
+fn random_hex(n: usize) -> String {
+    use rand::Rng;
+    let mut r = rand::thread_rng();
+    (0..n)
+        .map(|_| char::from_digit(r.gen_range(0..16), 16).expect("digit < 16"))
+        .collect()
+}
+
+/// Binds every `bind` address on `port`.
+pub async fn bind(c: &Config) -> std::io::Result<Vec<TcpListener>> {
+    let mut out = Vec::new();
+    for addr in &c.bind {
+        let addr = addr.trim_start_matches('-');
+        let sa: std::net::SocketAddr = if addr.contains(':') {
+            format!("[{addr}]:{}", c.port)
+        } else {
+            format!("{addr}:{}", c.port)
+        }
+        .parse()
+        .map_err(|e| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("bind {addr}: {e}"),
+            )
+        })?;
+        let sock = if sa.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        sock.set_reuseaddr(true)?;
+        sock.bind(sa)?;
+        out.push(sock.listen(c.tcp_backlog.max(1))?);
+    }
+    Ok(out)
+}
+
+/// Runs the node until shutdown; returns after every client was closed.
+pub async fn run(shared: Arc<Shared>, listeners: Vec<TcpListener>) {
+    let cron = tokio::spawn(cron(shared.clone()));
+    let signals = tokio::spawn(signals(shared.clone()));
+    let mut accepts = Vec::new();
+    for l in listeners {
+        accepts.push(tokio::spawn(accept_loop(shared.clone(), l)));
+    }
+    if !shared.shutting_down.load(Relaxed) {
+        let notified = shared.shutdown.notified();
+        if !shared.shutting_down.load(Relaxed) {
+            notified.await;
+        }
+    }
+    tracing::warn!("shutting down: closing {} clients", shared.clients.len());
+    for a in accepts {
+        a.abort();
+    }
+    cron.abort();
+    signals.abort();
+    // Clients were told to close; give them a moment to write what they have.
+    let deadline = Instant::now() + std::time::Duration::from_secs(2);
+    while !shared.clients.is_empty() && Instant::now() < deadline {
+        for c in shared.clients.all() {
+            c.kill();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    tracing::warn!("shoal is now ready to exit, bye bye...");
+}
+
+async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
+    loop {
+        match listener.accept().await {
+            Ok((sock, peer)) => {
+                shared.stats.connections_received.fetch_add(1, Relaxed);
+                let s = shared.clone();
+                tokio::spawn(async move { connection::serve(s, sock, peer).await });
+            }
+            Err(e) => {
+                // EMFILE and friends: back off instead of spinning.
+                tracing::warn!("accept: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+async fn signals(shared: Arc<Shared>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::warn!("could not install signal handlers");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::warn!("Received SIGTERM scheduling shutdown..."),
+        _ = int.recv() => tracing::warn!("Received SIGINT scheduling shutdown..."),
+    }
+    shared.begin_shutdown();
+}
+
+/// Background work `hz` times a second: active expiry and the ops/sec sample.
+async fn cron(shared: Arc<Shared>) {
+    let mut last_cmds = shared.stats.commands_processed.load(Relaxed);
+    let (mut last_in, mut last_out) = (0u64, 0u64);
+    let mut last = Instant::now();
+    loop {
+        let hz = shared.limits.hz.load(Relaxed).clamp(1, 500);
+        tokio::time::sleep(std::time::Duration::from_millis(1000 / hz)).await;
+        if shared.limits.active_expire.load(Relaxed) {
+            let s = shared.clone();
+            // The cycle locks shards one by one; run it off the async workers.
+            let _ = tokio::task::spawn_blocking(move || {
+                s.keyspace.active_expire_cycle(
+                    crate::clock::now_ms(),
+                    crate::keyspace::expiry::DEFAULT_BUDGET,
+                )
+            })
+            .await;
+        }
+        let el = last.elapsed().as_secs_f64();
+        if el >= 0.1 {
+            let cmds = shared.stats.commands_processed.load(Relaxed);
+            let i = shared.stats.net_input_bytes.load(Relaxed);
+            let o = shared.stats.net_output_bytes.load(Relaxed);
+            shared
+                .stats
+                .ops_per_sec
+                .store(((cmds - last_cmds) as f64 / el) as u64, Relaxed);
+            shared
+                .stats
+                .input_kbps_x100
+                .store(((i - last_in) as f64 / el / 1024.0 * 100.0) as u64, Relaxed);
+            shared.stats.output_kbps_x100.store(
+                ((o - last_out) as f64 / el / 1024.0 * 100.0) as u64,
+                Relaxed,
+            );
+            last_cmds = cmds;
+            last_in = i;
+            last_out = o;
+            last = Instant::now();
+        }
+    }
+}
