@@ -143,7 +143,7 @@ fn hello(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     }
     if !ctx.client.authenticated {
         return Err(CmdError::Other(
-            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time".into(),
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time".into(),
         ));
     }
     if let Some(n) = name {
@@ -269,7 +269,7 @@ fn client_kill(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     if a.len() == 3 {
         let addr = a.get(2);
         for c in ctx.srv.clients.all() {
-            if c.addr.as_bytes() == addr {
+            if c.addr.as_bytes() == addr && !c.killed.load(Relaxed) {
                 c.kill();
                 if c.id == ctx.client.id {
                     ctx.action = Action::Close;
@@ -338,6 +338,7 @@ fn client_kill(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
             || normal_type == Some(false)
             || maxage.is_some_and(|m| ((ctx.now.saturating_sub(c.created_ms)) / 1000) as i64 <= m)
             || (skipme && c.id == ctx.client.id)
+            || c.killed.load(Relaxed)
         {
             continue;
         }

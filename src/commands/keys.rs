@@ -144,7 +144,8 @@ fn ttl_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, ms: bool, absolute: bool) -> Cmd
                 if ms {
                     t
                 } else {
-                    (t + 500) / 1000
+                    // Rounded to the nearest second; i128 so PEXPIREAT i64::MAX cannot overflow.
+                    ((t as i128 + 500) / 1000) as i64
                 }
             }
         },
@@ -421,7 +422,7 @@ fn flushall(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 
 /// SELECT index. <https://redis.io/commands/select/>
 fn select(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
-    let db = db_index(ctx, &a[1], "invalid DB index")?;
+    let db = db_index(ctx, &a[1], "value is not an integer or out of range")?;
     ctx.client.db = db;
     ctx.client.info.db.store(db, Relaxed);
     ctx.out.ok();

@@ -435,7 +435,7 @@ fn command_info(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     for n in a.iter().skip(2) {
         match find(n) {
             Some(c) => command_entry(ctx, c),
-            None => ctx.out.null_array(),
+            None => ctx.out.null(),
         }
     }
     Ok(())
@@ -628,10 +628,10 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "command", arity: -1, flags: LOADING | STALE, acl: acl::CONNECTION, since: "2.8.13",
         summary: "Returns detailed information about all commands.", complexity: "O(N) where N is the total number of Redis commands",
         handler: command, subcommands: &[
-        Command { name: "command|count", since: "2.8.13", summary: "Returns a count of commands.", complexity: "O(1)", handler: command_count, ..CMDSUB },
+        Command { name: "command|count", arity: 2, since: "2.8.13", summary: "Returns a count of commands.", complexity: "O(1)", handler: command_count, ..CMDSUB },
         Command { name: "command|docs", since: "7.0.0", summary: "Returns documentary information about one, multiple or all commands.",
             complexity: "O(N) where N is the number of commands to look up", handler: command_docs, ..CMDSUB },
-        Command { name: "command|getkeys", arity: -3, since: "2.8.13", summary: "Extracts the key names from an arbitrary command.",
+        Command { name: "command|getkeys", arity: -4, since: "2.8.13", summary: "Extracts the key names from an arbitrary command.",
             complexity: "O(N) where N is the number of arguments to the command", handler: command_getkeys, ..CMDSUB },
         Command { name: "command|help", arity: 2, since: "5.0.0", summary: "Returns helpful text about the different subcommands.", complexity: "O(1)", handler: command_help, ..CMDSUB },
         Command { name: "command|info", since: "2.8.13", summary: "Returns information about one, multiple or all commands.",

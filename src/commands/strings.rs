@@ -462,32 +462,76 @@ fn decrby(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     incr_by(ctx, &a[1], -by)
 }
 
-/// INCRBYFLOAT key increment. <https://redis.io/commands/incrbyfloat/>
-fn incrbyfloat(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
-    let by = a.f64(2)?;
-    let key = &a[1];
-    let cur = match ctx.ks.lookup_write(key) {
-        None => 0.0,
-        Some(e) => as_str(e)?
-            .with_bytes(crate::util::parse_f64)
-            .ok_or(CmdError::NotFloat)?,
-    };
-    let n = cur + by;
-    if n.is_nan() || n.is_infinite() {
+/// The text INCRBYFLOAT stores for `cur + by`.
+///
+/// Redis adds in `long double` and prints with `%.17Lf`, trailing zeros removed, so decimal
+/// inputs like 0.1 + 0.2 give "0.3". We add exactly in decimal (28 digits) and round to 17
+/// fractional digits, which gives the same text for every input that fits; values beyond
+/// decimal's range fall back to f64. Errors: not a float, or a NaN/infinite result.
+pub fn incrbyfloat_text(cur: &[u8], by: &[u8]) -> Result<String, CmdError> {
+    let c = crate::util::parse_f64(cur).ok_or(CmdError::NotFloat)?;
+    let b = crate::util::parse_f64(by).ok_or(CmdError::NotFloat)?;
+    let sum = c + b;
+    if sum.is_nan() || sum.is_infinite() {
         return Err(CmdError::NanOrInfinity);
     }
-    let text = crate::util::format_double(n);
+    let dec = |x: &[u8]| -> Option<rust_decimal::Decimal> {
+        let s = std::str::from_utf8(x).ok()?;
+        let s = s.strip_prefix('+').unwrap_or(s);
+        if s.contains(['e', 'E']) {
+            rust_decimal::Decimal::from_scientific(s).ok()
+        } else {
+            rust_decimal::Decimal::from_str_exact(s).ok()
+        }
+    };
+    if let (Some(x), Some(y)) = (dec(cur), dec(by)) {
+        if let Some(z) = x.checked_add(y) {
+            let z = z
+                .round_dp_with_strategy(17, rust_decimal::RoundingStrategy::MidpointNearestEven)
+                .normalize();
+            let t = z.to_string();
+            return Ok(if t == "-0" { "0".into() } else { t });
+        }
+    }
+    Ok(crate::util::format_double(sum))
+}
+
+/// INCRBYFLOAT key increment. <https://redis.io/commands/incrbyfloat/>
+fn incrbyfloat(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+    crate::util::parse_f64(&a[2]).ok_or(CmdError::NotFloat)?;
+    let key = &a[1];
+    let text = match ctx.ks.lookup_write(key) {
+        None => incrbyfloat_text(b"0", &a[2])?,
+        Some(e) => as_str(e)?.with_bytes(|cur| incrbyfloat_text(cur, &a[2]))?,
+    };
+    let value = Value::Str(Str::Emb(text.as_bytes().into()));
     match ctx.ks.lookup_write(key) {
         Some(e) => {
-            e.value = Value::Str(Str::Emb(text.as_bytes().into()));
+            e.value = value;
             ctx.ks.touch_dirty(key);
         }
-        None => ctx
-            .ks
-            .insert(key, Value::Str(Str::Emb(text.as_bytes().into())), 0),
+        None => ctx.ks.insert(key, value, 0),
     }
     ctx.out.bulk(text.as_bytes());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::incrbyfloat_text as f;
+
+    #[test]
+    fn incrbyfloat_prints_like_redis_long_double() {
+        assert_eq!(f(b"0.1", b"0.2").unwrap(), "0.3");
+        assert_eq!(f(b"1.1", b"2.2").unwrap(), "3.3");
+        assert_eq!(f(b"10.5", b"0.1").unwrap(), "10.6");
+        assert_eq!(f(b"0", b"3.0e3").unwrap(), "3000");
+        assert_eq!(f(b"0", b"1e-5").unwrap(), "0.00001");
+        assert_eq!(f(b"5", b"-5").unwrap(), "0");
+        assert_eq!(f(b"0", b"1e-20").unwrap(), "0");
+        assert!(f(b"abc", b"1").is_err());
+        assert!(f(b"1", b"inf").is_err());
+    }
 }
 
 const S: Command = Command {
@@ -499,7 +543,7 @@ const K1: (i32, i32, i32) = (1, 1, 1);
 
 pub static COMMANDS: &[Command] = &[
     Command { name: "get", arity: 2, flags: READONLY | FAST, keys: K1, since: "1.0.0",
-        summary: "Returns the string value of a key.", complexity: "O(1)", handler: get, ..S },
+        summary: "Get the value of a key", complexity: "O(1)", handler: get, ..S },
     Command { name: "set", arity: -3, flags: WRITE | DENYOOM, keys: K1, since: "1.0.0",
         summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
         complexity: "O(1)", handler: set, ..S },

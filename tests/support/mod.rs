@@ -20,7 +20,9 @@ pub struct Server {
 
 /// Which implementation the tests talk to.
 pub fn against_redis() -> bool {
-    std::env::var("SHOAL_TEST_AGAINST").map(|v| v == "redis").unwrap_or(false)
+    std::env::var("SHOAL_TEST_AGAINST")
+        .map(|v| v == "redis")
+        .unwrap_or(false)
 }
 
 /// A port that was free a moment ago on 127.0.0.1.
@@ -91,7 +93,10 @@ impl Server {
 
     /// A synchronous `redis` crate connection.
     pub fn client(&self) -> redis::Connection {
-        redis::Client::open(self.url()).unwrap().get_connection().unwrap()
+        redis::Client::open(self.url())
+            .unwrap()
+            .get_connection()
+            .unwrap()
     }
 
     /// A raw TCP connection with a read timeout, for byte-exact protocol checks.
