@@ -544,9 +544,11 @@ mod tests {
 
     #[test]
     fn rewrite_replaces_and_appends() {
-        let mut c = Config::default();
-        c.maxclients = 5;
-        c.timeout = 7;
+        let c = Config {
+            maxclients: 5,
+            timeout: 7,
+            ..Config::default()
+        };
         let out = rewrite("# hi\nmaxclients 100\nport 6379\n", &c);
         assert_eq!(
             out,

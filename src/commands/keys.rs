@@ -396,7 +396,7 @@ fn flush_mode(a: &Args<'_>) -> Result<bool, CmdError> {
     }
 }
 
-fn free_tables(old: Vec<Box<crate::keyspace::ShardDb>>, asynchronous: bool) {
+fn free_tables<T: Send + 'static>(old: Vec<T>, asynchronous: bool) {
     if asynchronous {
         std::thread::spawn(move || drop(old));
     } else {

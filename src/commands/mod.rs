@@ -72,7 +72,8 @@ pub fn dispatch(srv: &Shared, client: &mut Client, out: &mut Reply, args: &Args<
     };
     let mut cmd = table.rows[id];
     // A container runs its own handler only when called alone and its arity allows it (COMMAND).
-    if !cmd.subcommands.is_empty() && !(args.len() == 1 && cmd.arity_ok(1)) {
+    let runs_itself = args.len() == 1 && cmd.arity_ok(1);
+    if !cmd.subcommands.is_empty() && !runs_itself {
         if args.len() < 2 {
             return reject(srv, out, id, CmdError::WrongArity(cmd.name.into()));
         }

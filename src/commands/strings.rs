@@ -516,24 +516,6 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::incrbyfloat_text as f;
-
-    #[test]
-    fn incrbyfloat_prints_like_redis_long_double() {
-        assert_eq!(f(b"0.1", b"0.2").unwrap(), "0.3");
-        assert_eq!(f(b"1.1", b"2.2").unwrap(), "3.3");
-        assert_eq!(f(b"10.5", b"0.1").unwrap(), "10.6");
-        assert_eq!(f(b"0", b"3.0e3").unwrap(), "3000");
-        assert_eq!(f(b"0", b"1e-5").unwrap(), "0.00001");
-        assert_eq!(f(b"5", b"-5").unwrap(), "0");
-        assert_eq!(f(b"0", b"1e-20").unwrap(), "0");
-        assert!(f(b"abc", b"1").is_err());
-        assert!(f(b"1", b"inf").is_err());
-    }
-}
-
 const S: Command = Command {
     group: "string",
     acl: acl::STRING,
@@ -585,3 +567,21 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "incrbyfloat", arity: 3, flags: WRITE | DENYOOM | FAST, keys: K1, since: "2.6.0",
         summary: "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", complexity: "O(1)", handler: incrbyfloat, ..S },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::incrbyfloat_text as f;
+
+    #[test]
+    fn incrbyfloat_prints_like_redis_long_double() {
+        assert_eq!(f(b"0.1", b"0.2").unwrap(), "0.3");
+        assert_eq!(f(b"1.1", b"2.2").unwrap(), "3.3");
+        assert_eq!(f(b"10.5", b"0.1").unwrap(), "10.6");
+        assert_eq!(f(b"0", b"3.0e3").unwrap(), "3000");
+        assert_eq!(f(b"0", b"1e-5").unwrap(), "0.00001");
+        assert_eq!(f(b"5", b"-5").unwrap(), "0");
+        assert_eq!(f(b"0", b"1e-20").unwrap(), "0");
+        assert!(f(b"abc", b"1").is_err());
+        assert!(f(b"1", b"inf").is_err());
+    }
+}

@@ -324,6 +324,22 @@ pub fn container(_: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
     Err(super::error::CmdError::Syntax)
 }
 
+/// A row to copy from with `..BASE`; every real row sets name, arity, group, since, summary,
+/// complexity and handler.
+pub const BASE: Command = Command {
+    name: "",
+    arity: 1,
+    flags: 0,
+    keys: (0, 0, 0),
+    acl: 0,
+    group: "",
+    since: "",
+    summary: "",
+    complexity: "",
+    handler: container,
+    subcommands: &[],
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -400,19 +416,3 @@ mod tests {
         );
     }
 }
-
-/// A row to copy from with `..BASE`; every real row sets name, arity, group, since, summary,
-/// complexity and handler.
-pub const BASE: Command = Command {
-    name: "",
-    arity: 1,
-    flags: 0,
-    keys: (0, 0, 0),
-    acl: 0,
-    group: "",
-    since: "",
-    summary: "",
-    complexity: "",
-    handler: container,
-    subcommands: &[],
-};

@@ -76,9 +76,8 @@ fn expire_shard(g: &mut ShardData, now: u64, budget: usize) -> CycleStats {
             st.expired += gone;
         }
         st.examined += examined as u64;
-        if ttl_n > 0 {
+        if let Some(sample) = ttl_sum.checked_div(ttl_n) {
             // Same smoothing as Redis's avg_ttl estimate: new = (old + sample) / 2.
-            let sample = ttl_sum / ttl_n;
             sdb.avg_ttl = if sdb.avg_ttl == 0 {
                 sample
             } else {

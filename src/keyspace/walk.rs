@@ -47,7 +47,7 @@ impl Keyspace {
                 }
             }
         }
-        info.avg_ttl = if ttl_n > 0 { ttl_sum / ttl_n } else { 0 };
+        info.avg_ttl = ttl_sum.checked_div(ttl_n).unwrap_or(0);
         info
     }
 

@@ -306,7 +306,9 @@ pub fn split_args(line: &[u8], out: &mut Vec<u8>, ranges: &mut Vec<Range<usize>>
 mod tests {
     use super::*;
 
-    fn parse(buf: &[u8]) -> Result<Option<(usize, Vec<Vec<u8>>)>, ParseError> {
+    type Parsed = Option<(usize, Vec<Vec<u8>>)>;
+
+    fn parse(buf: &[u8]) -> Result<Parsed, ParseError> {
         let mut r = Vec::new();
         let mut s = Vec::new();
         let mut h = 0;

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every test of shoal on a fresh machine: installs what the tests use, then cargo test.
+#   - redis-tools: redis-cli and redis-benchmark, driven by the integration tests.
+# Usage: bash scripts/test.sh   (from the repository root; needs root or sudo for apt-get)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v redis-cli >/dev/null 2>&1 || need_apt+=(redis-tools)
+command -v redis-benchmark >/dev/null 2>&1 || need_apt+=(redis-tools)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-tools >/dev/null
+fi
+
+cargo test --locked "$@"
