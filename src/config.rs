@@ -29,6 +29,10 @@ pub struct Config {
     pub hz: u64,
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
+    /// RDB save points; only "" (none) until snapshots exist.
+    pub save: String,
+    /// Only "no" until the AOF exists.
+    pub appendonly: String,
 }
 
 impl Default for Config {
@@ -50,6 +54,8 @@ impl Default for Config {
             hz: 0,
             slowlog_log_slower_than: 0,
             slowlog_max_len: 0,
+            save: String::new(),
+            appendonly: String::new(),
         };
         for d in DIRECTIVES {
             let args: Vec<String> = split_line(d.default).unwrap_or_default();
@@ -299,6 +305,35 @@ pub static DIRECTIVES: &[Directive] = &[
             Ok(())
         },
         get: |c| c.slowlog_max_len.to_string(),
+    },
+    Directive {
+        name: "save",
+        default: "\"\"",
+        mutable: true,
+        doc: "RDB snapshot points. shoal has no persistence yet, so the only accepted value is \"\" \
+              (never save); clients and redis-benchmark read it with CONFIG GET.",
+        set: |c, a| {
+            if a.iter().all(|x| x.is_empty()) {
+                c.save = String::new();
+                return Ok(());
+            }
+            Err("persistence is not available yet: only save \"\" is accepted".into())
+        },
+        get: |c| c.save.clone(),
+    },
+    Directive {
+        name: "appendonly",
+        default: "no",
+        mutable: true,
+        doc: "Append-only file. shoal has no persistence yet, so the only accepted value is no.",
+        set: |c, a| {
+            if one(a)?.eq_ignore_ascii_case("no") {
+                c.appendonly = "no".into();
+                return Ok(());
+            }
+            Err("persistence is not available yet: only appendonly no is accepted".into())
+        },
+        get: |c| c.appendonly.clone(),
     },
 ];
 

@@ -177,8 +177,12 @@ impl Conn {
             let req = match parsed {
                 Ok(Some(req)) => req,
                 Ok(None) => {
-                    if hint > 0 {
-                        self.rbuf.reserve(hint);
+                    // A big bulk on its way: make room once, unless it would pass the query
+                    // buffer limit anyway (then the client is closed after this read).
+                    let limit = shared.limits.query_buffer_limit.load(Relaxed) as usize;
+                    if hint > 0 && hint <= limit {
+                        self.rbuf
+                            .reserve(hint.saturating_sub(self.rbuf.len() - pos));
                     }
                     break;
                 }

@@ -1,0 +1,704 @@
+//! Wire-protocol behaviour: pipelining, inline commands, protocol errors, limits
+//! (`proto-max-bulk-len`, `client-query-buffer-limit`, `maxclients`, `timeout`), RESP3, and the
+//! stock tools (`redis-cli --pipe`, `redis-benchmark`).
+//!
+//! Every expectation here was checked byte for byte against Redis 7.0.15 with
+//! `SHOAL_TEST_AGAINST=redis cargo test --test protocol`.
+
+mod support;
+use support::*;
+
+use std::io::{BufWriter, Read, Write};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+// ---------------------------------------------------------------------------------------------
+
+/// Sends `req` on a fresh connection and asserts that the server answers exactly `reply` and then
+/// closes the connection.
+fn assert_replies_then_closes(s: &Server, req: &[u8], reply: &[u8]) {
+    let mut raw = s.raw();
+    raw.send(req);
+    let (got, closed) = raw.read_to_close();
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(reply),
+        "reply to {:?}",
+        String::from_utf8_lossy(&req[..req.len().min(80)])
+    );
+    assert!(
+        closed,
+        "connection should be closed after {:?}",
+        String::from_utf8_lossy(&req[..req.len().min(80)])
+    );
+}
+
+/// Length of the first complete RESP2/RESP3 reply in `b`, or `None` if `b` holds only part of one.
+fn frame_len(b: &[u8]) -> Option<usize> {
+    let cr = b.windows(2).position(|w| w == b"\r\n")?;
+    let after = cr + 2;
+    let n = || -> i64 {
+        std::str::from_utf8(&b[1..cr])
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_else(|| panic!("bad RESP header {:?}", String::from_utf8_lossy(&b[..cr])))
+    };
+    match b[0] {
+        b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => Some(after),
+        b'$' | b'=' | b'!' => {
+            let len = n();
+            if len < 0 {
+                return Some(after);
+            }
+            let end = after + len as usize + 2;
+            (b.len() >= end).then_some(end)
+        }
+        b'*' | b'~' | b'>' | b'%' | b'|' => {
+            let count = n();
+            if count < 0 {
+                return Some(after);
+            }
+            let elems = if matches!(b[0], b'%' | b'|') {
+                2 * count
+            } else {
+                count
+            };
+            let mut pos = after;
+            for _ in 0..elems {
+                pos += frame_len(&b[pos..])?;
+            }
+            if b[0] == b'|' {
+                // An attribute is followed by the reply it annotates.
+                pos += frame_len(&b[pos..])?;
+            }
+            Some(pos)
+        }
+        other => panic!("unexpected RESP type byte {:?}", other as char),
+    }
+}
+
+/// Reads exactly one complete reply (nothing more) from `raw` and returns its bytes.
+fn read_reply(raw: &mut Raw) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        if !buf.is_empty() && frame_len(&buf).is_some() {
+            return buf;
+        }
+        match raw.s.read(&mut byte) {
+            Ok(1) => buf.push(byte[0]),
+            other => panic!(
+                "connection ended ({other:?}) inside a reply; got {:?}",
+                String::from_utf8_lossy(&buf)
+            ),
+        }
+    }
+}
+
+/// Whether the peer has closed `raw` (EOF or reset) within `timeout`; any bytes received while
+/// waiting are appended to `received`.
+fn closed_within(raw: &mut Raw, timeout: Duration, received: &mut Vec<u8>) -> bool {
+    raw.s.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 1024];
+    poll_until(timeout, || loop {
+        match raw.s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(n) => received.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
+            Err(_) => return true,
+        }
+    })
+}
+
+/// Runs `cmd` to completion, killing it (by its own PID) if it outlives `limit`.
+fn run_with_deadline(mut cmd: Command, limit: Duration) -> Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn tool (apt-get install -y redis-tools)");
+    // Drain the pipes on threads so a chatty child never blocks on a full pipe.
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out_t = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let exited = poll_until(limit, || child.try_wait().unwrap().is_some());
+    if !exited {
+        let _ = child.kill();
+    }
+    let status = child.wait().unwrap();
+    let output = Output {
+        status,
+        stdout: out_t.join().unwrap(),
+        stderr: err_t.join().unwrap(),
+    };
+    assert!(
+        exited,
+        "{cmd:?} did not finish within {limit:?}; stdout {:?} stderr {:?}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+// ---------------------------------------------------------------------------------------------
+// pipelining
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_hundred_commands_sent_in_one_write_are_all_answered_in_order() {
+    let s = Server::start(&[]);
+    let mut raw = s.raw();
+    let mut req = Vec::new();
+    let mut expected = Vec::new();
+    for i in 0..50 {
+        let (k, v) = (format!("key:{i}"), format!("value-{i}"));
+        req.extend(resp(&[b"SET", k.as_bytes(), v.as_bytes()]));
+        req.extend(resp(&[b"GET", k.as_bytes()]));
+        expected.extend(b"+OK\r\n");
+        expected.extend(format!("${}\r\n{v}\r\n", v.len()).as_bytes());
+    }
+    raw.roundtrip(&req, &expected);
+}
+
+#[test]
+fn ten_thousand_pipelined_increments_come_back_numbered_in_order() {
+    let s = Server::start(&[]);
+    let mut raw = s.raw();
+    let req = resp(&[b"INCR", b"counter"]).repeat(10_000);
+    let expected: Vec<u8> = (1..=10_000)
+        .flat_map(|i| format!(":{i}\r\n").into_bytes())
+        .collect();
+    raw.roundtrip(&req, &expected);
+}
+
+#[test]
+fn inline_and_multibulk_commands_can_be_mixed_in_one_pipeline() {
+    let s = Server::start(&[]);
+    let mut raw = s.raw();
+    let mut req = b"SET a 1\r\n".to_vec();
+    req.extend(resp(&[b"INCR", b"a"]));
+    req.extend(b"GET a\r\n");
+    req.extend(resp(&[b"ECHO", b"done"]));
+    raw.roundtrip(&req, b"+OK\r\n:2\r\n$1\r\n2\r\n$4\r\ndone\r\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// inline commands
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn inline_ping_is_answered_with_pong() {
+    let s = Server::start(&[]);
+    s.raw().roundtrip(b"PING\r\n", b"+PONG\r\n");
+}
+
+#[test]
+fn inline_double_quotes_group_words_into_one_argument() {
+    let s = Server::start(&[]);
+    let mut raw = s.raw();
+    raw.roundtrip(b"SET a \"b c\"\r\n", b"+OK\r\n");
+    raw.roundtrip(b"GET a\r\n", b"$3\r\nb c\r\n");
+}
+
+#[test]
+fn inline_single_quotes_and_escapes_are_understood() {
+    let s = Server::start(&[]);
+    let mut raw = s.raw();
+    raw.roundtrip(b"SET a 'b c'\r\n", b"+OK\r\n");
+    raw.roundtrip(b"GET a\r\n", b"$3\r\nb c\r\n");
+    raw.roundtrip(b"SET a \"b\\x41\\n\"\r\n", b"+OK\r\n");
+    raw.roundtrip(b"GET a\r\n", b"$3\r\nbA\n\r\n");
+    raw.roundtrip(b"ECHO \"a\\\"b\"\r\n", b"$3\r\na\"b\r\n");
+    raw.roundtrip(b"ECHO 'a\\'b'\r\n", b"$3\r\na'b\r\n");
+    raw.roundtrip(b"ECHO \"\"\r\n", b"$0\r\n\r\n");
+}
+
+#[test]
+fn inline_commands_accept_a_bare_newline_and_extra_spaces() {
+    let s = Server::start(&[]);
+    let mut raw = s.raw();
+    raw.roundtrip(b"PING\n", b"+PONG\r\n");
+    raw.roundtrip(b"  ECHO   x  \r\n", b"$1\r\nx\r\n");
+}
+
+#[test]
+fn empty_inline_lines_are_ignored_without_a_reply() {
+    let s = Server::start(&[]);
+    let mut raw = s.raw();
+    // Three commands and three empty lines: exactly three replies.
+    raw.roundtrip(
+        b"PING\nPING\r\n\r\n\n\r\nPING\n",
+        b"+PONG\r\n+PONG\r\n+PONG\r\n",
+    );
+    raw.roundtrip(b"ECHO after\r\n", b"$5\r\nafter\r\n");
+}
+
+#[test]
+fn empty_and_null_multibulk_headers_are_skipped_without_a_reply() {
+    let s = Server::start(&[]);
+    s.raw()
+        .roundtrip(b"*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n", b"+PONG\r\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// protocol errors: exact text, then the connection is closed
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_non_numeric_multibulk_length_is_a_protocol_error_that_closes_the_connection() {
+    let s = Server::start(&[]);
+    let err = b"-ERR Protocol error: invalid multibulk length\r\n";
+    assert_replies_then_closes(&s, b"*abc\r\n", err);
+    assert_replies_then_closes(&s, b"*+1\r\n$4\r\nPING\r\n", err);
+    assert_replies_then_closes(&s, b"* 1\r\n$4\r\nPING\r\n", err);
+    assert_replies_then_closes(&s, b"*3000000000\r\n", err);
+}
+
+#[test]
+fn a_bad_bulk_length_is_a_protocol_error_that_closes_the_connection() {
+    let s = Server::start(&[]);
+    let err = b"-ERR Protocol error: invalid bulk length\r\n";
+    assert_replies_then_closes(&s, b"*1\r\n$abc\r\n", err);
+    assert_replies_then_closes(&s, b"*1\r\n$-1\r\n", err);
+    assert_replies_then_closes(&s, b"*1\r\n$+4\r\nPING\r\n", err);
+    // The default proto-max-bulk-len is 512 MB.
+    assert_replies_then_closes(&s, b"*1\r\n$536870913\r\n", err);
+}
+
+#[test]
+fn a_bulk_length_of_exactly_512mb_is_accepted_and_awaits_its_data() {
+    let s = Server::start(&[]);
+    let mut raw = s.raw();
+    raw.send(b"*1\r\n$536870912\r\n");
+    let mut received = Vec::new();
+    assert!(
+        !closed_within(&mut raw, Duration::from_millis(300), &mut received),
+        "a 512 MB bulk header is within the default limit"
+    );
+    assert!(
+        received.is_empty(),
+        "got {:?}",
+        String::from_utf8_lossy(&received)
+    );
+}
+
+#[test]
+fn a_multibulk_element_without_a_dollar_is_a_protocol_error_naming_the_byte() {
+    let s = Server::start(&[]);
+    assert_replies_then_closes(
+        &s,
+        b"*1\r\nfoo\r\n",
+        b"-ERR Protocol error: expected '$', got 'f'\r\n",
+    );
+}
+
+#[test]
+fn unbalanced_quotes_in_an_inline_command_are_a_protocol_error() {
+    let s = Server::start(&[]);
+    let err = b"-ERR Protocol error: unbalanced quotes in request\r\n";
+    assert_replies_then_closes(&s, b"SET a \"b c\r\n", err);
+    // A closing quote must be followed by a space or the end of the line.
+    assert_replies_then_closes(&s, b"SET a \"b\"c\r\n", err);
+}
+
+#[test]
+fn header_lines_longer_than_64kb_are_protocol_errors() {
+    let s = Server::start(&[]);
+    // 64 KB without a line end is still fine; one byte more is an error. The requests below are
+    // exactly one byte over, so the server has read all of them when it answers.
+    let over = vec![b'1'; 64 * 1024];
+    assert_replies_then_closes(
+        &s,
+        &vec![b'x'; 64 * 1024 + 1],
+        b"-ERR Protocol error: too big inline request\r\n",
+    );
+    assert_replies_then_closes(
+        &s,
+        &[&b"*"[..], &over].concat(),
+        b"-ERR Protocol error: too big mbulk count string\r\n",
+    );
+    assert_replies_then_closes(
+        &s,
+        &[&b"*1\r\n$"[..], &over].concat(),
+        b"-ERR Protocol error: too big bulk count string\r\n",
+    );
+}
+
+#[test]
+fn commands_before_a_protocol_error_in_the_same_write_are_still_answered() {
+    let s = Server::start(&[]);
+    assert_replies_then_closes(
+        &s,
+        b"PING\r\n*1\r\n$4\r\nPING\r\n*abc\r\nPING\r\n",
+        b"+PONG\r\n+PONG\r\n-ERR Protocol error: invalid multibulk length\r\n",
+    );
+    assert_replies_then_closes(
+        &s,
+        b"*1\r\n$4\r\nPING\r\n*1\r\n$ 4\r\n",
+        b"+PONG\r\n-ERR Protocol error: invalid bulk length\r\n",
+    );
+}
+
+#[test]
+fn one_clients_malformed_input_does_not_affect_other_clients() {
+    let s = Server::start(&[]);
+    let mut good = s.client();
+    let _: () = redis::cmd("SET")
+        .arg("k")
+        .arg("v")
+        .query(&mut good)
+        .unwrap();
+    let mut bystander = s.raw();
+    bystander.roundtrip(b"PING\r\n", b"+PONG\r\n");
+
+    assert_replies_then_closes(
+        &s,
+        b"*abc\r\n",
+        b"-ERR Protocol error: invalid multibulk length\r\n",
+    );
+    assert_replies_then_closes(
+        &s,
+        b"*1\r\nfoo\r\n",
+        b"-ERR Protocol error: expected '$', got 'f'\r\n",
+    );
+
+    let v: String = redis::cmd("GET").arg("k").query(&mut good).unwrap();
+    assert_eq!(v, "v");
+    bystander.roundtrip(b"GET k\r\n", b"$1\r\nv\r\n");
+    s.raw().roundtrip(b"GET k\r\n", b"$1\r\nv\r\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// framing and large values
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_command_split_across_many_tiny_writes_is_reassembled() {
+    let s = Server::start(&[]);
+    let mut raw = s.raw();
+    let value: Vec<u8> = (0..1000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let mut req = resp(&[b"SET", b"split", &value]);
+    req.extend(b"GET split\r\n");
+    // Chunks of 1..=7 bytes cut through headers, CRLFs and the payload alike.
+    let mut pos = 0;
+    let mut step = 1;
+    while pos < req.len() {
+        let end = (pos + step).min(req.len());
+        raw.send(&req[pos..end]);
+        pos = end;
+        step = step % 7 + 1;
+    }
+    let mut expected = b"+OK\r\n$1000\r\n".to_vec();
+    expected.extend(&value);
+    expected.extend(b"\r\n");
+    let got = raw.read_exact_len(expected.len());
+    assert!(
+        got == expected,
+        "reassembled reply differs ({} bytes)",
+        got.len()
+    );
+}
+
+#[test]
+fn a_one_megabyte_binary_value_roundtrips_unchanged() {
+    let s = Server::start(&[]);
+    // Pseudo-random bytes (xorshift32): every byte value, CRLFs and RESP-looking bytes included.
+    let mut x: u32 = 0x9E37_79B9;
+    let value: Vec<u8> = (0..1024 * 1024)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 24) as u8
+        })
+        .collect();
+    assert!(
+        value.windows(2).any(|w| w == b"\r\n"),
+        "the value should contain CRLFs"
+    );
+    let mut c = s.client();
+    let _: () = redis::cmd("SET")
+        .arg("big")
+        .arg(&value)
+        .query(&mut c)
+        .unwrap();
+    let back: Vec<u8> = redis::cmd("GET").arg("big").query(&mut c).unwrap();
+    assert!(
+        back == value,
+        "1 MB value came back different ({} bytes)",
+        back.len()
+    );
+    let len: usize = redis::cmd("STRLEN").arg("big").query(&mut c).unwrap();
+    assert_eq!(len, 1024 * 1024);
+}
+
+// ---------------------------------------------------------------------------------------------
+// configured limits
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_bulk_longer_than_proto_max_bulk_len_is_rejected_as_invalid_bulk_length() {
+    let s = Server::start(&["--proto-max-bulk-len", "1mb"]);
+    // Exactly at the limit is fine.
+    let at_limit = vec![b'x'; 1024 * 1024];
+    s.raw()
+        .roundtrip(&resp(&[b"SET", b"k", &at_limit]), b"+OK\r\n");
+    // One byte more is refused as soon as the header arrives.
+    assert_replies_then_closes(
+        &s,
+        b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1048577\r\n",
+        b"-ERR Protocol error: invalid bulk length\r\n",
+    );
+    s.raw().roundtrip(b"STRLEN k\r\n", b":1048576\r\n");
+}
+
+#[test]
+fn a_client_exceeding_client_query_buffer_limit_is_closed_without_a_reply() {
+    let s = Server::start(&["--client-query-buffer-limit", "1mb"]);
+    let mut other = s.raw();
+    other.roundtrip(b"PING\r\n", b"+PONG\r\n");
+
+    // 900 KB of query buffer is under the limit.
+    s.raw()
+        .roundtrip(&resp(&[b"SET", b"small", &vec![b's'; 900_000]]), b"+OK\r\n");
+
+    // 1.5 MB of a (not yet complete) 2 MB bulk is over it.
+    let mut greedy = s.raw();
+    let mut req = b"*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$2000000\r\n".to_vec();
+    req.extend(vec![b'x'; 1_500_000]);
+    // The server may reset the connection while we are still writing.
+    let _ = greedy.s.write_all(&req);
+    let (got, closed) = greedy.read_to_close();
+    assert!(
+        closed,
+        "a client over client-query-buffer-limit should be closed"
+    );
+    assert!(
+        got.is_empty(),
+        "Redis closes silently; got {:?}",
+        String::from_utf8_lossy(&got)
+    );
+
+    other.roundtrip(b"STRLEN small\r\n", b":900000\r\n");
+    other.roundtrip(b"EXISTS big\r\n", b":0\r\n");
+}
+
+#[test]
+fn with_maxclients_2_a_third_connection_is_refused_with_an_error() {
+    let s = Server::start(&["--maxclients", "2"]);
+    let mut first = s.raw();
+    first.roundtrip(b"PING\r\n", b"+PONG\r\n");
+    let mut second = s.raw();
+    second.roundtrip(b"PING\r\n", b"+PONG\r\n");
+
+    let mut third = s.raw();
+    let (got, closed) = third.read_to_close();
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        "-ERR max number of clients reached\r\n"
+    );
+    assert!(closed, "the refused connection should be closed");
+
+    // The admitted clients keep working, and a slot frees up when one leaves.
+    second.roundtrip(b"PING\r\n", b"+PONG\r\n");
+    drop(first);
+    let mut last = Vec::new();
+    let admitted = poll_until(Duration::from_secs(5), || {
+        let mut c = s.raw();
+        c.send(b"PING\r\n");
+        last = c.read_exact_len(7);
+        last == b"+PONG\r\n"
+    });
+    assert!(
+        admitted,
+        "no slot after a client left; last reply {:?}",
+        String::from_utf8_lossy(&last)
+    );
+}
+
+#[test]
+fn with_timeout_1_an_idle_client_is_closed_within_three_seconds() {
+    let s = Server::start(&["--timeout", "1"]);
+    let mut idle = s.raw();
+    idle.roundtrip(b"PING\r\n", b"+PONG\r\n");
+    let since = Instant::now();
+    let mut received = Vec::new();
+    assert!(
+        closed_within(&mut idle, Duration::from_millis(3500), &mut received),
+        "idle client still open after {:?}",
+        since.elapsed()
+    );
+    assert!(
+        since.elapsed() >= Duration::from_millis(900),
+        "closed after only {:?}, before being idle for the 1 s timeout",
+        since.elapsed()
+    );
+    assert!(
+        received.is_empty(),
+        "got {:?}",
+        String::from_utf8_lossy(&received)
+    );
+    // The server itself is fine.
+    s.raw().roundtrip(b"PING\r\n", b"+PONG\r\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// RESP3
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn after_hello_3_a_missing_key_is_the_resp3_null() {
+    let s = Server::start(&[]);
+    let mut raw = s.raw();
+    raw.send(b"HELLO 3\r\n");
+    let hello = read_reply(&mut raw);
+    let text = String::from_utf8_lossy(&hello);
+    assert!(
+        hello.starts_with(b"%"),
+        "HELLO 3 replies with a map, got {text:?}"
+    );
+    assert!(
+        text.contains("$5\r\nproto\r\n:3\r\n"),
+        "HELLO 3 reports proto 3: {text:?}"
+    );
+    raw.roundtrip(b"GET missing\r\n", b"_\r\n");
+}
+
+#[test]
+fn in_resp2_a_missing_key_is_the_null_bulk_string() {
+    let s = Server::start(&[]);
+    let mut raw = s.raw();
+    raw.roundtrip(b"GET missing\r\n", b"$-1\r\n");
+    raw.send(b"HELLO 3\r\n");
+    read_reply(&mut raw);
+    raw.roundtrip(b"GET missing\r\n", b"_\r\n");
+    raw.send(b"HELLO 2\r\n");
+    let hello = read_reply(&mut raw);
+    let text = String::from_utf8_lossy(&hello);
+    assert!(
+        hello.starts_with(b"*"),
+        "HELLO 2 replies with a flat array, got {text:?}"
+    );
+    assert!(
+        text.contains("$5\r\nproto\r\n:2\r\n"),
+        "HELLO 2 reports proto 2: {text:?}"
+    );
+    raw.roundtrip(b"GET missing\r\n", b"$-1\r\n");
+}
+
+#[test]
+fn hello_with_an_unknown_protocol_version_is_refused() {
+    let s = Server::start(&[]);
+    let mut raw = s.raw();
+    raw.roundtrip(b"HELLO 4\r\n", b"-NOPROTO unsupported protocol version\r\n");
+    raw.roundtrip(b"GET missing\r\n", b"$-1\r\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// stock tools
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn redis_cli_pipe_inserts_a_million_keys_without_errors() {
+    let s = Server::start(&[]);
+    let path = s.dir.join("million-sets.resp");
+    {
+        let mut w = BufWriter::new(std::fs::File::create(&path).unwrap());
+        for i in 0..1_000_000u32 {
+            let k = format!("key:{i}");
+            let v = format!("value:{i}");
+            write!(
+                w,
+                "*3\r\n$3\r\nSET\r\n${}\r\n{k}\r\n${}\r\n{v}\r\n",
+                k.len(),
+                v.len()
+            )
+            .unwrap();
+        }
+        w.flush().unwrap();
+    }
+    let mut cmd = Command::new("redis-cli");
+    cmd.args(["-h", "127.0.0.1", "-p", &s.port.to_string(), "--pipe"])
+        .stdin(std::fs::File::open(&path).unwrap());
+    let out = run_with_deadline(cmd, Duration::from_secs(60));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "redis-cli --pipe failed: {stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("errors: 0, replies: 1000000"),
+        "redis-cli --pipe said {stdout:?}"
+    );
+
+    let mut c = s.client();
+    let n: u64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
+    assert_eq!(n, 1_000_000);
+    let v: String = redis::cmd("GET").arg("key:999999").query(&mut c).unwrap();
+    assert_eq!(v, "value:999999");
+}
+
+#[test]
+fn redis_benchmark_reports_throughput_for_every_test_and_no_errors() {
+    let s = Server::start(&[]);
+    let mut cmd = Command::new("redis-benchmark");
+    cmd.args(["-h", "127.0.0.1", "-p", &s.port.to_string()])
+        .args(["-q", "-n", "2000", "-t", "ping,set,get,incr,mset"]);
+    let out = run_with_deadline(cmd, Duration::from_secs(120));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "redis-benchmark failed: {stdout} {stderr}"
+    );
+    for text in [&stdout, &stderr] {
+        assert!(
+            !text.to_lowercase().contains("error"),
+            "redis-benchmark reported an error: {text:?}"
+        );
+        // redis-benchmark reads `save` and `appendonly` with CONFIG GET before it starts.
+        assert!(
+            !text.contains("Could not fetch server CONFIG"),
+            "CONFIG GET failed: {text:?}"
+        );
+    }
+    // Progress lines are overwritten with '\r'; the final result of each test is
+    // "NAME: 12345.67 requests per second, p50=0.123 msec".
+    let results: Vec<(&str, f64)> = stdout
+        .split(['\r', '\n'])
+        .filter_map(|line| {
+            let (name, rest) = line.trim().split_once(": ")?;
+            let rps = rest
+                .strip_suffix(" msec")
+                .and(rest.split_once(" requests per second"))?
+                .0;
+            Some((name, rps.parse().ok()?))
+        })
+        .collect();
+    for test in [
+        "PING_INLINE",
+        "PING_MBULK",
+        "SET",
+        "GET",
+        "INCR",
+        "MSET (10 keys)",
+    ] {
+        let rps = results.iter().find(|(name, _)| *name == test).map(|r| r.1);
+        assert!(
+            rps.is_some_and(|r| r > 0.0),
+            "no requests-per-second line for {test} in {stdout:?}"
+        );
+    }
+}
