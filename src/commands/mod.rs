@@ -61,8 +61,8 @@ pub struct Ctx<'a> {
     pub action: Action,
 }
 
-/// Executes one command and writes its reply to `out`.
-pub fn dispatch(srv: &Shared, client: &mut Client, out: &mut Reply, args: &Args<'_>) -> Action {
+/// Executes one command at time `now` (unix ms) and writes its reply to `out`.
+pub fn dispatch(srv: &Shared, client: &mut Client, out: &mut Reply, args: &Args<'_>, now: u64) -> Action {
     let table = Table::get();
     let Some(mut id) = table.lookup_id(args.get(0)) else {
         let rest: Vec<&[u8]> = args.iter().skip(1).take(20).collect();
@@ -98,7 +98,6 @@ pub fn dispatch(srv: &Shared, client: &mut Client, out: &mut Reply, args: &Args<
         return reject(srv, out, id, CmdError::NoAuth);
     }
 
-    let now = crate::clock::now_ms();
     if srv.monitors.load(Relaxed) > 0
         && cmd.flags & (table::flag::ADMIN | table::flag::SKIP_MONITOR) == 0
     {

@@ -207,7 +207,7 @@ impl Conn {
             client.info.last_ms.store(now, Relaxed);
             let skip = std::mem::take(&mut client.skip_next_reply);
             let mark = self.out.mark();
-            let action = dispatch(shared, client, &mut self.out, &args);
+            let action = dispatch(shared, client, &mut self.out, &args, now);
             if skip || client.reply_mode == ReplyMode::Off {
                 self.out.truncate(mark);
             }
