@@ -62,7 +62,13 @@ pub struct Ctx<'a> {
 }
 
 /// Executes one command at time `now` (unix ms) and writes its reply to `out`.
-pub fn dispatch(srv: &Shared, client: &mut Client, out: &mut Reply, args: &Args<'_>, now: u64) -> Action {
+pub fn dispatch(
+    srv: &Shared,
+    client: &mut Client,
+    out: &mut Reply,
+    args: &Args<'_>,
+    now: u64,
+) -> Action {
     let table = Table::get();
     let Some(mut id) = table.lookup_id(args.get(0)) else {
         let rest: Vec<&[u8]> = args.iter().skip(1).take(20).collect();

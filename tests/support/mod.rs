@@ -46,19 +46,28 @@ impl Server {
     }
 
     /// Starts a server with an optional config file (its text) and extra arguments.
+    ///
+    /// The port is picked free and then handed to the server, so another process can take it in
+    /// between; if the server exits instead of listening, it is started again on a new port.
     pub fn start_with_config(config: Option<&str>, extra: &[&str]) -> Server {
+        for _ in 0..5 {
+            if let Some(s) = Self::try_start(config, extra) {
+                return s;
+            }
+        }
+        panic!("server did not start on any of 5 free ports");
+    }
+
+    fn try_start(config: Option<&str>, extra: &[&str]) -> Option<Server> {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("shoal-test-{}-{}", std::process::id(), port));
         std::fs::create_dir_all(&dir).unwrap();
         let mut cmd = if against_redis() {
-            let mut c = Command::new("redis-server");
-            c.current_dir(&dir);
-            c
+            Command::new("redis-server")
         } else {
-            let mut c = Command::new(env!("CARGO_BIN_EXE_shoal-server"));
-            c.current_dir(&dir);
-            c
+            Command::new(env!("CARGO_BIN_EXE_shoal-server"))
         };
+        cmd.current_dir(&dir);
         if let Some(text) = config {
             let path = dir.join("test.conf");
             std::fs::write(&path, text).unwrap();
@@ -71,20 +80,53 @@ impl Server {
         cmd.args(extra);
         cmd.stdout(Stdio::null()).stderr(Stdio::null());
         let child = cmd.spawn().expect("spawn server");
-        let server = Server { port, child, dir };
-        server.wait_ready();
-        server
+        let mut server = Server { port, child, dir };
+        server.wait_ready().then_some(server)
     }
 
-    fn wait_ready(&self) {
+    /// Waits until our own process accepts connections; false if it exited first.
+    fn wait_ready(&mut self) -> bool {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
+            if self.child.try_wait().unwrap().is_some() {
+                return false;
+            }
+            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
+                // The connection may have reached another test's server on a reused port: ask
+                // the listener for its process id and compare it with ours.
+                return self.listener_is_ours(&mut s);
             }
             std::thread::sleep(Duration::from_millis(20));
         }
         panic!("server on port {} did not start within 20s", self.port);
+    }
+
+    fn listener_is_ours(&mut self, s: &mut TcpStream) -> bool {
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        if s.write_all(b"INFO server\r\n").is_err() {
+            return false;
+        }
+        let mut text = Vec::new();
+        let mut buf = [0u8; 4096];
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => text.extend_from_slice(&buf[..n]),
+            }
+            let t = String::from_utf8_lossy(&text);
+            if t.starts_with('-') && t.ends_with("\r\n") {
+                // NOAUTH (requirepass): no process id to read; trust a process that stays up.
+                std::thread::sleep(Duration::from_millis(200));
+                return self.child.try_wait().unwrap().is_none();
+            }
+            if let Some(rest) = t.split("process_id:").nth(1) {
+                if let Some(pid) = rest.split("\r\n").next().filter(|_| rest.contains("\r\n")) {
+                    return pid.trim() == self.child.id().to_string();
+                }
+            }
+        }
+        false
     }
 
     pub fn url(&self) -> String {
