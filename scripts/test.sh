@@ -16,3 +16,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 cargo test --locked "$@"
+
+# The server picks a single-threaded runtime when it may use only one core; run the connection
+# and protocol tests once more that way, so both runtimes stay tested.
+if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -gt 1 ]; then
+    taskset -c 0 cargo test --locked --test server --test protocol
+fi
