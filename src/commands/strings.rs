@@ -67,6 +67,18 @@ struct SetOpts {
     ttl: Ttl,
 }
 
+impl SetOpts {
+    /// No NX/XX/GET, only an expiry choice.
+    fn with_ttl(ttl: Ttl) -> SetOpts {
+        SetOpts {
+            nx: false,
+            xx: false,
+            get: false,
+            ttl,
+        }
+    }
+}
+
 /// Parses SET's (from = 3) or GETEX's (from = 2) options as Redis's
 /// `parseExtendedStringArgumentsOrReply`, then the expire value.
 fn parse_set_opts(
@@ -76,12 +88,7 @@ fn parse_set_opts(
     is_set: bool,
     name: &str,
 ) -> Result<SetOpts, CmdError> {
-    let mut o = SetOpts {
-        nx: false,
-        xx: false,
-        get: false,
-        ttl: Ttl::Unset,
-    };
+    let mut o = SetOpts::with_ttl(Ttl::Unset);
     // (unit ms, absolute, argument index)
     let mut expire: Option<(u64, bool, usize)> = None;
     let mut i = from;
@@ -183,9 +190,7 @@ fn set_generic(
 fn setnx(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     let o = SetOpts {
         nx: true,
-        xx: false,
-        get: false,
-        ttl: Ttl::Unset,
+        ..SetOpts::with_ttl(Ttl::Unset)
     };
     set_generic(ctx, &a[1], &a[2], &o, true)
 }
@@ -193,34 +198,22 @@ fn setnx(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 /// SETEX key seconds value. <https://redis.io/commands/setex/>
 fn setex(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     let at = parse_expire(&a[2], 1000, false, ctx.now, "setex", false)?;
-    let o = SetOpts {
-        nx: false,
-        xx: false,
-        get: false,
-        ttl: Ttl::At(at),
-    };
+    let o = SetOpts::with_ttl(Ttl::At(at));
     set_generic(ctx, &a[1], &a[3], &o, false)
 }
 
 /// PSETEX key milliseconds value. <https://redis.io/commands/psetex/>
 fn psetex(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     let at = parse_expire(&a[2], 1, false, ctx.now, "psetex", false)?;
-    let o = SetOpts {
-        nx: false,
-        xx: false,
-        get: false,
-        ttl: Ttl::At(at),
-    };
+    let o = SetOpts::with_ttl(Ttl::At(at));
     set_generic(ctx, &a[1], &a[3], &o, false)
 }
 
 /// GETSET key value. <https://redis.io/commands/getset/>
 fn getset(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     let o = SetOpts {
-        nx: false,
-        xx: false,
         get: true,
-        ttl: Ttl::Unset,
+        ..SetOpts::with_ttl(Ttl::Unset)
     };
     set_generic(ctx, &a[1], &a[2], &o, false)
 }

@@ -267,8 +267,7 @@ impl<'a> Locked<'a> {
             hashbrown::hash_map::EntryRef::Occupied(o) => {
                 if o.get().is_expired(now) {
                     o.remove();
-                    table.volatile -= 1;
-                    sdb.volatile -= 1;
+                    count_volatile(&mut table.volatile, &mut sdb.volatile, true, false);
                     sdb.keys -= 1;
                     stats.expired_keys += 1;
                     if access == 2 {
@@ -333,25 +332,17 @@ impl<'a> Locked<'a> {
             hashbrown::hash_map::EntryRef::Occupied(mut o) => {
                 let was = o.get().expire_at != 0;
                 *o.get_mut() = entry;
-                match (was, expire_at != 0) {
-                    (true, false) => {
-                        table.volatile -= 1;
-                        sdb.volatile -= 1;
-                    }
-                    (false, true) => {
-                        table.volatile += 1;
-                        sdb.volatile += 1;
-                    }
-                    _ => {}
-                }
+                count_volatile(&mut table.volatile, &mut sdb.volatile, was, expire_at != 0);
             }
             hashbrown::hash_map::EntryRef::Vacant(v) => {
                 v.insert(entry);
                 sdb.keys += 1;
-                if expire_at != 0 {
-                    table.volatile += 1;
-                    sdb.volatile += 1;
-                }
+                count_volatile(
+                    &mut table.volatile,
+                    &mut sdb.volatile,
+                    false,
+                    expire_at != 0,
+                );
             }
         }
     }
@@ -376,10 +367,12 @@ impl<'a> Locked<'a> {
         let table = &mut sdb.tables[slot - first];
         let e = table.map.remove(key)?;
         sdb.keys -= 1;
-        if e.expire_at != 0 {
-            table.volatile -= 1;
-            sdb.volatile -= 1;
-        }
+        count_volatile(
+            &mut table.volatile,
+            &mut sdb.volatile,
+            e.expire_at != 0,
+            false,
+        );
         if e.is_expired(now) {
             shard.stats.expired_keys += 1;
             return None;
@@ -403,17 +396,12 @@ impl<'a> Locked<'a> {
         let table = &mut sdb.tables[slot - first];
         let e = table.map.get_mut(key).expect("peeked above");
         let new = at.unwrap_or(0);
-        match (e.expire_at != 0, new != 0) {
-            (true, false) => {
-                table.volatile -= 1;
-                sdb.volatile -= 1;
-            }
-            (false, true) => {
-                table.volatile += 1;
-                sdb.volatile += 1;
-            }
-            _ => {}
-        }
+        count_volatile(
+            &mut table.volatile,
+            &mut sdb.volatile,
+            e.expire_at != 0,
+            new != 0,
+        );
         e.expire_at = new;
         true
     }
@@ -421,6 +409,23 @@ impl<'a> Locked<'a> {
     /// Counts a write that changed a value in place (INCR, APPEND, ...).
     pub fn touch_dirty(&mut self, key: &[u8]) {
         self.shard(key_slot(key)).stats.dirty += 1;
+    }
+}
+
+/// Keeps a slot table's and its database's volatile-key counts right when a key goes from
+/// `was` (had an expiry) to `now` (has one).
+#[inline]
+fn count_volatile(table: &mut u32, db: &mut usize, was: bool, now: bool) {
+    match (was, now) {
+        (true, false) => {
+            *table -= 1;
+            *db -= 1;
+        }
+        (false, true) => {
+            *table += 1;
+            *db += 1;
+        }
+        _ => {}
     }
 }
 
