@@ -16,6 +16,9 @@ pub struct RequestLimits {
     pub max_bulk_len: usize,
     /// Largest inline request line, bytes (Redis: PROTO_INLINE_MAX_SIZE, 64 KB).
     pub max_inline_len: usize,
+    /// False while the client still has to AUTH: then at most 10 arguments of at most 16 KB
+    /// each are accepted, as Redis does, so an unauthenticated peer cannot make us buffer much.
+    pub authenticated: bool,
 }
 
 impl Default for RequestLimits {
@@ -23,6 +26,7 @@ impl Default for RequestLimits {
         RequestLimits {
             max_bulk_len: 512 * 1024 * 1024,
             max_inline_len: 64 * 1024,
+            authenticated: true,
         }
     }
 }
@@ -37,6 +41,8 @@ pub enum ParseError {
     ExpectedDollar(u8),
     UnbalancedQuotes,
     TooBigInline,
+    UnauthenticatedMultibulkLength,
+    UnauthenticatedBulkLength,
 }
 
 impl std::fmt::Display for ParseError {
@@ -49,6 +55,10 @@ impl std::fmt::Display for ParseError {
             ParseError::ExpectedDollar(c) => write!(f, "expected '$', got '{}'", *c as char),
             ParseError::UnbalancedQuotes => f.write_str("unbalanced quotes in request"),
             ParseError::TooBigInline => f.write_str("too big inline request"),
+            ParseError::UnauthenticatedMultibulkLength => {
+                f.write_str("unauthenticated multibulk length")
+            }
+            ParseError::UnauthenticatedBulkLength => f.write_str("unauthenticated bulk length"),
         }
     }
 }
@@ -144,6 +154,9 @@ fn parse_multibulk(
     if count > i32::MAX as i64 {
         return Err(ParseError::InvalidMultibulkLength);
     }
+    if count > 10 && !limits.authenticated {
+        return Err(ParseError::UnauthenticatedMultibulkLength);
+    }
     let mut pos = eol + 2;
     if count <= 0 {
         return Ok(Some(Request {
@@ -171,6 +184,9 @@ fn parse_multibulk(
         let len = parse_len(&buf[pos + 1..eol]).ok_or(ParseError::InvalidBulkLength)?;
         if len < 0 || len as u64 > limits.max_bulk_len as u64 {
             return Err(ParseError::InvalidBulkLength);
+        }
+        if len > 16384 && !limits.authenticated {
+            return Err(ParseError::UnauthenticatedBulkLength);
         }
         let len = len as usize;
         let start = eol + 2;
@@ -370,6 +386,23 @@ mod tests {
         assert_eq!(parse(b"SET a \"b\"c\n"), Err(ParseError::UnbalancedQuotes));
         assert_eq!(parse(b"\r\n").unwrap().unwrap().1.len(), 0);
         assert_eq!(parse(b"PING").unwrap(), None);
+    }
+
+    #[test]
+    fn unauthenticated_clients_get_small_limits() {
+        let lim = RequestLimits {
+            authenticated: false,
+            ..Default::default()
+        };
+        let (mut r, mut s, mut h) = (Vec::new(), Vec::new(), 0);
+        let e = parse_request(b"*11\r\n", &lim, &mut r, &mut s, &mut h).unwrap_err();
+        assert_eq!(e.to_string(), "unauthenticated multibulk length");
+        let e = parse_request(b"*2\r\n$16385\r\n", &lim, &mut r, &mut s, &mut h).unwrap_err();
+        assert_eq!(e.to_string(), "unauthenticated bulk length");
+        let auth = b"*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n";
+        assert!(parse_request(auth, &lim, &mut r, &mut s, &mut h)
+            .unwrap()
+            .is_some());
     }
 
     #[test]

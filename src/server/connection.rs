@@ -159,7 +159,7 @@ impl Conn {
 
     /// Executes every complete request in the read buffer.
     async fn process(&mut self, shared: &Arc<Shared>, client: &mut Client) -> Step {
-        let limits = RequestLimits {
+        let mut limits = RequestLimits {
             max_bulk_len: shared.limits.max_bulk_len.load(Relaxed) as usize,
             ..RequestLimits::default()
         };
@@ -167,6 +167,7 @@ impl Conn {
         let mut step = Step::Continue;
         loop {
             let mut hint = 0;
+            limits.authenticated = client.authenticated;
             let parsed = parse_request(
                 &self.rbuf[pos..],
                 &limits,
@@ -177,12 +178,12 @@ impl Conn {
             let req = match parsed {
                 Ok(Some(req)) => req,
                 Ok(None) => {
-                    // A big bulk on its way: make room once, unless it would pass the query
-                    // buffer limit anyway (then the client is closed after this read).
-                    let limit = shared.limits.query_buffer_limit.load(Relaxed) as usize;
-                    if hint > 0 && hint <= limit {
+                    // A big bulk on its way: grow the buffer towards it, at most doubling what
+                    // has arrived, so memory follows the bytes received, not a declared length.
+                    let missing = hint.saturating_sub(self.rbuf.len() - pos);
+                    if missing > 0 {
                         self.rbuf
-                            .reserve(hint.saturating_sub(self.rbuf.len() - pos));
+                            .reserve(missing.min(self.rbuf.len().max(READ_CHUNK)));
                     }
                     break;
                 }
