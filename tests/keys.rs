@@ -7,49 +7,21 @@ mod support;
 use support::*;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
 
 /// A raw RESP2 connection that returns each reply exactly as the server wrote it.
-struct Conn {
-    r: BufReader<TcpStream>,
-    w: TcpStream,
-}
+struct Conn(Raw);
 
 fn conn(s: &Server) -> Conn {
-    let w = s.raw().s;
-    Conn {
-        r: BufReader::new(w.try_clone().unwrap()),
-        w,
-    }
+    Conn(s.raw())
 }
 
 impl Conn {
     /// Sends one command and returns its complete reply, verbatim.
     fn q(&mut self, args: &[&str]) -> String {
         let v: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        self.w.write_all(&resp(&v)).unwrap();
-        let mut out = String::new();
-        self.read_reply(&mut out);
-        out
-    }
-
-    fn read_reply(&mut self, out: &mut String) {
-        let mut line = String::new();
-        self.r.read_line(&mut line).expect("reply line");
-        assert!(line.ends_with("\r\n"), "truncated reply {line:?}");
-        out.push_str(&line);
-        let n: i64 = line[1..line.len() - 2].parse().unwrap_or(-1);
-        match line.as_bytes()[0] {
-            b'$' if n >= 0 => {
-                let mut buf = vec![0u8; n as usize + 2];
-                self.r.read_exact(&mut buf).unwrap();
-                out.push_str(&String::from_utf8_lossy(&buf));
-            }
-            b'*' => (0..n.max(0)).for_each(|_| self.read_reply(out)),
-            _ => {}
-        }
+        self.0.send(&resp(&v));
+        String::from_utf8_lossy(&self.0.read_reply()).into_owned()
     }
 
     /// Sends a command whose reply must be an integer, and returns it.

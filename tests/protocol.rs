@@ -35,68 +35,6 @@ fn assert_replies_then_closes(s: &Server, req: &[u8], reply: &[u8]) {
     );
 }
 
-/// Length of the first complete RESP2/RESP3 reply in `b`, or `None` if `b` holds only part of one.
-fn frame_len(b: &[u8]) -> Option<usize> {
-    let cr = b.windows(2).position(|w| w == b"\r\n")?;
-    let after = cr + 2;
-    let n = || -> i64 {
-        std::str::from_utf8(&b[1..cr])
-            .ok()
-            .and_then(|t| t.parse().ok())
-            .unwrap_or_else(|| panic!("bad RESP header {:?}", String::from_utf8_lossy(&b[..cr])))
-    };
-    match b[0] {
-        b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => Some(after),
-        b'$' | b'=' | b'!' => {
-            let len = n();
-            if len < 0 {
-                return Some(after);
-            }
-            let end = after + len as usize + 2;
-            (b.len() >= end).then_some(end)
-        }
-        b'*' | b'~' | b'>' | b'%' | b'|' => {
-            let count = n();
-            if count < 0 {
-                return Some(after);
-            }
-            let elems = if matches!(b[0], b'%' | b'|') {
-                2 * count
-            } else {
-                count
-            };
-            let mut pos = after;
-            for _ in 0..elems {
-                pos += frame_len(&b[pos..])?;
-            }
-            if b[0] == b'|' {
-                // An attribute is followed by the reply it annotates.
-                pos += frame_len(&b[pos..])?;
-            }
-            Some(pos)
-        }
-        other => panic!("unexpected RESP type byte {:?}", other as char),
-    }
-}
-
-/// Reads exactly one complete reply (nothing more) from `raw` and returns its bytes.
-fn read_reply(raw: &mut Raw) -> Vec<u8> {
-    let mut buf = Vec::new();
-    let mut byte = [0u8; 1];
-    loop {
-        if !buf.is_empty() && frame_len(&buf).is_some() {
-            return buf;
-        }
-        match raw.s.read(&mut byte) {
-            Ok(1) => buf.push(byte[0]),
-            other => panic!(
-                "connection ended ({other:?}) inside a reply; got {:?}",
-                String::from_utf8_lossy(&buf)
-            ),
-        }
-    }
-}
-
 /// Whether the peer has closed `raw` (EOF or reset) within `timeout`; any bytes received while
 /// waiting are appended to `received`.
 fn closed_within(raw: &mut Raw, timeout: Duration, received: &mut Vec<u8>) -> bool {
@@ -577,7 +515,7 @@ fn hello_reply(proto: u8) -> String {
 
 /// Reads one HELLO reply from `raw` and replaces the digits of its `id` field with `ID`.
 fn read_hello_reply(raw: &mut Raw) -> String {
-    let text = String::from_utf8_lossy(&read_reply(raw)).into_owned();
+    let text = String::from_utf8_lossy(&raw.read_reply()).into_owned();
     let marker = "$2\r\nid\r\n:";
     match text.find(marker) {
         Some(at) => {
@@ -620,7 +558,7 @@ fn in_resp2_a_missing_key_is_the_null_bulk_string() {
     let mut raw = s.raw();
     raw.roundtrip(b"GET missing\r\n", b"$-1\r\n");
     raw.send(b"HELLO 3\r\n");
-    read_reply(&mut raw);
+    raw.read_reply();
     raw.roundtrip(b"GET missing\r\n", b"_\r\n");
     // HELLO 2 switches back and answers with a flat array.
     raw.send(b"HELLO 2\r\n");
@@ -732,4 +670,26 @@ fn redis_benchmark_reports_throughput_for_every_test_and_no_errors() {
             "no requests-per-second line for {test} in {stdout:?}"
         );
     }
+}
+
+#[test]
+fn unauthenticated_clients_may_not_send_long_requests() {
+    let s = Server::start(&["--requirepass", "pw"]);
+    let mut r = s.raw();
+    r.roundtrip(
+        b"*11\r\n",
+        b"-ERR Protocol error: unauthenticated multibulk length\r\n",
+    );
+    assert!(r.read_to_close().1, "connection closed after the error");
+    let mut r = s.raw();
+    r.roundtrip(
+        b"*2\r\n$3\r\nGET\r\n$16385\r\n",
+        b"-ERR Protocol error: unauthenticated bulk length\r\n",
+    );
+    assert!(r.read_to_close().1, "connection closed after the error");
+    // After AUTH the usual limits apply.
+    let mut r = s.raw();
+    let mut req = resp(&[b"AUTH", b"pw"]);
+    req.extend(resp(&[b"SET", b"k", &[b'x'; 20000]]));
+    r.roundtrip(&req, b"+OK\r\n+OK\r\n");
 }

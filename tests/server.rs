@@ -8,8 +8,7 @@
 mod support;
 use support::*;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -64,28 +63,21 @@ impl V {
 
 /// A raw connection that reads whole replies. Commands are given as one line, split on spaces,
 /// or (`*_args`) as separate arguments.
-struct Conn {
-    r: BufReader<TcpStream>,
-    w: TcpStream,
-}
+struct Conn(Raw);
 
 impl Conn {
     fn open(s: &Server) -> Conn {
-        let w = s.raw().s;
-        Conn {
-            r: BufReader::new(w.try_clone().unwrap()),
-            w,
-        }
+        Conn(s.raw())
     }
 
     /// `127.0.0.1:port` as the server sees this connection.
     fn addr(&self) -> String {
-        self.w.local_addr().unwrap().to_string()
+        self.0.s.local_addr().unwrap().to_string()
     }
 
     fn send_args(&mut self, args: &[&str]) {
         let a: Vec<&[u8]> = args.iter().map(|x| x.as_bytes()).collect();
-        self.w.write_all(&resp(&a)).unwrap();
+        self.0.send(&resp(&a));
     }
 
     /// Sends a command and returns its parsed reply.
@@ -109,49 +101,44 @@ impl Conn {
     /// Whether the server closes the connection (within 10 s) without sending anything more.
     fn closes_silently(&mut self) -> bool {
         let mut rest = Vec::new();
-        match self.r.read_to_end(&mut rest) {
+        match self.0.s.read_to_end(&mut rest) {
             Ok(_) => rest.is_empty(),
             Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset && rest.is_empty(),
         }
     }
 
-    /// Reads one complete reply.
+    /// Reads one complete reply: parsed, and its exact bytes.
     fn read(&mut self) -> (V, String) {
-        let mut raw = Vec::new();
-        let v = self.frame(&mut raw);
-        (v, String::from_utf8_lossy(&raw).into_owned())
+        let raw = self.0.read_reply();
+        (
+            decode(&raw, &mut 0),
+            String::from_utf8_lossy(&raw).into_owned(),
+        )
     }
+}
 
-    fn frame(&mut self, raw: &mut Vec<u8>) -> V {
-        let mut l = Vec::new();
-        self.r.read_until(b'\n', &mut l).expect("read reply line");
-        assert!(l.ends_with(b"\r\n"), "truncated reply line {l:?}");
-        raw.extend_from_slice(&l);
-        let l = String::from_utf8_lossy(&l[..l.len() - 2]).into_owned();
-        let (kind, rest) = l.split_at(1);
-        let n = || rest.parse::<i64>().unwrap();
-        match kind {
-            "+" => V::Simple(rest.to_string()),
-            "-" => V::Err(rest.to_string()),
-            ":" => V::Int(n()),
-            "$" | "=" | "!" if n() < 0 => V::Bulk(None),
-            "$" | "=" | "!" => {
-                let mut b = vec![0u8; n() as usize + 2];
-                self.r.read_exact(&mut b).unwrap();
-                raw.extend_from_slice(&b);
-                V::Bulk(Some(
-                    String::from_utf8_lossy(&b[..b.len() - 2]).into_owned(),
-                ))
-            }
-            "*" | "~" | ">" if n() < 0 => V::Arr(None),
-            "*" | "~" | ">" => V::Arr(Some((0..n()).map(|_| self.frame(raw)).collect())),
-            "%" | "|" => V::Map(
-                (0..n())
-                    .map(|_| (self.frame(raw), self.frame(raw)))
-                    .collect(),
-            ),
-            _ => V::Other(l.clone()),
+/// Decodes the reply starting at `b[*pos..]` (bytes from `read_reply`, so complete and
+/// well-formed) into a `V`, and moves `pos` past it.
+fn decode(b: &[u8], pos: &mut usize) -> V {
+    let len = b[*pos..].windows(2).position(|w| w == b"\r\n").unwrap();
+    let l = String::from_utf8_lossy(&b[*pos..*pos + len]).into_owned();
+    *pos += len + 2;
+    let (kind, rest) = l.split_at(1);
+    let n = || rest.parse::<i64>().unwrap();
+    match kind {
+        "+" => V::Simple(rest.to_string()),
+        "-" => V::Err(rest.to_string()),
+        ":" => V::Int(n()),
+        "$" | "=" | "!" if n() < 0 => V::Bulk(None),
+        "$" | "=" | "!" => {
+            let body = &b[*pos..*pos + n() as usize];
+            *pos += body.len() + 2;
+            V::Bulk(Some(String::from_utf8_lossy(body).into_owned()))
         }
+        "*" | "~" | ">" if n() < 0 => V::Arr(None),
+        "*" | "~" | ">" => V::Arr(Some((0..n()).map(|_| decode(b, pos)).collect())),
+        "%" | "|" => V::Map((0..n()).map(|_| (decode(b, pos), decode(b, pos))).collect()),
+        _ => V::Other(l.clone()),
     }
 }
 

@@ -42,39 +42,9 @@ impl Conn {
         Conn(s.raw())
     }
 
-    fn read_value(&mut self, out: &mut Vec<u8>) {
-        let start = out.len();
-        while !out[start..].ends_with(b"\r\n") {
-            let b = self.0.read_exact_len(1);
-            assert_eq!(
-                b.len(),
-                1,
-                "closed or timed out mid-reply: {:?}",
-                String::from_utf8_lossy(out)
-            );
-            out.push(b[0]);
-        }
-        let line = out[start..].to_vec();
-        let n: i64 = String::from_utf8_lossy(&line[1..line.len() - 2])
-            .parse()
-            .unwrap_or(-1);
-        match line[0] {
-            b'$' if n >= 0 => {
-                let body = self.0.read_exact_len(n as usize + 2);
-                assert_eq!(body.len(), n as usize + 2, "short bulk after {out:?}");
-                out.extend_from_slice(&body);
-            }
-            b'*' => (0..n).for_each(|_| self.read_value(out)),
-            b'+' | b'-' | b':' | b'$' => {}
-            other => panic!("unexpected RESP type byte {:?}", other as char),
-        }
-    }
-
     fn call_bytes(&mut self, args: &[&[u8]]) -> String {
         self.0.send(&resp(args));
-        let mut out = Vec::new();
-        self.read_value(&mut out);
-        String::from_utf8_lossy(&out).into_owned()
+        String::from_utf8_lossy(&self.0.read_reply()).into_owned()
     }
 
     fn call(&mut self, args: &[&str]) -> String {

@@ -238,6 +238,102 @@ impl Raw {
         }
         (out, false)
     }
+
+    /// Reads exactly one complete reply (see [`read_reply`]) and returns its bytes.
+    pub fn read_reply(&mut self) -> Vec<u8> {
+        read_reply(&mut self.s)
+    }
+}
+
+/// Reads exactly one complete RESP2/RESP3 reply from `stream` and returns its bytes as sent.
+///
+/// Handles every reply type: `+ - : _ , # (` lines, `$ = !` bulks (`$-1` included), and the
+/// `* ~ > % |` aggregates, nested (an attribute `|` is read together with the reply it annotates).
+/// Nothing after the reply is consumed: header lines are read a byte at a time and bulk payloads
+/// by their exact length, so the stream can still be used directly afterwards. Panics with what
+/// arrived so far if the peer closes or the stream's read timeout passes inside the reply.
+pub fn read_reply(stream: &mut TcpStream) -> Vec<u8> {
+    let mut out = Vec::new();
+    read_frame(stream, &mut out);
+    out
+}
+
+fn read_frame(stream: &mut TcpStream, out: &mut Vec<u8>) {
+    let start = out.len();
+    while !out[start..].ends_with(b"\r\n") {
+        let mut byte = [0u8; 1];
+        read_or_panic(stream, &mut byte, out);
+        out.push(byte[0]);
+    }
+    let line = &out[start..out.len() - 2];
+    assert!(
+        !line.is_empty(),
+        "empty RESP header line after {:?}",
+        String::from_utf8_lossy(out)
+    );
+    let kind = line[0];
+    let n = || -> i64 {
+        std::str::from_utf8(&line[1..])
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_else(|| panic!("bad RESP header {:?}", String::from_utf8_lossy(line)))
+    };
+    match kind {
+        b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => {}
+        b'$' | b'=' | b'!' => {
+            let len = n();
+            if len >= 0 {
+                let mut body = vec![0u8; len as usize + 2];
+                read_or_panic(stream, &mut body, out);
+                out.extend_from_slice(&body);
+                assert!(
+                    body.ends_with(b"\r\n"),
+                    "bulk of {len} bytes not followed by CRLF: {:?}",
+                    String::from_utf8_lossy(out)
+                );
+            }
+        }
+        b'*' | b'~' | b'>' | b'%' | b'|' => {
+            let count = n();
+            let elems = if matches!(kind, b'%' | b'|') {
+                2 * count
+            } else {
+                count
+            };
+            for _ in 0..elems.max(0) {
+                read_frame(stream, out);
+            }
+            if kind == b'|' {
+                // An attribute is followed by the reply it annotates.
+                read_frame(stream, out);
+            }
+        }
+        other => panic!(
+            "unexpected RESP type byte {:?} in {:?}",
+            other as char,
+            String::from_utf8_lossy(out)
+        ),
+    }
+}
+
+/// Fills `buf` from `stream`, or panics saying why (EOF, timeout, error) and what came before.
+fn read_or_panic(stream: &mut TcpStream, buf: &mut [u8], so_far: &[u8]) {
+    if let Err(e) = stream.read_exact(buf) {
+        let why = match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => "connection closed".to_string(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+                format!(
+                    "timed out ({:?} read timeout)",
+                    stream.read_timeout().ok().flatten()
+                )
+            }
+            _ => format!("read failed ({e})"),
+        };
+        panic!(
+            "{why} inside a reply; got so far {:?}",
+            String::from_utf8_lossy(so_far)
+        );
+    }
 }
 
 /// Encodes a command as a RESP multibulk frame.
