@@ -8,21 +8,8 @@ use crate::util::bytes_to_human;
 use std::fmt::Write;
 use std::sync::atomic::Ordering::Relaxed;
 
-/// Sections INFO prints without arguments (and with `default`).
-pub const DEFAULT_SECTIONS: &[&str] = &[
-    "server",
-    "clients",
-    "memory",
-    "persistence",
-    "stats",
-    "replication",
-    "cpu",
-    "modules",
-    "errorstats",
-    "cluster",
-    "keyspace",
-];
-/// Every section (`all`, `everything`).
+/// Every section, in Redis's order (`all`, `everything`); all but `commandstats` are the
+/// default sections (INFO without arguments, `default`).
 pub const ALL_SECTIONS: &[&str] = &[
     "server",
     "clients",
@@ -40,15 +27,19 @@ pub const ALL_SECTIONS: &[&str] = &[
 
 /// Which sections the arguments of INFO select, in Redis's order.
 pub fn select_sections(args: &[&[u8]]) -> Vec<&'static str> {
+    let defaults = ALL_SECTIONS
+        .iter()
+        .copied()
+        .filter(|s| *s != "commandstats");
     if args.is_empty() {
-        return DEFAULT_SECTIONS.to_vec();
+        return defaults.collect();
     }
     let mut want: Vec<&'static str> = Vec::new();
     for a in args {
         let a = String::from_utf8_lossy(a).to_ascii_lowercase();
         match a.as_str() {
             "all" | "everything" => want.extend(ALL_SECTIONS.iter().copied()),
-            "default" => want.extend(DEFAULT_SECTIONS.iter().copied()),
+            "default" => want.extend(defaults.clone()),
             s => {
                 if let Some(x) = ALL_SECTIONS.iter().find(|x| **x == s) {
                     want.push(x);
