@@ -35,6 +35,14 @@ impl<'a> Args<'a> {
         self.ranges.iter().map(|r| &self.buf[r.clone()])
     }
 
+    /// The arguments from `n` on (COMMAND GETKEYS looks at the command it was given).
+    pub fn skip(&self, n: usize) -> Args<'a> {
+        Args {
+            buf: self.buf,
+            ranges: &self.ranges[n.min(self.ranges.len())..],
+        }
+    }
+
     /// Argument `i` as an integer (`ERR value is not an integer or out of range`).
     pub fn i64(&self, i: usize) -> Result<i64, CmdError> {
         crate::util::parse_i64(self.get(i)).ok_or(CmdError::NotInteger)

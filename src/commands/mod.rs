@@ -10,9 +10,13 @@ pub mod error;
 pub mod table;
 
 pub mod connection;
+pub mod hashes;
 pub mod keys;
+pub mod lists;
 pub mod server;
+pub mod sets;
 pub mod strings;
+pub mod zsets;
 
 use crate::keyspace::Locked;
 use crate::protocol::Reply;
@@ -30,6 +34,10 @@ pub static FAMILIES: &[&[Command]] = &[
     keys::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,
+    lists::COMMANDS,
+    hashes::COMMANDS,
+    sets::COMMANDS,
+    zsets::COMMANDS,
 ];
 
 /// What the connection must do after a command.
@@ -111,12 +119,9 @@ pub fn dispatch(
     }
     client.info.last_cmd.store(id, Relaxed);
     let start = Instant::now();
-    let ks = if cmd.keys.0 > 0 {
-        srv.keyspace.lock_keys(
-            cmd.key_positions(args.len()).map(|i| args.get(i)),
-            client.db,
-            now,
-        )
+    let ks = if cmd.has_keys() {
+        srv.keyspace
+            .lock_keys(cmd.key_positions(args).map(|i| args.get(i)), client.db, now)
     } else {
         Locked::none(&srv.keyspace, client.db, now)
     };

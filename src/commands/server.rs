@@ -315,11 +315,14 @@ fn command_entry(ctx: &mut Ctx<'_>, c: &Command) {
     o.array_len(10);
     o.bulk(c.name.as_bytes());
     o.int(c.arity as i64);
-    let flags: Vec<&str> = flag::NAMES
+    let mut flags: Vec<&str> = flag::NAMES
         .iter()
         .filter(|(b, _)| c.flags & b != 0)
         .map(|(_, n)| *n)
         .collect();
+    if c.keynum.0 > 0 {
+        flags.push("movablekeys");
+    }
     o.set_len(flags.len());
     for f in flags {
         o.simple(f);
@@ -499,10 +502,10 @@ fn command_getkeys(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
             "Invalid number of arguments specified for command",
         ));
     }
-    if c.keys.0 <= 0 {
+    if !c.has_keys() {
         return Err(CmdError::err("The command has no key arguments"));
     }
-    let pos: Vec<usize> = c.key_positions(argc).collect();
+    let pos: Vec<usize> = c.key_positions(&a.skip(2)).collect();
     ctx.out.array_len(pos.len());
     for p in pos {
         ctx.out.bulk(&a[p + 2]);

@@ -118,6 +118,10 @@ pub struct Command {
     /// Position of the first key (0 = no keys), last key (-1 = the last argument, -2 the one
     /// before, ...), and the step between keys.
     pub keys: (i32, i32, i32),
+    /// Keys counted by an argument (Redis's `keynum` key spec, e.g. `LMPOP numkeys key ...`):
+    /// (position of the count, offset of the first key after it, step); (0, 0, 0) = none.
+    /// Such commands are `movablekeys`; their keys are found in addition to `keys`.
+    pub keynum: (i32, i32, i32),
     /// Explicit ACL categories ([`acl`] bits); those implied by flags are added by [`Command::acl`].
     pub acl: u32,
     /// Redis's command group (`string`, `generic`, `connection`, `server`, ...).
@@ -173,9 +177,35 @@ impl Command {
         }
     }
 
-    /// Positions of the keys among `argc` arguments.
+    /// Whether the command has keys at all.
     #[inline]
-    pub fn key_positions(&self, argc: usize) -> impl Iterator<Item = usize> {
+    pub fn has_keys(&self) -> bool {
+        self.keys.0 > 0 || self.keynum.0 > 0
+    }
+
+    /// Positions of the keys among `args` (name at 0): the fixed range, then the counted ones.
+    /// A count that is not a positive integer yields no counted keys (the handler rejects it).
+    #[inline]
+    pub fn key_positions(&self, args: &Args<'_>) -> impl Iterator<Item = usize> {
+        let argc = args.len();
+        let counted = {
+            let (at, offset, step) = self.keynum;
+            let (at, step) = (at.max(0) as usize, step.max(1) as usize);
+            let n = if at > 0 && at < argc {
+                crate::util::parse_i64(args.get(at))
+                    .unwrap_or(0)
+                    .clamp(0, argc as i64) as usize
+            } else {
+                0
+            };
+            let start = at + offset.max(0) as usize;
+            let end = (start + n * step).min(argc).max(start);
+            (start..end).step_by(step)
+        };
+        self.fixed_key_positions(argc).chain(counted)
+    }
+
+    fn fixed_key_positions(&self, argc: usize) -> impl Iterator<Item = usize> {
         let (first, last, step) = self.keys;
         let argc = argc as i32;
         let last = if last < 0 {
@@ -331,6 +361,7 @@ pub const BASE: Command = Command {
     arity: 1,
     flags: 0,
     keys: (0, 0, 0),
+    keynum: (0, 0, 0),
     acl: 0,
     group: "",
     since: "",
@@ -386,12 +417,37 @@ mod tests {
     #[test]
     fn key_positions_follow_first_last_step() {
         let t = Table::get();
+        let pos = |c: &Command, words: &[&str]| -> Vec<usize> {
+            let text = words.join(" ");
+            let mut ranges = Vec::new();
+            let mut at = 0;
+            for w in words {
+                ranges.push(at..at + w.len());
+                at += w.len() + 1;
+            }
+            c.key_positions(&Args::new(text.as_bytes(), &ranges))
+                .collect()
+        };
         let mset = t.lookup(b"MSET").unwrap();
-        assert_eq!(mset.key_positions(5).collect::<Vec<_>>(), vec![1, 3]);
+        assert_eq!(pos(mset, &["mset", "a", "1", "b", "2"]), vec![1, 3]);
         let get = t.lookup(b"get").unwrap();
-        assert_eq!(get.key_positions(2).collect::<Vec<_>>(), vec![1]);
+        assert_eq!(pos(get, &["get", "k"]), vec![1]);
         let ping = t.lookup(b"ping").unwrap();
-        assert_eq!(ping.key_positions(2).count(), 0);
+        assert_eq!(pos(ping, &["ping", "x"]).len(), 0);
+        // A counted-keys row: `CMD dest numkeys k1 k2 opt`.
+        let counted = Command {
+            name: "x",
+            arity: -4,
+            keys: (1, 1, 1),
+            keynum: (2, 1, 1),
+            ..BASE
+        };
+        assert_eq!(
+            pos(&counted, &["x", "d", "2", "k1", "k2", "opt"]),
+            vec![1, 3, 4]
+        );
+        assert_eq!(pos(&counted, &["x", "d", "9", "k1"]), vec![1, 3]);
+        assert_eq!(pos(&counted, &["x", "d", "zz", "k1"]), vec![1]);
         assert_eq!(
             t.lookup(b"get").unwrap().acl(),
             acl::READ | acl::STRING | acl::FAST

@@ -12,9 +12,13 @@
 //! Time is an input: every lookup takes `now` (unix ms) so expiry is decided by the caller's clock.
 
 pub mod expiry;
+pub mod hash;
+pub mod list;
+pub mod set;
 pub mod slot;
 pub mod value;
 pub mod walk;
+pub mod zset;
 
 use hashbrown::HashMap;
 use parking_lot::{Mutex, MutexGuard};

@@ -88,11 +88,15 @@ impl Str {
     }
 }
 
-/// A value of any type. Only strings exist so far; lists, hashes, sets, zsets and streams join
-/// as boxed variants so the entry stays small.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A value of any type. Collections are boxed so an entry stays small; each type lives in its
+/// own module (`list.rs`, `hash.rs`, `set.rs`, `zset.rs`) with its compact small encoding.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Str(Str),
+    List(Box<super::list::List>),
+    Hash(Box<super::hash::Hash>),
+    Set(Box<super::set::Set>),
+    ZSet(Box<super::zset::ZSet>),
 }
 
 impl Value {
@@ -100,13 +104,21 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
-    /// OBJECT ENCODING's answer.
+    /// OBJECT ENCODING's answer, as Redis 7.0 reports it at its default thresholds.
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(x) => x.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 }

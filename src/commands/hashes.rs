@@ -1,0 +1,5 @@
+//! The hashes command family (in progress).
+
+use super::table::Command;
+
+pub static COMMANDS: &[Command] = &[];
