@@ -7,7 +7,8 @@
 # the median requests/second of each server and the ratio shoal/redis.
 #
 # Usage: benches/compare.sh            (see benches/README.md; settings are environment variables)
-#   ROUNDS=3  REQUESTS=200000  CLIENTS=50  PIPELINES="1 16"  TESTS=set,get,incr,mset
+#   ROUNDS=3  REQUESTS=200000  CLIENTS=50  PIPELINES="1 16"
+#   TESTS=set,get,incr,mset,lpush,lpop,hset,sadd,zadd,lrange_100
 #   KEYSPACE=            (redis-benchmark -r; empty = every request hits the same key)
 #   SERVER_CORE=0  BENCH_CORE=1
 #   SHOAL_BIN=path       (skip the build and run this binary instead of target/release/shoal-server;
@@ -20,7 +21,7 @@ ROUNDS=${ROUNDS:-3}
 REQUESTS=${REQUESTS:-200000}
 CLIENTS=${CLIENTS:-50}
 PIPELINES=${PIPELINES:-"1 16"}
-TESTS=${TESTS:-set,get,incr,mset}
+TESTS=${TESTS:-set,get,incr,mset,lpush,lpop,hset,sadd,zadd,lrange_100}
 KEYSPACE=${KEYSPACE:-}
 SERVER_CORE=${SERVER_CORE:-0}
 BENCH_CORE=${BENCH_CORE:-1}

@@ -619,12 +619,12 @@ fn redis_cli_pipe_inserts_a_million_keys_without_errors() {
     assert_eq!(v, "value:999999");
 }
 
-#[test]
-fn redis_benchmark_reports_throughput_for_every_test_and_no_errors() {
-    let s = Server::start(&[]);
+/// Runs redis-benchmark against `s` with `args` and returns each test's requests per second,
+/// after checking that it succeeded and reported no error.
+fn run_benchmark(s: &Server, args: &[&str]) -> Vec<(String, f64)> {
     let mut cmd = Command::new("redis-benchmark");
     cmd.args(["-h", "127.0.0.1", "-p", &s.port.to_string()])
-        .args(["-q", "-n", "2000", "-t", "ping,set,get,incr,mset"]);
+        .args(args);
     let out = run_with_deadline(cmd, Duration::from_secs(120));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -645,7 +645,7 @@ fn redis_benchmark_reports_throughput_for_every_test_and_no_errors() {
     }
     // Progress lines are overwritten with '\r'; the final result of each test is
     // "NAME: 12345.67 requests per second, p50=0.123 msec".
-    let results: Vec<(&str, f64)> = stdout
+    stdout
         .split(['\r', '\n'])
         .filter_map(|line| {
             let (name, rest) = line.trim().split_once(": ")?;
@@ -653,23 +653,73 @@ fn redis_benchmark_reports_throughput_for_every_test_and_no_errors() {
                 .strip_suffix(" msec")
                 .and(rest.split_once(" requests per second"))?
                 .0;
-            Some((name, rps.parse().ok()?))
+            Some((name.to_string(), rps.parse().ok()?))
         })
-        .collect();
-    for test in [
-        "PING_INLINE",
-        "PING_MBULK",
-        "SET",
-        "GET",
-        "INCR",
-        "MSET (10 keys)",
-    ] {
-        let rps = results.iter().find(|(name, _)| *name == test).map(|r| r.1);
+        .collect()
+}
+
+fn assert_reported(results: &[(String, f64)], tests: &[&str]) {
+    for test in tests {
+        let rps = results.iter().find(|(name, _)| name == test).map(|r| r.1);
         assert!(
             rps.is_some_and(|r| r > 0.0),
-            "no requests-per-second line for {test} in {stdout:?}"
+            "no requests-per-second line for {test} in {results:?}"
         );
     }
+}
+
+#[test]
+fn redis_benchmark_reports_throughput_for_every_test_and_no_errors() {
+    let s = Server::start(&[]);
+    let results = run_benchmark(&s, &["-q", "-n", "2000", "-t", "ping,set,get,incr,mset"]);
+    assert_reported(
+        &results,
+        &[
+            "PING_INLINE",
+            "PING_MBULK",
+            "SET",
+            "GET",
+            "INCR",
+            "MSET (10 keys)",
+        ],
+    );
+}
+
+#[test]
+fn redis_benchmark_default_test_set_runs_pipelined_without_error_replies() {
+    let s = Server::start(&[]);
+    let results = run_benchmark(&s, &["-q", "-n", "2000", "-P", "16"]);
+    assert_reported(
+        &results,
+        &[
+            "PING_INLINE",
+            "PING_MBULK",
+            "SET",
+            "GET",
+            "INCR",
+            "LPUSH",
+            "RPUSH",
+            "LPOP",
+            "RPOP",
+            "SADD",
+            "HSET",
+            "SPOP",
+            "ZADD",
+            "ZPOPMIN",
+            "LRANGE_100 (first 100 elements)",
+            "LRANGE_600 (first 600 elements)",
+            "MSET (10 keys)",
+        ],
+    );
+    // The server's own count: not one command of the whole run failed.
+    let info: String = redis::cmd("INFO")
+        .arg("stats")
+        .query(&mut s.client())
+        .unwrap();
+    assert!(
+        info.contains("total_error_replies:0\r\n"),
+        "errors in {info}"
+    );
 }
 
 #[test]
