@@ -8,53 +8,19 @@ use support::*;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-const OK: &str = "+OK\r\n";
-const NIL: &str = "$-1\r\n";
-const SYNTAX: &str = "-ERR syntax error\r\n";
-const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
-const NOT_FLOAT: &str = "-ERR value is not a valid float\r\n";
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
-const EMPTY: &str = "*0\r\n";
-
-fn bulk(s: &str) -> String {
-    format!("${}\r\n{}\r\n", s.len(), s)
-}
-
-fn int(n: i64) -> String {
-    format!(":{n}\r\n")
-}
-
-fn arr(items: &[&str]) -> String {
-    let mut s = format!("*{}\r\n", items.len());
-    for i in items {
-        s.push_str(&bulk(i));
-    }
-    s
-}
-
-fn arity(cmd: &str) -> String {
-    format!("-ERR wrong number of arguments for '{cmd}' command\r\n")
-}
-
+/// A raw connection; `call`, `expect` and `ex` are `Raw`'s (through `Deref`).
 struct Conn(Raw);
 
-impl Conn {
-    fn call(&mut self, args: &[&str]) -> String {
-        let v: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        self.0.send(&resp(&v));
-        String::from_utf8_lossy(&self.0.read_reply()).into_owned()
+impl std::ops::Deref for Conn {
+    type Target = Raw;
+    fn deref(&self) -> &Raw {
+        &self.0
     }
+}
 
-    #[track_caller]
-    fn expect(&mut self, args: &[&str], expected: &str) {
-        let got = self.call(args);
-        assert_eq!(got, expected, "reply to {args:?}");
-    }
-
-    /// The command given as whitespace-separated words.
-    #[track_caller]
-    fn ex(&mut self, cmd: &str, expected: &str) {
-        self.expect(&cmd.split_whitespace().collect::<Vec<_>>(), expected);
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut Raw {
+        &mut self.0
     }
 }
 

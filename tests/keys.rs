@@ -17,11 +17,9 @@ fn conn(s: &Server) -> Conn {
 }
 
 impl Conn {
-    /// Sends one command and returns its complete reply, verbatim.
+    /// Sends one command and returns its complete reply, verbatim (support's `Raw::call`).
     fn q(&mut self, args: &[&str]) -> String {
-        let v: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        self.0.send(&resp(&v));
-        String::from_utf8_lossy(&self.0.read_reply()).into_owned()
+        self.0.call(args)
     }
 
     /// Sends a command whose reply must be an integer, and returns it.
@@ -37,25 +35,11 @@ impl Conn {
     }
 }
 
-const OK: &str = "+OK\r\n";
-const NIL: &str = "$-1\r\n";
-
-fn int(n: i64) -> String {
-    format!(":{n}\r\n")
-}
-
-fn bulk(s: &str) -> String {
-    format!("${}\r\n{s}\r\n", s.len())
-}
-
-fn err(msg: &str) -> String {
-    format!("-{msg}\r\n")
-}
-
 fn expire_err(cmd: &str) -> String {
     err(&format!("ERR invalid expire time in '{cmd}' command"))
 }
 
+// Unlike support's `NOT_INT`, without the `-` and CRLF: used as `err(NOT_INT)`.
 const NOT_INT: &str = "ERR value is not an integer or out of range";
 const OUT_OF_RANGE: &str = "ERR DB index is out of range";
 const SAME_OBJECT: &str = "ERR source and destination objects are the same";

@@ -6,41 +6,8 @@
 mod support;
 use support::*;
 
-const OK: &str = "+OK\r\n";
-const NIL: &str = "$-1\r\n";
 const NIL_ARR: &str = "*-1\r\n";
-const EMPTY: &str = "*0\r\n";
-const SYNTAX: &str = "-ERR syntax error\r\n";
-const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
 const POSITIVE: &str = "-ERR value is out of range, must be positive\r\n";
-
-fn bulk(s: &str) -> String {
-    format!("${}\r\n{}\r\n", s.len(), s)
-}
-
-fn int(n: i64) -> String {
-    format!(":{n}\r\n")
-}
-
-fn err(msg: &str) -> String {
-    format!("-{msg}\r\n")
-}
-
-fn arity(cmd: &str) -> String {
-    err(&format!(
-        "ERR wrong number of arguments for '{cmd}' command"
-    ))
-}
-
-/// An array of bulk strings.
-fn arr(items: &[&str]) -> String {
-    let mut s = format!("*{}\r\n", items.len());
-    for i in items {
-        s.push_str(&bulk(i));
-    }
-    s
-}
 
 /// An array of integers.
 fn ints(items: &[i64]) -> String {
@@ -56,39 +23,9 @@ fn kv(key: &str, items: &[&str]) -> String {
     format!("*2\r\n{}{}", bulk(key), arr(items))
 }
 
-/// A raw connection that sends one command at a time and reads back exactly one reply.
-struct Conn(Raw);
-
-impl Conn {
-    fn new(s: &Server) -> Conn {
-        Conn(s.raw())
-    }
-
-    fn call(&mut self, args: &[&str]) -> String {
-        let v: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        self.0.send(&resp(&v));
-        String::from_utf8_lossy(&self.0.read_reply()).into_owned()
-    }
-
-    /// Sends the whitespace-separated command and asserts the exact reply bytes.
-    #[track_caller]
-    fn ex(&mut self, cmd: &str, expected: &str) {
-        let args: Vec<&str> = cmd.split_whitespace().collect();
-        let got = self.call(&args);
-        assert_eq!(got, expected, "reply to {args:?}");
-    }
-
-    /// Like `ex`, with explicit arguments (for ones holding spaces or empty strings).
-    #[track_caller]
-    fn expect(&mut self, args: &[&str], expected: &str) {
-        let got = self.call(args);
-        assert_eq!(got, expected, "reply to {args:?}");
-    }
-}
-
-fn setup() -> (Server, Conn) {
+fn setup() -> (Server, Raw) {
     let s = Server::start(&[]);
-    let c = Conn::new(&s);
+    let c = s.raw();
     (s, c)
 }
 

@@ -149,6 +149,7 @@ fn start() -> (Server, Conn) {
     (s, c)
 }
 
+/// A bulk reply, parsed (unlike support's `bulk`, which gives its bytes).
 fn bulk(text: &str) -> V {
     V::Bulk(Some(text.into()))
 }
@@ -190,16 +191,9 @@ fn client_field(line: &str, key: &str) -> String {
         .to_string()
 }
 
-fn arity(name: &str) -> String {
-    format!("-ERR wrong number of arguments for '{name}' command\r\n")
-}
-
-const SYNTAX: &str = "-ERR syntax error\r\n";
 const NOAUTH: &str = "-NOAUTH Authentication required.\r\n";
 const WRONGPASS: &str = "-WRONGPASS invalid username-password pair or user is disabled.\r\n";
-const OK: &str = "+OK\r\n";
 const PONG: &str = "+PONG\r\n";
-const NIL: &str = "$-1\r\n";
 
 // === PING ECHO QUIT RESET ===
 

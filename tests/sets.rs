@@ -65,11 +65,9 @@ fn parse(b: &[u8]) -> (R, usize) {
 }
 
 impl Conn {
-    /// Sends one command and returns its complete reply, verbatim.
+    /// Sends one command and returns its complete reply, verbatim (support's `Raw::call`).
     fn q(&mut self, args: &[&str]) -> String {
-        let v: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        self.0.send(&resp(&v));
-        String::from_utf8_lossy(&self.0.read_reply()).into_owned()
+        self.0.call(args)
     }
 
     fn r(&mut self, args: &[&str]) -> R {
@@ -113,26 +111,6 @@ fn bulk_str(r: R) -> String {
 
 fn set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| s.to_string()).collect()
-}
-
-fn int(n: i64) -> String {
-    format!(":{n}\r\n")
-}
-
-fn err(msg: &str) -> String {
-    format!("-{msg}\r\n")
-}
-
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
-const SYNTAX: &str = "-ERR syntax error\r\n";
-const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
-const NIL: &str = "$-1\r\n";
-const EMPTY: &str = "*0\r\n";
-
-fn arity(cmd: &str) -> String {
-    err(&format!(
-        "ERR wrong number of arguments for '{cmd}' command"
-    ))
 }
 
 fn numbers(range: std::ops::Range<i64>) -> Vec<String> {

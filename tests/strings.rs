@@ -8,34 +8,24 @@ use support::*;
 
 use std::time::Duration;
 
-const OK: &str = "+OK\r\n";
-const NIL: &str = "$-1\r\n";
-
-fn bulk(s: &str) -> String {
-    format!("${}\r\n{}\r\n", s.len(), s)
-}
-
-fn int(n: i64) -> String {
-    format!(":{n}\r\n")
-}
-
-fn err(msg: &str) -> String {
-    format!("-{msg}\r\n")
-}
-
-fn arity(cmd: &str) -> String {
-    err(&format!(
-        "ERR wrong number of arguments for '{cmd}' command"
-    ))
-}
-
-const SYNTAX: &str = "-ERR syntax error\r\n";
-const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
-const NOT_FLOAT: &str = "-ERR value is not a valid float\r\n";
 const OVERFLOW: &str = "-ERR increment or decrement would overflow\r\n";
 
-/// A raw connection that sends one command at a time and reads back exactly one RESP2 reply.
+/// A raw connection that sends one command at a time and reads back exactly one RESP2 reply;
+/// `call`, `expect` and `ex` are `Raw`'s (through `Deref`).
 struct Conn(Raw);
+
+impl std::ops::Deref for Conn {
+    type Target = Raw;
+    fn deref(&self) -> &Raw {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut Raw {
+        &mut self.0
+    }
+}
 
 impl Conn {
     fn new(s: &Server) -> Conn {
@@ -45,24 +35,6 @@ impl Conn {
     fn call_bytes(&mut self, args: &[&[u8]]) -> String {
         self.0.send(&resp(args));
         String::from_utf8_lossy(&self.0.read_reply()).into_owned()
-    }
-
-    fn call(&mut self, args: &[&str]) -> String {
-        let v: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        self.call_bytes(&v)
-    }
-
-    /// Sends `args` and asserts the reply is exactly `expected` (raw RESP bytes).
-    #[track_caller]
-    fn expect(&mut self, args: &[&str], expected: &str) {
-        let got = self.call(args);
-        assert_eq!(got, expected, "reply to {args:?}");
-    }
-
-    /// Like `expect`, with the command given as whitespace-separated words.
-    #[track_caller]
-    fn ex(&mut self, cmd: &str, expected: &str) {
-        self.expect(&cmd.split_whitespace().collect::<Vec<_>>(), expected);
     }
 
     /// Sends the whitespace-separated command and returns its integer reply.

@@ -243,6 +243,26 @@ impl Raw {
     pub fn read_reply(&mut self) -> Vec<u8> {
         read_reply(&mut self.s)
     }
+
+    /// Sends one command (as a RESP multibulk of `args`) and returns its complete reply, verbatim.
+    pub fn call(&mut self, args: &[&str]) -> String {
+        let v: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        self.send(&resp(&v));
+        String::from_utf8_lossy(&self.read_reply()).into_owned()
+    }
+
+    /// Sends `args` and asserts the reply is exactly `expected` (raw RESP bytes).
+    #[track_caller]
+    pub fn expect(&mut self, args: &[&str], expected: &str) {
+        let got = self.call(args);
+        assert_eq!(got, expected, "reply to {args:?}");
+    }
+
+    /// Like `expect`, with the command given as whitespace-separated words.
+    #[track_caller]
+    pub fn ex(&mut self, cmd: &str, expected: &str) {
+        self.expect(&cmd.split_whitespace().collect::<Vec<_>>(), expected);
+    }
 }
 
 /// Reads exactly one complete RESP2/RESP3 reply from `stream` and returns its bytes as sent.
@@ -359,4 +379,48 @@ pub fn poll_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reply literals: the exact RESP2 bytes Redis 7.0.15 sends.
+// ---------------------------------------------------------------------------------------------
+
+pub const OK: &str = "+OK\r\n";
+pub const NIL: &str = "$-1\r\n";
+pub const EMPTY: &str = "*0\r\n";
+pub const SYNTAX: &str = "-ERR syntax error\r\n";
+pub const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
+pub const NOT_FLOAT: &str = "-ERR value is not a valid float\r\n";
+pub const WRONGTYPE: &str =
+    "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+
+/// A bulk string reply.
+pub fn bulk(s: &str) -> String {
+    format!("${}\r\n{}\r\n", s.len(), s)
+}
+
+/// An integer reply.
+pub fn int(n: i64) -> String {
+    format!(":{n}\r\n")
+}
+
+/// An error reply with message `msg` (which starts with its code, e.g. `ERR ...`).
+pub fn err(msg: &str) -> String {
+    format!("-{msg}\r\n")
+}
+
+/// The wrong-number-of-arguments error for `cmd`.
+pub fn arity(cmd: &str) -> String {
+    err(&format!(
+        "ERR wrong number of arguments for '{cmd}' command"
+    ))
+}
+
+/// An array of bulk strings.
+pub fn arr(items: &[&str]) -> String {
+    let mut s = format!("*{}\r\n", items.len());
+    for i in items {
+        s.push_str(&bulk(i));
+    }
+    s
 }
