@@ -170,11 +170,7 @@ fn hdel(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
         }
     }
     let empty = h.is_empty();
-    if empty {
-        ctx.ks.remove(key);
-    } else if removed > 0 {
-        ctx.ks.touch_dirty(key);
-    }
+    ctx.ks.settle(key, empty, removed > 0);
     ctx.out.int(removed);
     Ok(())
 }

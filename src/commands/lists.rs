@@ -96,15 +96,6 @@ fn rpushx(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     push_generic(ctx, a, End::Right, true)
 }
 
-/// Deletes `key` if its list became empty, else counts the in-place change.
-fn settle(ctx: &mut Ctx<'_>, key: &[u8], empty: bool) {
-    if empty {
-        ctx.ks.remove(key);
-    } else {
-        ctx.ks.touch_dirty(key);
-    }
-}
-
 /// LPOP/RPOP key [count]. Without a count: one element or the null bulk string; with one: an
 /// array, the null array for a missing key, an empty array for a count of 0.
 fn pop_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, end: End, name: &str) -> CmdResult {
@@ -149,7 +140,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, end: End, name: &str) -> CmdResu
         }
     }
     let empty = l.is_empty();
-    settle(ctx, key, empty);
+    ctx.ks.settle(key, empty, true);
     Ok(())
 }
 
@@ -239,7 +230,7 @@ fn lrem(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     let n = l.remove_matching(&a[3], count);
     let empty = l.is_empty();
     if n > 0 {
-        settle(ctx, key, empty);
+        ctx.ks.settle(key, empty, true);
     }
     ctx.out.int(n as i64);
     Ok(())
@@ -255,7 +246,7 @@ fn ltrim(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
         let keep = l.range(start, stop);
         l.trim(keep);
         let empty = l.is_empty();
-        settle(ctx, key, empty);
+        ctx.ks.settle(key, empty, true);
     }
     ctx.out.ok();
     Ok(())
@@ -406,7 +397,7 @@ fn move_generic(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -
             ctx.ks.insert(dst, Value::List(Box::new(l)), 0);
         }
     }
-    settle(ctx, src, empty);
+    ctx.ks.settle(src, empty, true);
     Ok(())
 }
 
@@ -460,7 +451,7 @@ fn lmpop(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
             ctx.out.bulk(&v);
         }
         let empty = l.is_empty();
-        settle(ctx, key, empty);
+        ctx.ks.settle(key, empty, true);
         return Ok(());
     }
     ctx.out.null_array();

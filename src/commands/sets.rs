@@ -82,11 +82,8 @@ fn srem(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
             break;
         }
     }
-    if s.is_empty() {
-        ctx.ks.remove(key);
-    } else if removed > 0 {
-        ctx.ks.touch_dirty(key);
-    }
+    let empty = s.is_empty();
+    ctx.ks.settle(key, empty, removed > 0);
     ctx.out.int(removed);
     Ok(())
 }
@@ -154,11 +151,8 @@ fn spop(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
         let i = rand::thread_rng().gen_range(0..s.len());
         let m = s.remove_at(i);
         ctx.out.bulk(&m);
-        if s.is_empty() {
-            ctx.ks.remove(key);
-        } else {
-            ctx.ks.touch_dirty(key);
-        }
+        let empty = s.is_empty();
+        ctx.ks.settle(key, empty, true);
         return Ok(());
     }
     let count = crate::util::parse_i64(&a[2])
@@ -265,11 +259,8 @@ fn smove(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     }
-    if s.is_empty() {
-        ctx.ks.remove(src);
-    } else {
-        ctx.ks.touch_dirty(src);
-    }
+    let empty = s.is_empty();
+    ctx.ks.settle(src, empty, true);
     match ctx.ks.lookup_write(dst) {
         Some(e) => {
             if as_set_mut(e)?.insert(m) {

@@ -444,11 +444,7 @@ fn zrem(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
         }
     }
     let empty = z.is_empty();
-    if empty {
-        ctx.ks.remove(key);
-    } else if n > 0 {
-        ctx.ks.touch_dirty(key);
-    }
+    ctx.ks.settle(key, empty, n > 0);
     ctx.out.int(n);
     Ok(())
 }
@@ -755,11 +751,7 @@ fn zremrange_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, rtype: RangeType) -> CmdRe
     };
     let n = z.remove_ranks(start, end);
     let empty = z.is_empty();
-    if empty {
-        ctx.ks.remove(key);
-    } else if n > 0 {
-        ctx.ks.touch_dirty(key);
-    }
+    ctx.ks.settle(key, empty, n > 0);
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -804,11 +796,8 @@ fn pop_from(
     } else {
         z.remove_ranks(0, n);
     }
-    if z.is_empty() {
-        ctx.ks.remove(key);
-    } else if n > 0 {
-        ctx.ks.touch_dirty(key);
-    }
+    let empty = z.is_empty();
+    ctx.ks.settle(key, empty, n > 0);
     Ok(Some(items))
 }
 

@@ -410,6 +410,16 @@ impl<'a> Locked<'a> {
         true
     }
 
+    /// After a collection at `key` was changed in place: deletes the key when the collection is
+    /// now `empty` (Redis never keeps empty collections), else counts the write if `changed`.
+    pub fn settle(&mut self, key: &[u8], empty: bool, changed: bool) {
+        if empty {
+            self.remove(key);
+        } else if changed {
+            self.touch_dirty(key);
+        }
+    }
+
     /// Counts a write that changed a value in place (INCR, APPEND, ...).
     pub fn touch_dirty(&mut self, key: &[u8]) {
         self.shard(key_slot(key)).stats.dirty += 1;
