@@ -311,13 +311,11 @@ fn keys(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     let pat = &a[1];
     let all = pat == b"*";
     let mut found: Vec<Vec<u8>> = Vec::new();
-    ctx.srv
-        .keyspace
-        .for_each_key(ctx.client.db, ctx.now, |k, _| {
-            if all || crate::util::glob_match(pat, k, false) {
-                found.push(k.to_vec());
-            }
-        });
+    ctx.ks.for_each_key(ctx.client.db, ctx.now, |k, _| {
+        if all || crate::util::glob_match(pat, k, false) {
+            found.push(k.to_vec());
+        }
+    });
     ctx.out.array_len(found.len());
     for k in &found {
         ctx.out.bulk(k);
@@ -361,8 +359,7 @@ fn scan(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     }
     let mut out = Vec::new();
     let next = ctx
-        .srv
-        .keyspace
+        .ks
         .scan(ctx.client.db, cursor, count, &filter, ctx.now, &mut out);
     ctx.out.array_len(2);
     ctx.out.bulk(itoa::Buffer::new().format(next).as_bytes());
@@ -375,14 +372,14 @@ fn scan(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 
 /// RANDOMKEY. <https://redis.io/commands/randomkey/>
 fn randomkey(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
-    let k = ctx.srv.keyspace.random_key(ctx.client.db, ctx.now);
+    let k = ctx.ks.random_key(ctx.client.db, ctx.now);
     ctx.out.bulk_opt(k.as_deref());
     Ok(())
 }
 
 /// DBSIZE. <https://redis.io/commands/dbsize/>
 fn dbsize(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
-    ctx.out.int(ctx.srv.keyspace.dbsize(ctx.client.db) as i64);
+    ctx.out.int(ctx.ks.dbsize(ctx.client.db) as i64);
     Ok(())
 }
 
@@ -407,7 +404,7 @@ fn free_tables<T: Send + 'static>(old: Vec<T>, asynchronous: bool) {
 /// FLUSHDB [ASYNC|SYNC]. <https://redis.io/commands/flushdb/>
 fn flushdb(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     let asynchronous = flush_mode(a)?;
-    free_tables(ctx.srv.keyspace.flush_db(ctx.client.db), asynchronous);
+    free_tables(ctx.ks.flush_db(ctx.client.db), asynchronous);
     ctx.out.ok();
     Ok(())
 }
@@ -415,7 +412,7 @@ fn flushdb(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 /// FLUSHALL [ASYNC|SYNC]. <https://redis.io/commands/flushall/>
 fn flushall(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     let asynchronous = flush_mode(a)?;
-    free_tables(ctx.srv.keyspace.flush_all(), asynchronous);
+    free_tables(ctx.ks.flush_all(), asynchronous);
     ctx.out.ok();
     Ok(())
 }
@@ -434,7 +431,7 @@ fn swapdb(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     let x = db_index(ctx, &a[1], "invalid first DB index")?;
     let y = db_index(ctx, &a[2], "invalid second DB index")?;
     if x != y {
-        ctx.srv.keyspace.swap_db(x, y);
+        ctx.ks.swap_db(x, y);
     }
     ctx.out.ok();
     Ok(())

@@ -119,7 +119,9 @@ pub fn dispatch(
     }
     client.info.last_cmd.store(id, Relaxed);
     let start = Instant::now();
-    let ks = if cmd.has_keys() {
+    let ks = if cmd.flags & table::flag::LOCK_ALL != 0 {
+        srv.keyspace.lock_all_view(client.db, now)
+    } else if cmd.has_keys() {
         srv.keyspace
             .lock_keys(cmd.key_positions(args).map(|i| args.get(i)), client.db, now)
     } else {

@@ -25,7 +25,12 @@ pub fn help(ctx: &mut Ctx<'_>, cmd: &str, lines: &[&str]) {
 /// INFO [section ...]. <https://redis.io/commands/info/>
 fn info(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     let args: Vec<&[u8]> = a.iter().skip(1).collect();
-    let text = crate::info::render(ctx.srv, &crate::info::select_sections(&args), ctx.now);
+    let text = crate::info::render(
+        ctx.srv,
+        &mut ctx.ks,
+        &crate::info::select_sections(&args),
+        ctx.now,
+    );
     ctx.out.verbatim(text.as_bytes());
     Ok(())
 }
@@ -111,7 +116,7 @@ fn config_resetstat(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
     ] {
         c.store(0, Relaxed);
     }
-    srv.keyspace.reset_stats();
+    ctx.ks.reset_stats();
     ctx.out.ok();
     Ok(())
 }

@@ -35,6 +35,9 @@ pub mod flag {
     pub const NO_MULTI: u32 = 1 << 14;
     pub const ALLOW_BUSY: u32 = 1 << 15;
     pub const SENTINEL: u32 = 1 << 16;
+    /// shoal's own (not shown by COMMAND): the command runs holding every shard lock, because
+    /// it reaches keys its arguments do not name (SORT ... BY/GET patterns).
+    pub const LOCK_ALL: u32 = 1 << 24;
 
     /// Names in the order COMMAND INFO lists them.
     pub const NAMES: &[(u32, &str)] = &[

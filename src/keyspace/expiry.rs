@@ -93,7 +93,7 @@ fn expire_shard(g: &mut ShardData, now: u64, budget: usize) -> CycleStats {
 
 #[cfg(test)]
 mod tests {
-    use crate::keyspace::{Keyspace, Str, Value};
+    use crate::keyspace::{Keyspace, Locked, Str, Value};
 
     #[test]
     fn cycle_reclaims_unread_expired_keys_within_budget_ticks() {
@@ -114,7 +114,7 @@ mod tests {
             expired += ks.active_expire_cycle(200, 64).expired;
         }
         assert_eq!(expired, 500);
-        assert_eq!(ks.stats().expired_keys, 500);
-        assert_eq!(ks.dbsize(0), 500);
+        assert_eq!(Locked::none(&ks, 0, 0).stats().expired_keys, 500);
+        assert_eq!(Locked::none(&ks, 0, 0).dbsize(0), 500);
     }
 }

@@ -177,28 +177,20 @@ impl Keyspace {
         self.shards.iter().map(|s| s.data.lock()).collect()
     }
 
-    /// Sum of the shard counters.
-    pub fn stats(&self) -> ShardStats {
-        let mut t = ShardStats::default();
-        for s in self.shards.iter() {
-            let g = s.data.lock();
-            t.keyspace_hits += g.stats.keyspace_hits;
-            t.keyspace_misses += g.stats.keyspace_misses;
-            t.expired_keys += g.stats.expired_keys;
-            t.dirty += g.stats.dirty;
-        }
-        t
-    }
-
-    /// Zeroes the hit/miss/expired counters (CONFIG RESETSTAT).
-    pub fn reset_stats(&self) {
-        for s in self.shards.iter() {
-            let mut g = s.data.lock();
-            let dirty = g.stats.dirty;
-            g.stats = ShardStats {
-                dirty,
-                ..ShardStats::default()
-            };
+    /// A view holding every shard's lock, taken in ascending order: for EXEC, which runs a
+    /// whole transaction under it, and for commands that reach keys not named in their
+    /// arguments (SORT ... BY/GET patterns).
+    pub fn lock_all_view(&self, db: usize, now: u64) -> Locked<'_> {
+        Locked {
+            ks: self,
+            guards: self
+                .shards
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (i, s.data.lock()))
+                .collect(),
+            db,
+            now,
         }
     }
 }
@@ -228,11 +220,72 @@ impl<'a> Locked<'a> {
         }
     }
 
+    /// Whether this view holds every shard's lock (EXEC, LOCK_ALL commands).
+    #[inline]
+    pub fn holds_all(&self) -> bool {
+        self.guards.len() == self.ks.shards.len()
+    }
+
+    /// Runs `f` on shard `i`: through the held lock when this view holds every shard, else by
+    /// locking shard `i` for the call, which needs a view that holds no lock (a command
+    /// without keys), or the lock order would break.
+    pub fn with_shard<R>(&mut self, i: usize, f: impl FnOnce(&mut ShardData) -> R) -> R {
+        if self.holds_all() {
+            f(&mut self.guards[i].1)
+        } else {
+            assert!(self.guards.is_empty(), "keyspace walk from a partial view");
+            f(&mut self.ks.shards[i].data.lock())
+        }
+    }
+
+    /// Runs `f` with every shard locked at once (FLUSHDB, SWAPDB): the held locks, or all of
+    /// them taken in order for the call.
+    pub fn with_all<R>(&mut self, f: impl FnOnce(&mut [&mut ShardData]) -> R) -> R {
+        if self.holds_all() {
+            let mut v: Vec<&mut ShardData> =
+                self.guards.iter_mut().map(|(_, g)| &mut **g).collect();
+            f(&mut v)
+        } else {
+            assert!(self.guards.is_empty(), "keyspace walk from a partial view");
+            let mut guards = self.ks.lock_all();
+            let mut v: Vec<&mut ShardData> = guards.iter_mut().map(|g| &mut **g).collect();
+            f(&mut v)
+        }
+    }
+
+    /// Sum of the shard counters.
+    pub fn stats(&mut self) -> ShardStats {
+        let mut t = ShardStats::default();
+        for i in 0..self.ks.shards.len() {
+            self.with_shard(i, |g| {
+                t.keyspace_hits += g.stats.keyspace_hits;
+                t.keyspace_misses += g.stats.keyspace_misses;
+                t.expired_keys += g.stats.expired_keys;
+                t.dirty += g.stats.dirty;
+            });
+        }
+        t
+    }
+
+    /// Zeroes the hit/miss/expired counters (CONFIG RESETSTAT).
+    pub fn reset_stats(&mut self) {
+        for i in 0..self.ks.shards.len() {
+            self.with_shard(i, |g| {
+                g.stats = ShardStats {
+                    dirty: g.stats.dirty,
+                    ..ShardStats::default()
+                };
+            });
+        }
+    }
+
     #[inline]
     fn shard(&mut self, slot: usize) -> &mut ShardData {
         let i = self.ks.shard_of_slot(slot);
         let pos = if self.guards.len() == 1 {
             0
+        } else if self.holds_all() {
+            i
         } else {
             self.guards
                 .iter()
@@ -465,7 +518,7 @@ mod tests {
         assert!(l.set_expire(b"a", None));
         assert!(!l.set_expire(b"b", Some(1)));
         drop(l);
-        let st = ks.stats();
+        let st = Locked::none(&ks, 0, 0).stats();
         assert_eq!(st.expired_keys, 1);
         let g = ks.shards()[ks.shard_of_slot(key_slot(b"a"))].data.lock();
         let db = g.dbs[0].as_ref().unwrap();
