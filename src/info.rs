@@ -183,7 +183,11 @@ fn section(srv: &Shared, ks: &mut Locked<'_>, name: &str, now_ms: u64, o: &mut S
                     .max()
                     .unwrap_or(0)
             );
-            field!(o, "blocked_clients", 0);
+            field!(
+                o,
+                "blocked_clients",
+                srv.keyspace.signals.blocked_clients.load(Relaxed)
+            );
             field!(o, "tracking_clients", 0);
             field!(o, "clients_in_timeout_table", 0);
         }

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// A handler: sees the parsed arguments and the locked shards, writes its reply to `ctx.out`.
-pub type Handler = fn(&mut Ctx<'_>, &Args<'_>) -> CmdResult;
+pub type Handler = fn(&mut Ctx<'_, '_>, &Args<'_>) -> CmdResult;
 
 /// Command flags, as bits. Names are Redis's (COMMAND INFO shows them).
 pub mod flag {
@@ -353,7 +353,7 @@ fn row(s: &mut String, c: &Command) {
 }
 
 /// A row with no handler yet serves as the container of subcommands; dispatch never calls it.
-pub fn container(_: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
+pub fn container(_: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     Err(super::error::CmdError::Syntax)
 }
 

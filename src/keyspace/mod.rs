@@ -15,6 +15,7 @@ pub mod expiry;
 pub mod hash;
 pub mod list;
 pub mod set;
+pub mod signal;
 pub mod slot;
 pub mod value;
 pub mod walk;
@@ -24,6 +25,7 @@ use hashbrown::HashMap;
 use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
 
+pub use signal::Change;
 pub use slot::{key_slot, SLOTS};
 pub use value::{Entry, Str, Value};
 
@@ -107,6 +109,8 @@ pub struct Shard {
 /// All databases of the node.
 pub struct Keyspace {
     shards: Box<[Shard]>,
+    /// Watched keys and blocked clients; every write below tells it.
+    pub signals: signal::Signals,
     shard_shift: u32,
     databases: usize,
 }
@@ -129,6 +133,7 @@ impl Keyspace {
             .collect();
         Keyspace {
             shards: shards_vec.into_boxed_slice(),
+            signals: signal::Signals::default(),
             shard_shift: per.trailing_zeros(),
             databases,
         }
@@ -306,6 +311,7 @@ impl<'a> Locked<'a> {
     fn find(&mut self, key: &[u8], access: u8) -> Option<&mut Entry> {
         let slot = key_slot(key);
         let (db, now) = (self.db, self.now);
+        let signals = &self.ks.signals;
         let shard = self.shard(slot);
         let ShardData {
             dbs,
@@ -324,6 +330,7 @@ impl<'a> Locked<'a> {
             hashbrown::hash_map::EntryRef::Occupied(o) => {
                 if o.get().is_expired(now) {
                     o.remove();
+                    signals.modified(db, key, Change::Removed);
                     count_volatile(&mut table.volatile, &mut sdb.volatile, true, false);
                     sdb.keys -= 1;
                     stats.expired_keys += 1;
@@ -378,6 +385,7 @@ impl<'a> Locked<'a> {
     pub fn insert(&mut self, key: &[u8], value: Value, expire_at: u64) {
         let slot = key_slot(key);
         let (db, now) = (self.db, self.now);
+        self.ks.signals.modified(db, key, Change::Written);
         let shard = self.shard(slot);
         let first = shard.first_slot;
         shard.stats.dirty += 1;
@@ -418,11 +426,13 @@ impl<'a> Locked<'a> {
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let slot = key_slot(key);
         let (db, now) = (self.db, self.now);
+        let signals = &self.ks.signals;
         let shard = self.shard(slot);
         let first = shard.first_slot;
         let sdb = shard.dbs[db].as_mut()?;
         let table = &mut sdb.tables[slot - first];
         let e = table.map.remove(key)?;
+        signals.modified(db, key, Change::Removed);
         sdb.keys -= 1;
         count_volatile(
             &mut table.volatile,
@@ -446,6 +456,7 @@ impl<'a> Locked<'a> {
             return false;
         }
         let db = self.db;
+        self.ks.signals.modified(db, key, Change::Removed);
         let shard = self.shard(slot);
         let first = shard.first_slot;
         shard.stats.dirty += 1;
@@ -475,6 +486,7 @@ impl<'a> Locked<'a> {
 
     /// Counts a write that changed a value in place (INCR, APPEND, ...).
     pub fn touch_dirty(&mut self, key: &[u8]) {
+        self.ks.signals.modified(self.db, key, Change::Written);
         self.shard(key_slot(key)).stats.dirty += 1;
     }
 }

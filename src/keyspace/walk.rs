@@ -5,7 +5,7 @@
 //! shrinks between calls cannot make the iteration miss or repeat keys of other slots, and every
 //! key present for the whole iteration is returned exactly once (Redis guarantees at least once).
 
-use super::{Entry, Locked, ShardDb, SLOTS};
+use super::{key_slot, Entry, Keyspace, Locked, ShardData, ShardDb, SLOTS};
 use rand::Rng;
 
 /// Per-database counts for INFO keyspace.
@@ -154,12 +154,22 @@ impl Locked<'_> {
     /// Empties database `db` atomically (all shards locked in order). The old tables are
     /// returned so the caller may free them elsewhere (FLUSHDB ASYNC).
     pub fn flush_db(&mut self, db: usize) -> Vec<Box<ShardDb>> {
-        self.with_all(|shards| shards.iter_mut().filter_map(|g| g.dbs[db].take()).collect())
+        let (ks, now) = (self.ks, self.now);
+        self.with_all(|shards| {
+            ks.signals
+                .database_changed(db, |k| live(ks, shards, db, k, now));
+            shards.iter_mut().filter_map(|g| g.dbs[db].take()).collect()
+        })
     }
 
     /// Empties every database atomically; returns the old tables.
     pub fn flush_all(&mut self) -> Vec<Box<ShardDb>> {
+        let (ks, now) = (self.ks, self.now);
         self.with_all(|shards| {
+            for db in 0..ks.databases() {
+                ks.signals
+                    .database_changed(db, |k| live(ks, shards, db, k, now));
+            }
             let mut old = Vec::new();
             for g in shards.iter_mut() {
                 for d in g.dbs.iter_mut() {
@@ -174,7 +184,14 @@ impl Locked<'_> {
 
     /// Swaps databases `a` and `b` atomically (SWAPDB).
     pub fn swap_db(&mut self, a: usize, b: usize) {
+        let (ks, now) = (self.ks, self.now);
         self.with_all(|shards| {
+            // Watchers of a key that exists on either side see it change; waiters look again.
+            for (x, y) in [(a, b), (b, a)] {
+                ks.signals.database_changed(x, |k| {
+                    live(ks, shards, x, k, now) || live(ks, shards, y, k, now)
+                });
+            }
             for g in shards.iter_mut() {
                 g.dbs.swap(a, b);
             }
@@ -182,10 +199,19 @@ impl Locked<'_> {
     }
 }
 
+/// Whether `key` holds a live entry in database `db`, given every shard.
+fn live(ks: &Keyspace, shards: &[&mut ShardData], db: usize, key: &[u8], now: u64) -> bool {
+    let slot = key_slot(key);
+    shards[ks.shard_of_slot(slot)]
+        .table(db, slot)
+        .and_then(|t| t.map.get(key))
+        .is_some_and(|e| !e.is_expired(now))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keyspace::{Keyspace, Str, Value};
+    use crate::keyspace::{Str, Value};
 
     fn fill(ks: &Keyspace, n: usize) {
         for i in 0..n {
