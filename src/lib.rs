@@ -5,6 +5,7 @@
 //! - [`server`]: listener, connections, client registry, shared state, cron, shutdown.
 //! - [`commands`]: the command table and dispatch, one file per command family.
 //! - [`keyspace`]: databases of 16384 slot tables grouped into locked shards; expiry.
+//! - [`persistence`]: the RDB format (files, DUMP/RESTORE payloads) and LZF.
 //! - [`config`]: redis.conf directives; [`info`]: INFO sections; [`logging`]; [`clock`]; [`util`].
 #![forbid(unsafe_op_in_unsafe_fn)]
 
@@ -14,6 +15,7 @@ pub mod config;
 pub mod info;
 pub mod keyspace;
 pub mod logging;
+pub mod persistence;
 pub mod protocol;
 pub mod server;
 pub mod util;

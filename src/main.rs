@@ -2,7 +2,7 @@
 //!
 //! Arguments follow redis-server: an optional config file in redis.conf syntax, then any
 //! directive as `--name value` (e.g. `--port 7000 --bind 127.0.0.1 --requirepass pw`).
-//! `--help` and `--version` print and exit. A bad directive names its file and line and exits 1.
+//! `--help` and `--version` print and exit; `--check-rdb FILE` checks an RDB file and exits. A bad directive names its file and line and exits 1.
 
 use shoal::config::Config;
 use shoal::server::{self, Shared};
@@ -14,6 +14,7 @@ static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 const USAGE: &str = "Usage: shoal-server [/path/to/shoal.conf] [options]
        shoal-server -v or --version
        shoal-server -h or --help
+       shoal-server --check-rdb <file.rdb>
 
 Examples:
        shoal-server (run on 127.0.0.1:6379 with defaults)
@@ -22,6 +23,26 @@ Examples:
        shoal-server /etc/myshoal.conf --loglevel verbose
 
 Every directive of config/shoal.conf may be given as --name value.";
+
+/// `--check-rdb FILE`: reads the whole RDB file and prints a report in the manner of
+/// redis-check-rdb; exits 0 when the file is valid, 1 otherwise.
+fn check_rdb(path: Option<&String>) -> ! {
+    let Some(path) = path else {
+        eprintln!("Usage: shoal-server --check-rdb <file.rdb>");
+        std::process::exit(1);
+    };
+    match shoal::persistence::rdb::check_rdb(path) {
+        Ok(report) => {
+            print!("{}", report.render(path));
+            std::process::exit(0);
+        }
+        Err(e) => {
+            println!("[offset 0] Checking RDB file {path}");
+            println!("{e}");
+            std::process::exit(1);
+        }
+    }
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -39,6 +60,7 @@ fn main() {
             );
             return;
         }
+        Some("--check-rdb") => check_rdb(args.get(1)),
         _ => {}
     }
     let (config, file) = match Config::from_args(&args) {

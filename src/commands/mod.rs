@@ -10,6 +10,7 @@ pub mod error;
 pub mod table;
 
 pub mod connection;
+pub mod dump;
 pub mod hashes;
 pub mod keys;
 pub mod lists;
@@ -40,6 +41,7 @@ pub static FAMILIES: &[&[Command]] = &[
     sets::COMMANDS,
     zsets::COMMANDS,
     transactions::COMMANDS,
+    dump::COMMANDS,
 ];
 
 /// What the connection must do after a command.

@@ -143,6 +143,17 @@ impl Entry {
         }
     }
 
+    /// An entry made by a loader (RDB file, RESTORE): expiry `expire_at` (unix ms, 0 = none) and
+    /// last access `access` (unix seconds). Store it with `Locked::insert_entry`, which counts
+    /// the expiry in the volatile-key totals.
+    pub fn loaded(value: Value, expire_at: u64, access: u32) -> Entry {
+        Entry {
+            value,
+            expire_at,
+            access,
+        }
+    }
+
     /// Absolute expiry in unix ms, or `None`.
     #[inline]
     pub fn expire_at(&self) -> Option<u64> {

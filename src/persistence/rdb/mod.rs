@@ -1,0 +1,231 @@
+//! The RDB file format, version 10, as redis-server 7.0 writes it (`rdb.c`, `rdb.h`), and the
+//! DUMP/RESTORE payloads built from the same value encoding.
+//!
+//! A file is `REDIS` + four ASCII version digits, then opcodes and key/value pairs:
+//! ```text
+//! AUX key value ...          (0xFA) redis-ver, redis-bits, ctime, used-mem, aof-base
+//! SELECTDB n, RESIZEDB k e   (0xFE, 0xFB) once per non-empty database
+//! [EXPIRETIME_MS t] [IDLE s | FREQ f] TYPE key value ...
+//! EOF (0xFF), CRC64 (8 bytes LE, Jones polynomial, over everything before; 0 = not computed)
+//! ```
+//! Lengths use the 2-bit-prefixed length encoding ([`codec`]); strings may be stored as
+//! integers or LZF-compressed; collections are written in the 7.0 types (quicklist of
+//! listpacks, intset, listpack hashes and sorted sets, or their plain forms when big).
+//!
+//! Owns: the byte format only. The snapshot walk, SAVE/BGSAVE and loading at start-up call
+//! [`RdbWriter`] and [`RdbReader`]; they must not write bytes of their own.
+//!
+//! Layout: [`codec`] (lengths, strings, doubles), [`packed`] (listpack, intset, ziplist,
+//! zipmap), [`encode`] / [`decode`] (values by type), [`writer`], [`reader`], [`check`]
+//! (`--check-rdb`), [`dump`] (DUMP/RESTORE payloads).
+
+pub mod check;
+pub mod codec;
+pub mod decode;
+pub mod dump;
+pub mod encode;
+pub mod packed;
+pub mod reader;
+pub mod writer;
+
+#[cfg(test)]
+mod roundtrip;
+
+pub use check::{check_rdb, Report};
+pub use dump::{dump_payload, restore_payload};
+pub use reader::{Checksum, RdbEvent, RdbReader};
+pub use writer::RdbWriter;
+
+use std::fmt;
+
+/// The RDB version this module writes (Redis 7.0's `RDB_VERSION`).
+pub const RDB_VERSION: u32 = 10;
+
+/// Opcodes (`rdb.h`), fixed numbers of the format.
+pub mod opcode {
+    /// Reserved by Redis 7.0 for function libraries (pre-GA format, rejected).
+    pub const FUNCTION_PRE_GA: u8 = 246;
+    /// A function library (its Lua code), Redis 7.0.
+    pub const FUNCTION2: u8 = 245;
+    /// Module auxiliary data.
+    pub const MODULE_AUX: u8 = 247;
+    /// LRU idle time of the next key, seconds (length-encoded).
+    pub const IDLE: u8 = 248;
+    /// LFU frequency of the next key (one byte).
+    pub const FREQ: u8 = 249;
+    /// An auxiliary field: two strings.
+    pub const AUX: u8 = 250;
+    /// Hash table size hints of the current database: two lengths.
+    pub const RESIZEDB: u8 = 251;
+    /// Expiry of the next key, unix ms, 8 bytes LE.
+    pub const EXPIRETIME_MS: u8 = 252;
+    /// Expiry of the next key, unix seconds, 4 bytes LE (old files).
+    pub const EXPIRETIME: u8 = 253;
+    /// Selects a database: one length.
+    pub const SELECTDB: u8 = 254;
+    /// End of the file; the checksum follows.
+    pub const EOF: u8 = 255;
+}
+
+/// Value types (`rdb.h`), fixed numbers of the format.
+pub mod types {
+    pub const STRING: u8 = 0;
+    pub const LIST: u8 = 1;
+    pub const SET: u8 = 2;
+    pub const ZSET: u8 = 3;
+    pub const HASH: u8 = 4;
+    pub const ZSET_2: u8 = 5;
+    pub const MODULE_PRE_GA: u8 = 6;
+    pub const MODULE_2: u8 = 7;
+    pub const HASH_ZIPMAP: u8 = 9;
+    pub const LIST_ZIPLIST: u8 = 10;
+    pub const SET_INTSET: u8 = 11;
+    pub const ZSET_ZIPLIST: u8 = 12;
+    pub const HASH_ZIPLIST: u8 = 13;
+    pub const LIST_QUICKLIST: u8 = 14;
+    pub const STREAM_LISTPACKS: u8 = 15;
+    pub const HASH_LISTPACK: u8 = 16;
+    pub const ZSET_LISTPACK: u8 = 17;
+    pub const LIST_QUICKLIST_2: u8 = 18;
+    pub const STREAM_LISTPACKS_2: u8 = 19;
+
+    /// The name redis-check-rdb and `--check-rdb` report for a type byte.
+    pub fn name(t: u8) -> &'static str {
+        match t {
+            STRING => "string",
+            LIST | LIST_ZIPLIST | LIST_QUICKLIST | LIST_QUICKLIST_2 => "list",
+            SET | SET_INTSET => "set",
+            ZSET | ZSET_2 | ZSET_ZIPLIST | ZSET_LISTPACK => "zset",
+            HASH | HASH_ZIPMAP | HASH_ZIPLIST | HASH_LISTPACK => "hash",
+            STREAM_LISTPACKS | STREAM_LISTPACKS_2 => "stream",
+            MODULE_PRE_GA | MODULE_2 => "module",
+            _ => "unknown",
+        }
+    }
+}
+
+/// Quicklist node containers in `LIST_QUICKLIST_2` (`quicklist.h`).
+pub mod container {
+    /// A node holding one element as a plain string.
+    pub const PLAIN: u64 = 1;
+    /// A node holding a listpack.
+    pub const PACKED: u64 = 2;
+}
+
+/// The CRC-64 Redis uses (`crc64.c`: Jones polynomial, reflected, init 0), slice-by-16.
+pub(crate) static CRC64: crc::Crc<u64, crc::Table<16>> =
+    crc::Crc::<u64, crc::Table<16>>::new(&crc::CRC_64_REDIS);
+
+/// CRC-64 of `bytes` as Redis's `crc64(0, bytes, len)`.
+pub fn crc64(bytes: &[u8]) -> u64 {
+    CRC64.checksum(bytes)
+}
+
+/// Why reading (or writing) RDB data failed.
+#[derive(Debug)]
+pub enum RdbError {
+    /// The underlying reader or writer failed.
+    Io(std::io::Error),
+    /// The input ended inside a structure.
+    Truncated,
+    /// The file does not start with `REDIS` and four digits.
+    BadMagic,
+    /// A version this reader does not know (newer than [`RDB_VERSION`], or 0).
+    UnsupportedVersion(u32),
+    /// Bytes that cannot be a valid encoding; says what was wrong.
+    Corrupt(String),
+    /// The stored checksum differs from the one computed over the data.
+    Checksum { stored: u64, computed: u64 },
+    /// A value type or opcode this reader does not load (module values, unknown numbers).
+    Unsupported(String),
+}
+
+impl fmt::Display for RdbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RdbError::Io(e) => write!(f, "I/O error: {e}"),
+            RdbError::Truncated => f.write_str("Unexpected EOF reading RDB file"),
+            RdbError::BadMagic => f.write_str("Wrong signature trying to load DB from file"),
+            RdbError::UnsupportedVersion(v) => write!(f, "Can't handle RDB format version {v}"),
+            RdbError::Corrupt(w) => write!(f, "Corrupt RDB data: {w}"),
+            RdbError::Checksum { stored, computed } => write!(
+                f,
+                "Wrong RDB checksum expected: ({stored:x}) got: ({computed:x})"
+            ),
+            RdbError::Unsupported(w) => write!(f, "Unsupported RDB content: {w}"),
+        }
+    }
+}
+
+impl std::error::Error for RdbError {}
+
+impl From<std::io::Error> for RdbError {
+    fn from(e: std::io::Error) -> RdbError {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            RdbError::Truncated
+        } else {
+            RdbError::Io(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn crc64_matches_redis_test_vector() {
+        // crc64.c's self test: crc64(0, "123456789", 9) == 0xe9c6d914c4b8d9ca.
+        assert_eq!(super::crc64(b"123456789"), 0xe9c6d914c4b8d9ca);
+        let mut d = super::CRC64.digest();
+        d.update(b"1234");
+        d.update(b"56789");
+        assert_eq!(d.finalize(), 0xe9c6d914c4b8d9ca);
+    }
+
+    #[test]
+    fn fixed_numbers_are_pinned() {
+        use super::{opcode::*, types::*};
+        assert_eq!(
+            [
+                FUNCTION2,
+                MODULE_AUX,
+                IDLE,
+                FREQ,
+                AUX,
+                RESIZEDB,
+                EXPIRETIME_MS,
+                EXPIRETIME,
+                SELECTDB,
+                EOF
+            ],
+            [245, 247, 248, 249, 250, 251, 252, 253, 254, 255]
+        );
+        assert_eq!(
+            [
+                STRING,
+                LIST,
+                SET,
+                ZSET,
+                HASH,
+                ZSET_2,
+                HASH_ZIPMAP,
+                LIST_ZIPLIST,
+                SET_INTSET
+            ],
+            [0, 1, 2, 3, 4, 5, 9, 10, 11]
+        );
+        assert_eq!(
+            [
+                ZSET_ZIPLIST,
+                HASH_ZIPLIST,
+                LIST_QUICKLIST,
+                STREAM_LISTPACKS,
+                HASH_LISTPACK
+            ],
+            [12, 13, 14, 15, 16]
+        );
+        assert_eq!(
+            [ZSET_LISTPACK, LIST_QUICKLIST_2, STREAM_LISTPACKS_2],
+            [17, 18, 19]
+        );
+    }
+}

@@ -1,0 +1,130 @@
+//! [`RdbWriter`]: writes an RDB version 10 file as redis-server 7.0.15 does (`rdbSaveRio`).
+
+use super::codec::{put_len, put_string};
+use super::encode::{put_value, value_type};
+use super::{opcode, CRC64};
+use crate::keyspace::Entry;
+use std::io::{self, Write};
+
+/// Streams an RDB file into `W`: the caller writes the header's aux fields, then for each
+/// non-empty database [`RdbWriter::select_db`] followed by its entries, then
+/// [`RdbWriter::finish`]. Every byte goes through the CRC-64 that `finish` appends.
+pub struct RdbWriter<W: Write> {
+    w: W,
+    digest: crc::Digest<'static, u64, crc::Table<16>>,
+    /// Scratch buffer for one record, reused.
+    buf: Vec<u8>,
+    written: u64,
+    save_idle: bool,
+}
+
+impl<W: Write> RdbWriter<W> {
+    /// Starts a file: writes the magic `REDIS0010`.
+    pub fn new(w: W) -> io::Result<RdbWriter<W>> {
+        let mut wr = RdbWriter {
+            w,
+            digest: CRC64.digest(),
+            buf: Vec::with_capacity(4096),
+            written: 0,
+            save_idle: false,
+        };
+        wr.buf.extend_from_slice(b"REDIS0010");
+        wr.flush_buf()?;
+        Ok(wr)
+    }
+
+    /// Also writes each key's idle time (IDLE opcode, seconds), as Redis does under an LRU
+    /// `maxmemory-policy`. Off by default, as Redis's default `noeviction` policy.
+    pub fn save_idle(mut self, on: bool) -> RdbWriter<W> {
+        self.save_idle = on;
+        self
+    }
+
+    /// Bytes written so far.
+    pub fn bytes_written(&self) -> u64 {
+        self.written
+    }
+
+    fn flush_buf(&mut self) -> io::Result<()> {
+        self.w.write_all(&self.buf)?;
+        self.digest.update(&self.buf);
+        self.written += self.buf.len() as u64;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// An auxiliary field (AUX opcode, then key and value as strings; a value that is an
+    /// integer is integer-encoded, as Redis's `rdbSaveAuxFieldStrInt`).
+    pub fn aux(&mut self, key: &[u8], value: &[u8]) -> io::Result<()> {
+        self.buf.push(opcode::AUX);
+        put_string(&mut self.buf, key);
+        put_string(&mut self.buf, value);
+        self.flush_buf()
+    }
+
+    /// The aux fields redis-server 7.0.15 writes for SAVE on a primary without replicas
+    /// (`rdbSaveInfoAuxFields`): `redis-ver` 7.0.15, `redis-bits` 64, `ctime` (now, unix
+    /// seconds), `used-mem` (`used_mem` bytes) and `aof-base` 0.
+    pub fn aux_defaults(&mut self, used_mem: u64) -> io::Result<()> {
+        let ctime = crate::clock::now_ms() / 1000;
+        self.aux(
+            b"redis-ver",
+            crate::commands::connection::REDIS_VERSION.as_bytes(),
+        )?;
+        self.aux(b"redis-bits", usize::BITS.to_string().as_bytes())?;
+        self.aux(b"ctime", ctime.to_string().as_bytes())?;
+        self.aux(b"used-mem", used_mem.to_string().as_bytes())?;
+        self.aux(b"aof-base", b"0")
+    }
+
+    /// Starts database `db`: SELECTDB, then RESIZEDB with its key count and the count of keys
+    /// with an expiry (size hints for the loader).
+    pub fn select_db(&mut self, db: u64, keys: u64, expires: u64) -> io::Result<()> {
+        self.buf.push(opcode::SELECTDB);
+        put_len(&mut self.buf, db);
+        self.buf.push(opcode::RESIZEDB);
+        put_len(&mut self.buf, keys);
+        put_len(&mut self.buf, expires);
+        self.flush_buf()
+    }
+
+    /// One key (`rdbSaveKeyValuePair`): EXPIRETIME_MS when it has an expiry, IDLE when enabled
+    /// (idle seconds at `now_ms`, unix ms), the type byte, the key, the value.
+    pub fn entry(&mut self, key: &[u8], e: &Entry, now_ms: u64) -> io::Result<()> {
+        if let Some(at) = e.expire_at() {
+            self.buf.push(opcode::EXPIRETIME_MS);
+            self.buf.extend_from_slice(&at.to_le_bytes());
+        }
+        if self.save_idle {
+            self.buf.push(opcode::IDLE);
+            put_len(
+                &mut self.buf,
+                (now_ms / 1000).saturating_sub(e.access as u64),
+            );
+        }
+        self.buf.push(value_type(&e.value));
+        put_string(&mut self.buf, key);
+        put_value(&mut self.buf, &e.value);
+        self.flush_buf()
+    }
+
+    /// A function library (FUNCTION2 opcode, then its code), as Redis 7.0 writes FUNCTION
+    /// LOAD libraries before the databases.
+    pub fn function(&mut self, code: &[u8]) -> io::Result<()> {
+        self.buf.push(opcode::FUNCTION2);
+        put_string(&mut self.buf, code);
+        self.flush_buf()
+    }
+
+    /// Ends the file: EOF, then the CRC-64 of everything before, little-endian. Returns the
+    /// inner writer (flushed).
+    pub fn finish(mut self) -> io::Result<W> {
+        self.buf.push(opcode::EOF);
+        self.flush_buf()?;
+        let crc = self.digest.clone().finalize();
+        self.w.write_all(&crc.to_le_bytes())?;
+        self.written += 8;
+        self.w.flush()?;
+        Ok(self.w)
+    }
+}
