@@ -27,6 +27,12 @@ impl Keyspace {
         let mut total = CycleStats::default();
         for shard in self.shards() {
             let mut g = shard.data.lock();
+            if self.snapshot.active() {
+                // A key live when the snapshot began belongs in it: reclaiming waits until
+                // the snapshot is done (lazy expiry still hides expired keys from commands).
+                // Snapshots begin under every shard lock, so this check under one is exact.
+                break;
+            }
             let st = expire_shard(&mut g, &self.signals, now, budget);
             total.examined += st.examined;
             total.expired += st.expired;

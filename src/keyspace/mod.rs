@@ -17,6 +17,7 @@ pub mod list;
 pub mod set;
 pub mod signal;
 pub mod slot;
+pub mod snapshot;
 pub mod value;
 pub mod walk;
 pub mod zset;
@@ -111,6 +112,8 @@ pub struct Keyspace {
     shards: Box<[Shard]>,
     /// Watched keys and blocked clients; every write below tells it.
     pub signals: signal::Signals,
+    /// The running snapshot, if any; every write below first lets it copy the slot.
+    pub snapshot: snapshot::Snapshot,
     shard_shift: u32,
     databases: usize,
 }
@@ -134,6 +137,7 @@ impl Keyspace {
         Keyspace {
             shards: shards_vec.into_boxed_slice(),
             signals: signal::Signals::default(),
+            snapshot: snapshot::Snapshot::default(),
             shard_shift: per.trailing_zeros(),
             databases,
         }
@@ -312,7 +316,9 @@ impl<'a> Locked<'a> {
         let slot = key_slot(key);
         let (db, now) = (self.db, self.now);
         let signals = &self.ks.signals;
+        let ks = self.ks;
         let shard = self.shard(slot);
+        ks.snapshot.before_write(shard, slot);
         let ShardData {
             dbs,
             stats,
@@ -386,7 +392,9 @@ impl<'a> Locked<'a> {
         let slot = key_slot(key);
         let (db, now) = (self.db, self.now);
         self.ks.signals.modified(db, key, Change::Written);
+        let ks = self.ks;
         let shard = self.shard(slot);
+        ks.snapshot.before_write(shard, slot);
         let first = shard.first_slot;
         shard.stats.dirty += 1;
         let sdb = shard.db_mut(db);
@@ -427,7 +435,9 @@ impl<'a> Locked<'a> {
         let slot = key_slot(key);
         let (db, now) = (self.db, self.now);
         let signals = &self.ks.signals;
+        let ks = self.ks;
         let shard = self.shard(slot);
+        ks.snapshot.before_write(shard, slot);
         let first = shard.first_slot;
         let sdb = shard.dbs[db].as_mut()?;
         let table = &mut sdb.tables[slot - first];
@@ -457,7 +467,9 @@ impl<'a> Locked<'a> {
         }
         let db = self.db;
         self.ks.signals.modified(db, key, Change::Removed);
+        let ks = self.ks;
         let shard = self.shard(slot);
+        ks.snapshot.before_write(shard, slot);
         let first = shard.first_slot;
         shard.stats.dirty += 1;
         let sdb = shard.db_mut(db);
