@@ -13,6 +13,7 @@ pub mod connection;
 pub mod hashes;
 pub mod keys;
 pub mod lists;
+pub mod pubsub;
 pub mod server;
 pub mod sets;
 pub mod strings;
@@ -38,6 +39,7 @@ pub static FAMILIES: &[&[Command]] = &[
     hashes::COMMANDS,
     sets::COMMANDS,
     zsets::COMMANDS,
+    pubsub::COMMANDS,
 ];
 
 /// What the connection must do after a command.
@@ -67,6 +69,19 @@ pub struct Ctx<'a> {
     pub now: u64,
     /// Set by handlers that need the connection to act.
     pub action: Action,
+}
+
+impl Ctx<'_> {
+    /// Raises keyspace event `event` of class `class` (`crate::server::notify` bits) on `key` in
+    /// the current database, as Redis's `notifyKeyspaceEvent`. One relaxed load when
+    /// notifications are off. <https://redis.io/docs/manual/keyspace-notifications/>
+    #[inline]
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
+        if self.srv.limits.notify_flags.load(Relaxed) & class != 0 {
+            let me = Some((self.client.id, &mut *self.out));
+            self.srv.notify_keyspace(class, event, key, self.ks.db, me);
+        }
+    }
 }
 
 /// Executes one command at time `now` (unix ms) and writes its reply to `out`.
@@ -111,6 +126,13 @@ pub fn dispatch(
     if !client.authenticated && cmd.flags & table::flag::NO_AUTH == 0 {
         return reject(srv, out, id, CmdError::NoAuth);
     }
+    if client.pubsub.is_some()
+        && client.subscriptions() > 0
+        && out.proto == 2
+        && !pubsub::allowed_when_subscribed(cmd.name)
+    {
+        return reject(srv, out, id, pubsub::not_allowed_when_subscribed(cmd.name));
+    }
 
     if srv.monitors.load(Relaxed) > 0
         && cmd.flags & (table::flag::ADMIN | table::flag::SKIP_MONITOR) == 0
@@ -136,6 +158,9 @@ pub fn dispatch(
     let res = (cmd.handler)(&mut ctx, args);
     let action = ctx.action;
     drop(ctx);
+    if srv.limits.notify_flags.load(Relaxed) & crate::server::notify::EXPIRED != 0 {
+        srv.notify_expired(Some((client.id, &mut *out)));
+    }
     let usec = start.elapsed().as_micros() as u64;
 
     let st = &srv.cmdstats[id];

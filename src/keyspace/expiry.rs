@@ -9,6 +9,42 @@
 //! by a sweep (slot-granular, so tables can grow between ticks without losing our place).
 
 use super::{Keyspace, ShardData};
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+
+/// Keys that expired (lazily on access or in the active cycle), queued for the `expired`
+/// keyspace notification while `on` (notify-keyspace-events has `x` and `K` or `E`). The server
+/// drains it after each command and every cron tick; the keyspace itself knows nothing of
+/// pub/sub. When off, recording costs one relaxed load.
+#[derive(Default)]
+pub struct ExpiredQueue {
+    pub on: AtomicBool,
+    keys: Mutex<Vec<(usize, Box<[u8]>)>>,
+}
+
+/// Queued keys beyond this are dropped (and their events lost) rather than held without bound.
+const EXPIRED_QUEUE_MAX: usize = 1 << 20;
+
+impl ExpiredQueue {
+    /// Records that `key` of database `db` expired.
+    #[inline]
+    pub fn push(&self, db: usize, key: &[u8]) {
+        if self.on.load(Relaxed) {
+            let mut q = self.keys.lock();
+            if q.len() < EXPIRED_QUEUE_MAX {
+                q.push((db, key.into()));
+            }
+        }
+    }
+
+    /// Takes the queued keys, oldest first.
+    pub fn drain(&self) -> Vec<(usize, Box<[u8]>)> {
+        if !self.on.load(Relaxed) {
+            return Vec::new();
+        }
+        std::mem::take(&mut *self.keys.lock())
+    }
+}
 
 /// What one cycle did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +62,7 @@ impl Keyspace {
         let mut total = CycleStats::default();
         for shard in self.shards() {
             let mut g = shard.data.lock();
-            let st = expire_shard(&mut g, now, budget);
+            let st = expire_shard(&mut g, now, budget, &self.expired);
             total.examined += st.examined;
             total.expired += st.expired;
         }
@@ -34,10 +70,11 @@ impl Keyspace {
     }
 }
 
-fn expire_shard(g: &mut ShardData, now: u64, budget: usize) -> CycleStats {
+fn expire_shard(g: &mut ShardData, now: u64, budget: usize, q: &ExpiredQueue) -> CycleStats {
     let mut st = CycleStats::default();
     let ShardData { dbs, stats, .. } = g;
-    for sdb in dbs.iter_mut().flatten() {
+    for (db, sdb) in dbs.iter_mut().enumerate() {
+        let Some(sdb) = sdb else { continue };
         if sdb.volatile == 0 {
             continue;
         }
@@ -56,11 +93,12 @@ fn expire_shard(g: &mut ShardData, now: u64, budget: usize) -> CycleStats {
             let before = table.map.len();
             let mut gone_volatile = 0u32;
             examined += before;
-            table.map.retain(|_, e| {
+            table.map.retain(|k, e| {
                 if e.expire_at == 0 {
                     return true;
                 }
                 if e.expire_at <= now {
+                    q.push(db, k);
                     gone_volatile += 1;
                     return false;
                 }

@@ -109,6 +109,8 @@ pub struct Keyspace {
     shards: Box<[Shard]>,
     shard_shift: u32,
     databases: usize,
+    /// Expired keys waiting for their `expired` notification.
+    pub expired: expiry::ExpiredQueue,
 }
 
 impl Keyspace {
@@ -131,6 +133,7 @@ impl Keyspace {
             shards: shards_vec.into_boxed_slice(),
             shard_shift: per.trailing_zeros(),
             databases,
+            expired: Default::default(),
         }
     }
 
@@ -252,7 +255,7 @@ impl<'a> Locked<'a> {
     #[inline]
     fn find(&mut self, key: &[u8], access: u8) -> Option<&mut Entry> {
         let slot = key_slot(key);
-        let (db, now) = (self.db, self.now);
+        let (db, now, ks) = (self.db, self.now, self.ks);
         let shard = self.shard(slot);
         let ShardData {
             dbs,
@@ -270,6 +273,7 @@ impl<'a> Locked<'a> {
         match table.map.entry_ref(key) {
             hashbrown::hash_map::EntryRef::Occupied(o) => {
                 if o.get().is_expired(now) {
+                    ks.expired.push(db, key);
                     o.remove();
                     count_volatile(&mut table.volatile, &mut sdb.volatile, true, false);
                     sdb.keys -= 1;
@@ -364,7 +368,7 @@ impl<'a> Locked<'a> {
     /// Removes `key`; returns its entry if it existed and had not expired.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let slot = key_slot(key);
-        let (db, now) = (self.db, self.now);
+        let (db, now, ks) = (self.db, self.now, self.ks);
         let shard = self.shard(slot);
         let first = shard.first_slot;
         let sdb = shard.dbs[db].as_mut()?;
@@ -378,6 +382,7 @@ impl<'a> Locked<'a> {
             false,
         );
         if e.is_expired(now) {
+            ks.expired.push(db, key);
             shard.stats.expired_keys += 1;
             return None;
         }

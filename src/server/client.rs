@@ -24,6 +24,9 @@ pub struct Client {
     /// CLIENT REPLY SKIP: drop the reply of the next command.
     pub skip_next_reply: bool,
     pub info: Arc<ClientInfo>,
+    /// Pub/sub subscriptions and the outbox publishers write to; created by the first
+    /// (P|S)SUBSCRIBE and kept for the connection's life.
+    pub pubsub: Option<Box<super::pubsub::ClientSubs>>,
 }
 
 impl Client {
@@ -34,8 +37,22 @@ impl Client {
             authenticated,
             reply_mode: ReplyMode::On,
             skip_next_reply: false,
+            pubsub: None,
             info,
         }
+    }
+
+    /// Subscriptions of every kind; a RESP2 client with any is in subscribed mode.
+    #[inline]
+    pub fn subscriptions(&self) -> usize {
+        self.pubsub.as_ref().map_or(0, |p| p.total())
+    }
+
+    /// The client's subscriptions, created (with its outbox) on first use.
+    pub fn subs(&mut self) -> &mut super::pubsub::ClientSubs {
+        let info = self.info.clone();
+        self.pubsub
+            .get_or_insert_with(|| Box::new(super::pubsub::ClientSubs::new(info)))
     }
 
     /// The client's protocol version (2 or 3).
@@ -76,6 +93,10 @@ pub struct ClientInfo {
     pub qbuf: AtomicUsize,
     /// Bytes in the output buffer now (CLIENT LIST `omem=`).
     pub omem: AtomicUsize,
+    /// Channel, pattern and shard-channel subscriptions (CLIENT LIST `sub psub ssub`).
+    pub sub: AtomicUsize,
+    pub psub: AtomicUsize,
+    pub ssub: AtomicUsize,
     /// Set by CLIENT KILL / SHUTDOWN; the connection closes at its next step.
     pub killed: AtomicBool,
     pub kill: Notify,
@@ -99,6 +120,9 @@ impl ClientInfo {
             flags: AtomicU64::new(0),
             qbuf: AtomicUsize::new(0),
             omem: AtomicUsize::new(0),
+            sub: AtomicUsize::new(0),
+            psub: AtomicUsize::new(0),
+            ssub: AtomicUsize::new(0),
             killed: AtomicBool::new(false),
             kill: Notify::new(),
         }
@@ -116,6 +140,15 @@ impl ClientInfo {
         }
     }
 
+    /// `normal` or `pubsub` (a client with subscriptions), as CLIENT LIST/KILL TYPE match them.
+    pub fn client_type(&self) -> &'static str {
+        if self.sub.load(Relaxed) + self.psub.load(Relaxed) + self.ssub.load(Relaxed) > 0 {
+            "pubsub"
+        } else {
+            "normal"
+        }
+    }
+
     /// Asks the connection to close.
     pub fn kill(&self) {
         self.killed.store(true, Relaxed);
@@ -129,6 +162,14 @@ impl ClientInfo {
         let mut f = String::new();
         if flags & cflag::MONITOR != 0 {
             f.push('O');
+        }
+        let (sub, psub, ssub) = (
+            self.sub.load(Relaxed),
+            self.psub.load(Relaxed),
+            self.ssub.load(Relaxed),
+        );
+        if sub + psub + ssub > 0 {
+            f.push('P');
         }
         if flags & cflag::NO_EVICT != 0 {
             f.push('e');
@@ -148,7 +189,7 @@ impl ClientInfo {
         let lib_name = self.lib_name.lock().clone().unwrap_or_default();
         let lib_ver = self.lib_ver.lock().clone().unwrap_or_default();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 \
              qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} \
              events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
@@ -160,6 +201,9 @@ impl ClientInfo {
             now_ms.saturating_sub(self.last_ms.load(Relaxed)) / 1000,
             f,
             self.db.load(Relaxed),
+            sub,
+            psub,
+            ssub,
             qbuf,
             16384usize.saturating_sub(qbuf),
             16384.max(qbuf),

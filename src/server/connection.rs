@@ -67,6 +67,9 @@ pub async fn serve(shared: Arc<Shared>, mut sock: TcpStream, peer: SocketAddr) {
     if client.info.has_flag(cflag::MONITOR) {
         shared.monitors.fetch_sub(1, Relaxed);
     }
+    if let Some(subs) = client.pubsub.as_deref_mut() {
+        shared.pubsub.unsubscribe_all(subs);
+    }
     shared.clients.remove(id);
 }
 
@@ -102,7 +105,8 @@ impl Conn {
                 self.rbuf.reserve(READ_CHUNK);
             }
             let timeout = shared.limits.timeout.load(Relaxed);
-            let idle_applies = timeout > 0 && self.monitor.is_none();
+            // Like Redis, `timeout` spares MONITOR and pub/sub clients.
+            let idle_applies = timeout > 0 && self.monitor.is_none() && client.subscriptions() == 0;
             let idle = async {
                 if idle_applies {
                     tokio::time::sleep(Duration::from_secs(timeout)).await
@@ -110,9 +114,27 @@ impl Conn {
                     std::future::pending::<()>().await
                 }
             };
+            // A subscriber's outbox: messages other clients published to it.
+            let outbox = client.pubsub.as_ref().map(|p| p.outbox.clone());
             let n = tokio::select! {
                 biased;
                 _ = client.info.kill.notified() => return Ok(()),
+                _ = recv_outbox(&outbox) => {
+                    if let Some(ob) = &outbox {
+                        let data = ob.take();
+                        if !data.is_empty() {
+                            // A subscriber that stops reading blocks this write; a kill (for
+                            // its output limit, CLIENT KILL, shutdown) still ends it.
+                            tokio::select! {
+                                r = sock.write_all(&data) => r?,
+                                _ = client.info.kill.notified() => return Ok(()),
+                            }
+                            ob.written(data.len());
+                            shared.stats.net_output_bytes.fetch_add(data.len() as u64, Relaxed);
+                        }
+                    }
+                    continue;
+                }
                 r = sock.read_buf(&mut self.rbuf) => r?,
                 line = recv_monitor(&mut self.monitor) => {
                     match line {
@@ -276,6 +298,13 @@ impl Conn {
             self.out.buf = BytesMut::with_capacity(16 * 1024);
         }
         Ok(())
+    }
+}
+
+async fn recv_outbox(ob: &Option<Arc<super::pubsub::Outbox>>) {
+    match ob {
+        Some(ob) => ob.ready.notified().await,
+        None => std::future::pending().await,
     }
 }
 
