@@ -59,6 +59,7 @@ fn push_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, end: End, only_existing: bool) 
             }
             let n = l.len();
             ctx.ks.touch_dirty(key);
+            ctx.notify(super::notify::LIST, super::notify::push_event(end), key);
             n
         }
         None if only_existing => 0,
@@ -69,6 +70,7 @@ fn push_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, end: End, only_existing: bool) 
             }
             let n = l.len();
             ctx.ks.insert(key, Value::List(Box::new(l)), 0);
+            ctx.notify(super::notify::LIST, super::notify::push_event(end), key);
             n
         }
     };
@@ -140,7 +142,9 @@ fn pop_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, end: End, name: &str) -> CmdResu
         }
     }
     let empty = l.is_empty();
+    ctx.notify(super::notify::LIST, super::notify::pop_event(end), key);
     ctx.ks.settle(key, empty, true);
+    ctx.notify_emptied(empty, key);
     Ok(())
 }
 
@@ -214,6 +218,7 @@ fn lset(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
         .ok_or_else(|| CmdError::err("index out of range"))?;
     l.items[i] = a[3].into();
     ctx.ks.touch_dirty(key);
+    ctx.notify(super::notify::LIST, "lset", key);
     ctx.out.ok();
     Ok(())
 }
@@ -230,7 +235,9 @@ fn lrem(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     let n = l.remove_matching(&a[3], count);
     let empty = l.is_empty();
     if n > 0 {
+        ctx.notify(super::notify::LIST, "lrem", key);
         ctx.ks.settle(key, empty, true);
+        ctx.notify_emptied(empty, key);
     }
     ctx.out.int(n as i64);
     Ok(())
@@ -246,7 +253,9 @@ fn ltrim(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
         let keep = l.range(start, stop);
         l.trim(keep);
         let empty = l.is_empty();
+        ctx.notify(super::notify::LIST, "ltrim", key);
         ctx.ks.settle(key, empty, true);
+        ctx.notify_emptied(empty, key);
     }
     ctx.out.ok();
     Ok(())
@@ -274,6 +283,7 @@ fn linsert(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     }
     let n = l.len();
     ctx.ks.touch_dirty(key);
+    ctx.notify(super::notify::LIST, "linsert", key);
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -375,6 +385,8 @@ fn move_generic(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -
         ctx.out.bulk(&v);
         l.push(to, v);
         ctx.ks.touch_dirty(src);
+        ctx.notify(super::notify::LIST, super::notify::push_event(to), dst);
+        ctx.notify(super::notify::LIST, super::notify::pop_event(from), src);
         return Ok(());
     }
     as_list(e)?;
@@ -397,7 +409,10 @@ fn move_generic(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -
             ctx.ks.insert(dst, Value::List(Box::new(l)), 0);
         }
     }
+    ctx.notify(super::notify::LIST, super::notify::push_event(to), dst);
+    ctx.notify(super::notify::LIST, super::notify::pop_event(from), src);
     ctx.ks.settle(src, empty, true);
+    ctx.notify_emptied(empty, src);
     Ok(())
 }
 
@@ -451,7 +466,9 @@ fn lmpop(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
             ctx.out.bulk(&v);
         }
         let empty = l.is_empty();
+        ctx.notify(super::notify::LIST, super::notify::pop_event(end), key);
         ctx.ks.settle(key, empty, true);
+        ctx.notify_emptied(empty, key);
         return Ok(());
     }
     ctx.out.null_array();

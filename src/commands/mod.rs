@@ -22,6 +22,7 @@ pub mod zsets;
 use crate::keyspace::Locked;
 use crate::protocol::Reply;
 use crate::server::client::Client;
+pub use crate::server::notify;
 use crate::server::Shared;
 pub use args::Args;
 pub use error::{CmdError, CmdResult};
@@ -80,6 +81,45 @@ impl Ctx<'_> {
         if self.srv.limits.notify_flags.load(Relaxed) & class != 0 {
             let me = Some((self.client.id, &mut *self.out));
             self.srv.notify_keyspace(class, event, key, self.ks.db, me);
+        }
+    }
+
+    /// Raises the event only when `cond` holds (e.g. something was removed).
+    #[inline]
+    pub fn notify_if(&mut self, cond: bool, class: u32, event: &str, key: &[u8]) {
+        if cond {
+            self.notify(class, event, key);
+        }
+    }
+
+    /// After a *STORE command (`cmd`, its name as sent) wrote `stored` entries to `key` of class
+    /// `class`: the command's own event (`zunionstore`, ...), or `del` when the empty result
+    /// deleted a key that `existed`, as Redis does.
+    pub fn notify_store(
+        &mut self,
+        class: u32,
+        stored: usize,
+        existed: bool,
+        cmd: &[u8],
+        key: &[u8],
+    ) {
+        if self.srv.limits.notify_flags.load(Relaxed) == 0 {
+            return;
+        }
+        if stored > 0 {
+            let ev = String::from_utf8_lossy(cmd).to_ascii_lowercase();
+            self.notify(class, &ev, key);
+        } else if existed {
+            self.notify(notify::GENERIC, "del", key);
+        }
+    }
+
+    /// Raises `del` on `key` when a command `emptied` its collection (Redis deletes empty
+    /// collections and says so with a generic `del` event).
+    #[inline]
+    pub fn notify_emptied(&mut self, emptied: bool, key: &[u8]) {
+        if emptied {
+            self.notify(notify::GENERIC, "del", key);
         }
     }
 }

@@ -102,6 +102,22 @@ pub fn format(f: u32) -> String {
     s
 }
 
+/// The event a push at `end` raises: `lpush` or `rpush`.
+pub fn push_event(end: crate::keyspace::list::End) -> &'static str {
+    match end {
+        crate::keyspace::list::End::Left => "lpush",
+        crate::keyspace::list::End::Right => "rpush",
+    }
+}
+
+/// The event a pop at `end` raises: `lpop` or `rpop`.
+pub fn pop_event(end: crate::keyspace::list::End) -> &'static str {
+    match end {
+        crate::keyspace::list::End::Left => "lpop",
+        crate::keyspace::list::End::Right => "rpop",
+    }
+}
+
 /// The classes that actually publish: none unless `K` or `E` is set.
 pub fn effective(f: u32) -> u32 {
     if f & (KEYSPACE | KEYEVENT) == 0 {
