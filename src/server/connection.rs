@@ -114,28 +114,20 @@ impl Conn {
                     std::future::pending::<()>().await
                 }
             };
-            // A subscriber's outbox: messages other clients published to it.
+            // A subscriber's outbox: messages other clients published to it. Input is polled
+            // first and the outbox is drained after every batch too, so neither a flood of
+            // messages nor a flood of commands starves the other.
             let outbox = client.pubsub.as_ref().map(|p| p.outbox.clone());
             let n = tokio::select! {
                 biased;
                 _ = client.info.kill.notified() => return Ok(()),
+                r = sock.read_buf(&mut self.rbuf) => r?,
                 _ = recv_outbox(&outbox) => {
-                    if let Some(ob) = &outbox {
-                        let data = ob.take();
-                        if !data.is_empty() {
-                            // A subscriber that stops reading blocks this write; a kill (for
-                            // its output limit, CLIENT KILL, shutdown) still ends it.
-                            tokio::select! {
-                                r = sock.write_all(&data) => r?,
-                                _ = client.info.kill.notified() => return Ok(()),
-                            }
-                            ob.written(data.len());
-                            shared.stats.net_output_bytes.fetch_add(data.len() as u64, Relaxed);
-                        }
+                    if !drain_outbox(shared, sock, client, &outbox).await? {
+                        return Ok(());
                     }
                     continue;
                 }
-                r = sock.read_buf(&mut self.rbuf) => r?,
                 line = recv_monitor(&mut self.monitor) => {
                     match line {
                         Some(l) => {
@@ -164,6 +156,9 @@ impl Conn {
                     Step::More => continue,
                     Step::Continue => break,
                 }
+            }
+            if !drain_outbox(shared, sock, client, &outbox).await? {
+                return Ok(());
             }
             let limit = shared.limits.query_buffer_limit.load(Relaxed) as usize;
             if self.rbuf.len() > limit {
@@ -299,6 +294,34 @@ impl Conn {
         }
         Ok(())
     }
+}
+
+/// Writes what publishers queued for this subscriber; false if the client was killed meanwhile.
+async fn drain_outbox(
+    shared: &Shared,
+    sock: &mut TcpStream,
+    client: &Client,
+    outbox: &Option<Arc<super::pubsub::Outbox>>,
+) -> std::io::Result<bool> {
+    let Some(ob) = outbox else {
+        return Ok(true);
+    };
+    let data = ob.take();
+    if data.is_empty() {
+        return Ok(true);
+    }
+    // A subscriber that stops reading blocks this write; a kill (for its output limit, CLIENT
+    // KILL, shutdown) still ends it.
+    tokio::select! {
+        r = sock.write_all(&data) => r?,
+        _ = client.info.kill.notified() => return Ok(false),
+    }
+    ob.written(data.len());
+    shared
+        .stats
+        .net_output_bytes
+        .fetch_add(data.len() as u64, Relaxed);
+    Ok(true)
 }
 
 async fn recv_outbox(ob: &Option<Arc<super::pubsub::Outbox>>) {
