@@ -305,6 +305,10 @@ fn disconnect_reset_and_client_kill_drop_subscriptions() {
         &["PUBSUB", "NUMSUB", "a"],
         &format!("*2\r\n{}{}", bulk("a"), int(2)),
     );
+    let subscribers = p.call(&["CLIENT", "LIST", "TYPE", "pubsub"]);
+    assert_eq!(subscribers.matches("id=").count(), 3, "{subscribers}");
+    let normal = p.call(&["CLIENT", "LIST", "TYPE", "normal"]);
+    assert_eq!(normal.matches("id=").count(), 1, "{normal}");
     drop(gone);
     assert!(poll_until(Duration::from_secs(5), || {
         p.call(&["PUBSUB", "NUMSUB", "a"]) == format!("*2\r\n{}{}", bulk("a"), int(1))

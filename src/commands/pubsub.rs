@@ -249,6 +249,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "ssubscribe",
         arity: -2,
+        keys: (1, -1, 1),
         since: "7.0.0",
         summary: "Listens for messages published to shard channels.",
         complexity: "O(N) where N is the number of shard channels to subscribe to.",
@@ -267,7 +268,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "publish",
         arity: 3,
-        flags: PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE,
+        flags: PUBSUB | LOADING | STALE | FAST,
         since: "2.0.0",
         summary: "Posts a message to a channel.",
         complexity: "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
@@ -277,7 +278,8 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "spublish",
         arity: 3,
-        flags: PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE,
+        keys: (1, 1, 1),
+        flags: PUBSUB | LOADING | STALE | FAST,
         since: "7.0.0",
         summary: "Post a message to a shard channel",
         complexity: "O(N) where N is the number of clients subscribed to the receiving shard channel.",

@@ -97,6 +97,8 @@ pub struct ClientInfo {
     pub sub: AtomicUsize,
     pub psub: AtomicUsize,
     pub ssub: AtomicUsize,
+    /// Bytes published to this subscriber and not yet written (part of CLIENT LIST `omem`).
+    pub pubsub_omem: AtomicUsize,
     /// Set by CLIENT KILL / SHUTDOWN; the connection closes at its next step.
     pub killed: AtomicBool,
     pub kill: Notify,
@@ -123,6 +125,7 @@ impl ClientInfo {
             sub: AtomicUsize::new(0),
             psub: AtomicUsize::new(0),
             ssub: AtomicUsize::new(0),
+            pubsub_omem: AtomicUsize::new(0),
             killed: AtomicBool::new(false),
             kill: Notify::new(),
         }
@@ -185,7 +188,7 @@ impl ClientInfo {
                 .map_or("NULL", |c| c.name),
         };
         let qbuf = self.qbuf.load(Relaxed);
-        let omem = self.omem.load(Relaxed);
+        let omem = self.omem.load(Relaxed) + self.pubsub_omem.load(Relaxed);
         let lib_name = self.lib_name.lock().clone().unwrap_or_default();
         let lib_ver = self.lib_ver.lock().clone().unwrap_or_default();
         format!(

@@ -83,6 +83,7 @@ impl Outbox {
     /// `n` taken bytes reached the socket.
     pub fn written(&self, n: usize) {
         let left = self.pending.fetch_sub(n, Relaxed).saturating_sub(n);
+        self.info.pubsub_omem.store(left, Relaxed);
         if left == 0 {
             self.soft_since.store(0, Relaxed);
         }
@@ -133,7 +134,8 @@ impl Outbox {
                 b[start] = b'>';
             }
         }
-        self.pending.fetch_add(frame.len(), Relaxed);
+        let now_pending = self.pending.fetch_add(frame.len(), Relaxed) + frame.len();
+        self.info.pubsub_omem.store(now_pending, Relaxed);
         self.ready.notify_one();
     }
 }
