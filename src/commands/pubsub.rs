@@ -209,6 +209,7 @@ const SUB: Command = Command {
     ..BASE
 };
 
+/// The pub/sub family's rows of the command table.
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "subscribe",

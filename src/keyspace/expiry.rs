@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 /// pub/sub. When off, recording costs one relaxed load.
 #[derive(Default)]
 pub struct ExpiredQueue {
-    pub on: AtomicBool,
+    on: AtomicBool,
     keys: Mutex<Vec<(usize, Box<[u8]>)>>,
 }
 
@@ -34,6 +34,14 @@ impl ExpiredQueue {
             if q.len() < EXPIRED_QUEUE_MAX {
                 q.push((db, key.into()));
             }
+        }
+    }
+
+    /// Starts or stops recording; stopping forgets what was queued.
+    pub fn set_on(&self, on: bool) {
+        self.on.store(on, Relaxed);
+        if !on {
+            self.keys.lock().clear();
         }
     }
 

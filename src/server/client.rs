@@ -93,9 +93,11 @@ pub struct ClientInfo {
     pub qbuf: AtomicUsize,
     /// Bytes in the output buffer now (CLIENT LIST `omem=`).
     pub omem: AtomicUsize,
-    /// Channel, pattern and shard-channel subscriptions (CLIENT LIST `sub psub ssub`).
+    /// Channel subscriptions (CLIENT LIST `sub`).
     pub sub: AtomicUsize,
+    /// Pattern subscriptions (CLIENT LIST `psub`).
     pub psub: AtomicUsize,
+    /// Shard-channel subscriptions (CLIENT LIST `ssub`).
     pub ssub: AtomicUsize,
     /// Bytes published to this subscriber and not yet written (part of CLIENT LIST `omem`).
     pub pubsub_omem: AtomicUsize,

@@ -201,7 +201,7 @@ impl Shared {
         self.pubsub.limit.soft.store(soft, Relaxed);
         self.pubsub.limit.soft_secs.store(secs, Relaxed);
         let expired = notify::effective(c.notify_keyspace_events) & notify::EXPIRED != 0;
-        self.keyspace.expired.on.store(expired, Relaxed);
+        self.keyspace.expired.set_on(expired);
         self.slowlog.lock().set_max_len(c.slowlog_max_len as usize);
         self.log_level.set(&c.loglevel);
     }

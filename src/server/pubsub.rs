@@ -64,6 +64,7 @@ pub struct Outbox {
 }
 
 impl Outbox {
+    /// An empty outbox for the client `info`.
     pub fn new(info: Arc<ClientInfo>) -> Outbox {
         Outbox {
             info,
@@ -149,6 +150,7 @@ pub struct ClientSubs {
 }
 
 impl ClientSubs {
+    /// No subscriptions yet, with a fresh outbox for the client `info`.
     pub fn new(info: Arc<ClientInfo>) -> ClientSubs {
         ClientSubs {
             outbox: Arc::new(Outbox::new(info)),
