@@ -73,6 +73,7 @@ fn set_pairs(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, name: &str) -> Result<usize, C
     for i in (2..a.len()).step_by(2) {
         added += h.set(&a[i], &a[i + 1]) as usize;
     }
+    ctx.notify(super::notify::HASH, "hset", &a[1]);
     Ok(added)
 }
 
@@ -88,6 +89,7 @@ fn hsetnx(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         return Ok(());
     }
     write_or_create(&mut ctx.ks, &a[1])?.set(&a[2], &a[3]);
+    ctx.notify(super::notify::HASH, "hset", &a[1]);
     ctx.out.int(1);
     Ok(())
 }
@@ -170,7 +172,9 @@ fn hdel(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         }
     }
     let empty = h.is_empty();
+    ctx.notify_if(removed > 0, super::notify::HASH, "hdel", key);
     ctx.ks.settle(key, empty, removed > 0);
+    ctx.notify_emptied(empty, key);
     ctx.out.int(removed);
     Ok(())
 }
@@ -209,6 +213,7 @@ fn hincrby(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let n = cur.checked_add(by).ok_or(CmdError::Overflow)?;
     let text = itoa::Buffer::new().format(n).as_bytes().to_vec();
     write_or_create(&mut ctx.ks, &a[1])?.set(&a[2], &text);
+    ctx.notify(super::notify::HASH, "hincrby", &a[1]);
     ctx.out.int(n);
     Ok(())
 }
@@ -230,6 +235,7 @@ fn hincrbyfloat(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         }
     };
     write_or_create(&mut ctx.ks, &a[1])?.set(&a[2], text.as_bytes());
+    ctx.notify(super::notify::HASH, "hincrbyfloat", &a[1]);
     ctx.out.bulk(text.as_bytes());
     Ok(())
 }

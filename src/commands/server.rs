@@ -19,7 +19,7 @@ pub fn help(ctx: &mut Ctx<'_, '_>, cmd: &str, lines: &[&str]) {
         ctx.out.simple(l);
     }
     ctx.out.simple("HELP");
-    ctx.out.simple("    Print this help.");
+    ctx.out.simple("    Prints this help.");
 }
 
 /// INFO [section ...]. <https://redis.io/commands/info/>
@@ -83,7 +83,7 @@ fn config_set(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
             return Err(fail("can't set immutable config"));
         }
         let value = a.str(i + 1);
-        let args: Vec<String> = if d.name == "bind" {
+        let args: Vec<String> = if d.name == "bind" || d.name == "client-output-buffer-limit" {
             value.split_whitespace().map(String::from).collect()
         } else {
             vec![value]

@@ -63,6 +63,7 @@ fn sadd(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
             ctx.ks.insert(key, Value::Set(Box::new(s)), 0);
         }
     }
+    ctx.notify_if(added > 0, super::notify::SET, "sadd", key);
     ctx.out.int(added);
     Ok(())
 }
@@ -83,7 +84,9 @@ fn srem(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         }
     }
     let empty = s.is_empty();
+    ctx.notify_if(removed > 0, super::notify::SET, "srem", key);
     ctx.ks.settle(key, empty, removed > 0);
+    ctx.notify_emptied(empty, key);
     ctx.out.int(removed);
     Ok(())
 }
@@ -152,7 +155,9 @@ fn spop(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         let m = s.remove_at(i);
         ctx.out.bulk(&m);
         let empty = s.is_empty();
+        ctx.notify(super::notify::SET, "spop", key);
         ctx.ks.settle(key, empty, true);
+        ctx.notify_emptied(empty, key);
         return Ok(());
     }
     let count = crate::util::parse_i64(&a[2])
@@ -171,6 +176,8 @@ fn spop(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if count >= s.len() as u64 {
         reply_set(ctx.out, s);
         ctx.ks.remove(key);
+        ctx.notify(super::notify::SET, "spop", key);
+        ctx.notify(super::notify::GENERIC, "del", key);
         return Ok(());
     }
     let mut rng = rand::thread_rng();
@@ -181,6 +188,7 @@ fn spop(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         ctx.out.bulk(&m);
     }
     ctx.ks.touch_dirty(key);
+    ctx.notify(super::notify::SET, "spop", key);
     Ok(())
 }
 
@@ -261,16 +269,20 @@ fn smove(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     }
     let empty = s.is_empty();
     ctx.ks.settle(src, empty, true);
+    ctx.notify(super::notify::SET, "srem", src);
+    ctx.notify_emptied(empty, src);
     match ctx.ks.lookup_write(dst) {
         Some(e) => {
             if as_set_mut(e)?.insert(m) {
                 ctx.ks.touch_dirty(dst);
+                ctx.notify(super::notify::SET, "sadd", dst);
             }
         }
         None => {
             let mut s = Set::for_first(m);
             s.insert(m);
             ctx.ks.insert(dst, Value::Set(Box::new(s)), 0);
+            ctx.notify(super::notify::SET, "sadd", dst);
         }
     }
     ctx.out.int(1);
@@ -391,9 +403,16 @@ fn combine_store(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, op: Op) -> CmdResult {
     let dst = &a[1];
     let n = res.len();
     if n == 0 {
+        let existed = ctx.ks.exists(dst);
         ctx.ks.remove(dst);
+        ctx.notify_if(existed, super::notify::GENERIC, "del", dst);
     } else {
         ctx.ks.insert(dst, Value::Set(Box::new(res)), 0);
+        ctx.notify(
+            super::notify::SET,
+            ["sinterstore", "sunionstore", "sdiffstore"][op as usize],
+            dst,
+        );
     }
     ctx.out.int(n as i64);
     Ok(())

@@ -402,6 +402,12 @@ fn zadd_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, force_incr: bool) -> CmdRes
         if added + updated > 0 {
             ctx.ks.touch_dirty(key);
         }
+        ctx.notify_if(
+            added + updated > 0,
+            super::notify::ZSET,
+            if incr { "zincr" } else { "zadd" },
+            key,
+        );
         if let Some(e) = err {
             return Err(e);
         }
@@ -444,7 +450,9 @@ fn zrem(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         }
     }
     let empty = z.is_empty();
+    ctx.notify_if(n > 0, super::notify::ZSET, "zrem", key);
     ctx.ks.settle(key, empty, n > 0);
+    ctx.notify_emptied(empty, key);
     ctx.out.int(n);
     Ok(())
 }
@@ -666,7 +674,9 @@ fn zrange_generic(
         None => reply_entries(ctx.out, &items, withscores),
         Some(d) => {
             let n = items.len();
+            let existed = n == 0 && ctx.ks.exists(&a[d]);
             store_result(ctx, &a[d], items);
+            ctx.notify_store(super::notify::ZSET, n, existed, &a[0], &a[d]);
             ctx.out.int(n as i64);
         }
     }
@@ -751,7 +761,14 @@ fn zremrange_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, rtype: RangeType) -> C
     };
     let n = z.remove_ranks(start, end);
     let empty = z.is_empty();
+    ctx.notify_if(
+        n > 0,
+        super::notify::ZSET,
+        ["zremrangebyrank", "zremrangebyscore", "zremrangebylex"][rtype as usize - 1],
+        key,
+    );
     ctx.ks.settle(key, empty, n > 0);
+    ctx.notify_emptied(empty, key);
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -797,7 +814,14 @@ fn pop_from(
         z.remove_ranks(0, n);
     }
     let empty = z.is_empty();
+    ctx.notify_if(
+        n > 0,
+        super::notify::ZSET,
+        if max { "zpopmax" } else { "zpopmin" },
+        key,
+    );
     ctx.ks.settle(key, empty, n > 0);
+    ctx.notify_emptied(empty, key);
     Ok(Some(items))
 }
 
@@ -1248,7 +1272,9 @@ fn zsetop_generic(
     match dst {
         Some(d) => {
             let n = result.len();
+            let existed = n == 0 && ctx.ks.exists(&a[d]);
             store_result(ctx, &a[d], result);
+            ctx.notify_store(super::notify::ZSET, n, existed, &a[0], &a[d]);
             ctx.out.int(n as i64);
         }
         None => {

@@ -263,7 +263,10 @@ mod tests {
             .filter(|p| !p.is_empty() && !p.starts_with('#'))
             .collect();
         assert!(writes > 100, "the test wrote during the snapshot");
-        assert!(keys.iter().all(|kv| kv.ends_with("=old")), "a later write leaked in");
+        assert!(
+            keys.iter().all(|kv| kv.ends_with("=old")),
+            "a later write leaked in"
+        );
         keys.sort();
         let n = keys.len();
         keys.dedup();
