@@ -364,6 +364,12 @@ impl ZSet {
         }
     }
 
+    /// Converts to the `skiplist` encoding (one way), as Redis 7.0's SORT does to a sorted set
+    /// it sorts.
+    pub fn make_skiplist(&mut self) {
+        self.make_big();
+    }
+
     /// Sets the score of `member`, adding it if absent; returns the previous score.
     /// Converts to `skiplist` as Redis's `zsetAdd` does.
     pub fn insert(&mut self, score: f64, member: &[u8]) -> Option<f64> {
