@@ -10,6 +10,7 @@ pub mod error;
 pub mod table;
 
 pub mod connection;
+pub mod cursor;
 pub mod hashes;
 pub mod keys;
 pub mod lists;

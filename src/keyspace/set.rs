@@ -300,6 +300,28 @@ impl Set {
         }
     }
 
+    /// One SSCAN step from `cursor`: calls `f` on each member visited and returns the next
+    /// cursor. An `intset` is visited whole (cursor 0), as Redis does; a `hashtable` visits
+    /// `count` positions from the top down, as [`super::posmap::scan_window`] (whose docs give
+    /// the guarantee; removal here also moves only the last member down).
+    pub fn scan<'s>(&'s self, cursor: u64, count: usize, mut f: impl FnMut(Member<'s>)) -> u64 {
+        match self {
+            Set::Ints(v) => {
+                for &n in v {
+                    f(Member::Int(n));
+                }
+                0
+            }
+            Set::Table(t) => {
+                let (range, next) = super::posmap::scan_window(t.items.len(), cursor, count);
+                for i in range.rev() {
+                    f(Member::Bytes(&t.items[i]));
+                }
+                next
+            }
+        }
+    }
+
     /// Removes and returns the member at position `i` (< len).
     pub fn remove_at(&mut self, i: usize) -> Vec<u8> {
         match self {
