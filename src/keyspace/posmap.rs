@@ -1,6 +1,7 @@
 //! A map from byte strings to values that keeps its entries in a vector, indexed by a hash
-//! table of positions: the big encodings of hashes (`hashtable`) and sorted sets (`skiplist`'s
-//! member -> score dictionary) use it, so HSCAN and ZSCAN can walk positions with a cursor.
+//! table of positions: the big encodings of hashes and sets (`hashtable`) and sorted sets
+//! (`skiplist`'s member -> score dictionary) use it, so HSCAN, SSCAN and ZSCAN can walk
+//! positions with a cursor, and SPOP/SRANDMEMBER can pick a position in O(1).
 //!
 //! Positions are dense (`0..len`). Inserting appends; removing moves the last entry into the
 //! freed position (`swap_remove`). Nothing else moves an entry: the index is rehashed when it
@@ -124,6 +125,21 @@ impl<V> PosMap<V> {
             Ok(e) => e.remove().0 as usize,
             Err(_) => return None,
         };
+        Some(self.fill_hole(pos).1)
+    }
+
+    /// Removes the entry at position `pos` (< len); the last entry moves into its position.
+    pub fn remove_at(&mut self, pos: usize) -> (Box<[u8]>, V) {
+        let h = self.hasher.hash_one(&*self.items[pos].0);
+        if let Ok(e) = self.index.find_entry(h, |&i| i as usize == pos) {
+            e.remove();
+        }
+        self.fill_hole(pos)
+    }
+
+    /// Takes the entry at `pos` out of the vector once its index entry is gone: the last entry
+    /// moves into the hole and its index entry follows.
+    fn fill_hole(&mut self, pos: usize) -> (Box<[u8]>, V) {
         let last = self.items.len() - 1;
         if pos != last {
             let hl = self.hasher.hash_one(&*self.items[last].0);
@@ -131,7 +147,7 @@ impl<V> PosMap<V> {
                 *slot = pos as u32;
             }
         }
-        Some(self.items.swap_remove(pos).1)
+        self.items.swap_remove(pos)
     }
 
     /// The entry at position `i` (< len).
