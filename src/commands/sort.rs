@@ -207,15 +207,19 @@ fn parse_hex(s: &[u8]) -> Option<f64> {
         if s[i] | 0x20 != b'p' {
             return None;
         }
-        let e = std::str::from_utf8(&s[i + 1..]).ok()?;
-        if e.is_empty() || e.starts_with(['+', '-']) && e.len() == 1 {
+        let (neg, digits) = match s.get(i + 1) {
+            Some(b'-') => (true, &s[i + 2..]),
+            Some(b'+') => (false, &s[i + 2..]),
+            _ => (false, &s[i + 1..]),
+        };
+        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
             return None;
         }
-        let e: i64 = e.parse::<i64>().ok().unwrap_or(if e.starts_with('-') {
-            -100_000
-        } else {
-            100_000
-        });
+        // Saturates: any exponent past +-100000 over- or underflows a double anyway.
+        let mag = digits
+            .iter()
+            .fold(0i64, |n, d| (n * 10 + (d - b'0') as i64).min(100_000));
+        let e = if neg { -mag } else { mag };
         exp = exp.saturating_add(e);
     }
     let v = mant * 2f64.powi(exp.clamp(-100_000, 100_000) as i32);
@@ -515,6 +519,9 @@ mod tests {
         assert_eq!(strtod(b"+.5"), Some(0.5));
         assert_eq!(strtod(b"0x10"), Some(16.0));
         assert_eq!(strtod(b"-0x1p-1"), Some(-0.5));
+        assert_eq!(strtod(b"0x1.8p+1"), Some(3.0));
+        assert_eq!(strtod(b"0x1p99999999999999999999"), None);
+        assert_eq!(strtod(b"0x1p1x"), None);
         assert_eq!(strtod(b"inf"), Some(f64::INFINITY));
         assert_eq!(strtod(b"-Infinity"), Some(f64::NEG_INFINITY));
         assert_eq!(strtod(b"1\0junk"), Some(1.0));
