@@ -289,3 +289,40 @@ fn command_getkeys_sort() {
     c.ex("COMMAND GETKEYS SORT k BY store store", &arr(&["k"]));
     c.ex("COMMAND GETKEYS SORT_RO k GET x", &arr(&["k"]));
 }
+
+#[test]
+fn sort_big_collections_and_resp3_nils() {
+    let (s, mut c) = setup();
+    let mut r = s.client();
+    let mut sadd = redis::cmd("SADD");
+    sadd.arg("{t}s");
+    for i in 0..600 {
+        sadd.arg(i);
+    }
+    let _: i64 = sadd.query(&mut r).unwrap();
+    c.ex("OBJECT ENCODING {t}s", &bulk("hashtable"));
+    c.ex("SORT {t}s LIMIT 0 3", &arr(&["0", "1", "2"]));
+    c.ex("SORT {t}s DESC LIMIT 0 2", &arr(&["599", "598"]));
+    c.ex("SORT {t}s ALPHA LIMIT 0 3", &arr(&["0", "1", "10"]));
+    let mut zadd = redis::cmd("ZADD");
+    zadd.arg("{t}z");
+    for i in 0..200 {
+        zadd.arg(i).arg(format!("m{i}"));
+    }
+    let _: i64 = zadd.query(&mut r).unwrap();
+    c.ex("OBJECT ENCODING {t}z", &bulk("skiplist"));
+    c.ex(
+        "SORT {t}z BY nosort DESC LIMIT 0 2",
+        &arr(&["m199", "m198"]),
+    );
+    c.ex("SORT {t}z BY nosort LIMIT 150 2", &arr(&["m150", "m151"]));
+    c.ex("SORT {t}z ALPHA LIMIT 0 3", &arr(&["m0", "m1", "m10"]));
+    c.ex("SORT {t}z ALPHA STORE {t}d", &int(200));
+    c.ex("LINDEX {t}d -1", &bulk("m99"));
+    // RESP3: a missing GET value is the null `_`.
+    c.call(&["HELLO", "3"]);
+    c.ex(
+        "SORT {t}s LIMIT 0 1 GET # GET {t}no_*",
+        "*2\r\n$1\r\n0\r\n_\r\n",
+    );
+}
