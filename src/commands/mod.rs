@@ -10,12 +10,14 @@ pub mod error;
 pub mod table;
 
 pub mod connection;
+pub mod cursor;
 pub mod hashes;
 pub mod keys;
 pub mod lists;
 pub mod pubsub;
 pub mod server;
 pub mod sets;
+pub mod sort;
 pub mod strings;
 pub mod transactions;
 pub mod zsets;
@@ -43,6 +45,7 @@ pub static FAMILIES: &[&[Command]] = &[
     zsets::COMMANDS,
     transactions::COMMANDS,
     pubsub::COMMANDS,
+    sort::COMMANDS,
 ];
 
 /// What the connection must do after a command.

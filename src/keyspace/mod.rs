@@ -14,6 +14,7 @@
 pub mod expiry;
 pub mod hash;
 pub mod list;
+pub mod posmap;
 pub mod set;
 pub mod signal;
 pub mod slot;
