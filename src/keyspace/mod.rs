@@ -14,9 +14,11 @@
 pub mod expiry;
 pub mod hash;
 pub mod list;
+pub mod posmap;
 pub mod set;
 pub mod signal;
 pub mod slot;
+pub mod snapshot;
 pub mod value;
 pub mod walk;
 pub mod zset;
@@ -111,8 +113,12 @@ pub struct Keyspace {
     shards: Box<[Shard]>,
     /// Watched keys and blocked clients; every write below tells it.
     pub signals: signal::Signals,
+    /// The running snapshot, if any; every write below first lets it copy the slot.
+    pub snapshot: snapshot::Snapshot,
     shard_shift: u32,
     databases: usize,
+    /// Expired keys waiting for their `expired` notification.
+    pub expired: expiry::ExpiredQueue,
 }
 
 impl Keyspace {
@@ -134,8 +140,10 @@ impl Keyspace {
         Keyspace {
             shards: shards_vec.into_boxed_slice(),
             signals: signal::Signals::default(),
+            snapshot: snapshot::Snapshot::default(),
             shard_shift: per.trailing_zeros(),
             databases,
+            expired: Default::default(),
         }
     }
 
@@ -310,9 +318,10 @@ impl<'a> Locked<'a> {
     #[inline]
     fn find(&mut self, key: &[u8], access: u8) -> Option<&mut Entry> {
         let slot = key_slot(key);
-        let (db, now) = (self.db, self.now);
-        let signals = &self.ks.signals;
+        let (db, now, ks) = (self.db, self.now, self.ks);
+        let signals = &ks.signals;
         let shard = self.shard(slot);
+        ks.snapshot.before_write(shard, slot);
         let ShardData {
             dbs,
             stats,
@@ -329,6 +338,7 @@ impl<'a> Locked<'a> {
         match table.map.entry_ref(key) {
             hashbrown::hash_map::EntryRef::Occupied(o) => {
                 if o.get().is_expired(now) {
+                    ks.expired.push(db, key);
                     o.remove();
                     signals.modified(db, key, Change::Removed);
                     count_volatile(&mut table.volatile, &mut sdb.volatile, true, false);
@@ -386,7 +396,9 @@ impl<'a> Locked<'a> {
         let slot = key_slot(key);
         let (db, now) = (self.db, self.now);
         self.ks.signals.modified(db, key, Change::Written);
+        let ks = self.ks;
         let shard = self.shard(slot);
+        ks.snapshot.before_write(shard, slot);
         let first = shard.first_slot;
         shard.stats.dirty += 1;
         let sdb = shard.db_mut(db);
@@ -425,9 +437,10 @@ impl<'a> Locked<'a> {
     /// Removes `key`; returns its entry if it existed and had not expired.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let slot = key_slot(key);
-        let (db, now) = (self.db, self.now);
-        let signals = &self.ks.signals;
+        let (db, now, ks) = (self.db, self.now, self.ks);
+        let signals = &ks.signals;
         let shard = self.shard(slot);
+        ks.snapshot.before_write(shard, slot);
         let first = shard.first_slot;
         let sdb = shard.dbs[db].as_mut()?;
         let table = &mut sdb.tables[slot - first];
@@ -441,6 +454,7 @@ impl<'a> Locked<'a> {
             false,
         );
         if e.is_expired(now) {
+            ks.expired.push(db, key);
             shard.stats.expired_keys += 1;
             return None;
         }
@@ -457,7 +471,9 @@ impl<'a> Locked<'a> {
         }
         let db = self.db;
         self.ks.signals.modified(db, key, Change::Removed);
+        let ks = self.ks;
         let shard = self.shard(slot);
+        ks.snapshot.before_write(shard, slot);
         let first = shard.first_slot;
         shard.stats.dirty += 1;
         let sdb = shard.db_mut(db);

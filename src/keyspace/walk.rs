@@ -156,6 +156,7 @@ impl Locked<'_> {
     pub fn flush_db(&mut self, db: usize) -> Vec<Box<ShardDb>> {
         let (ks, now) = (self.ks, self.now);
         self.with_all(|shards| {
+            ks.snapshot.before_keyspace_write(shards);
             ks.signals
                 .database_changed(db, |k| live(ks, shards, db, k, now));
             shards.iter_mut().filter_map(|g| g.dbs[db].take()).collect()
@@ -166,6 +167,7 @@ impl Locked<'_> {
     pub fn flush_all(&mut self) -> Vec<Box<ShardDb>> {
         let (ks, now) = (self.ks, self.now);
         self.with_all(|shards| {
+            ks.snapshot.before_keyspace_write(shards);
             for db in 0..ks.databases() {
                 ks.signals
                     .database_changed(db, |k| live(ks, shards, db, k, now));
@@ -186,6 +188,7 @@ impl Locked<'_> {
     pub fn swap_db(&mut self, a: usize, b: usize) {
         let (ks, now) = (self.ks, self.now);
         self.with_all(|shards| {
+            ks.snapshot.before_keyspace_write(shards);
             // Watchers of a key that exists on either side see it change; waiters look again.
             for (x, y) in [(a, b), (b, a)] {
                 ks.signals.database_changed(x, |k| {

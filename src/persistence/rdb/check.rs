@@ -90,25 +90,15 @@ impl Report {
 }
 
 /// Why a check failed: the error and the offset at which it was found.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("--- RDB ERROR DETECTED ---\n[offset {offset}] {error}\n[additional info] {keys_read} keys read before the error")]
 pub struct CheckError {
+    /// Bytes read when the error was found.
     pub offset: u64,
     pub error: RdbError,
     /// Keys read before the error.
     pub keys_read: u64,
 }
-
-impl std::fmt::Display for CheckError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "--- RDB ERROR DETECTED ---\n[offset {}] {}\n[additional info] {} keys read before the error",
-            self.offset, self.error, self.keys_read
-        )
-    }
-}
-
-impl std::error::Error for CheckError {}
 
 /// Reads the whole file at `path` and reports its contents, or the first error.
 pub fn check_rdb(path: impl AsRef<Path>) -> Result<Report, CheckError> {

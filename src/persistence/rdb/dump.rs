@@ -7,7 +7,6 @@ use super::decode::read_value;
 use super::encode::{put_value, value_type};
 use super::{crc64, RDB_VERSION};
 use crate::keyspace::Value;
-use std::fmt;
 
 /// The serialized form of `value` that DUMP returns.
 pub fn dump_payload(value: &Value) -> Vec<u8> {
@@ -20,24 +19,15 @@ pub fn dump_payload(value: &Value) -> Vec<u8> {
 }
 
 /// Why RESTORE refused a payload; `Display` gives Redis's exact error line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum RestoreError {
     /// Shorter than the footer, a newer RDB version, or a wrong checksum.
+    #[error("ERR DUMP payload version or checksum are wrong")]
     VersionOrChecksum,
     /// The value does not decode (or is an empty collection).
+    #[error("ERR Bad data format")]
     BadData,
 }
-
-impl fmt::Display for RestoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            RestoreError::VersionOrChecksum => "ERR DUMP payload version or checksum are wrong",
-            RestoreError::BadData => "ERR Bad data format",
-        })
-    }
-}
-
-impl std::error::Error for RestoreError {}
 
 /// Checks a payload's footer (version <= 10, CRC-64) and decodes its value. As Redis, bytes
 /// left between the value and the footer are ignored.

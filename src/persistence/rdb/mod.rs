@@ -34,9 +34,7 @@ mod roundtrip;
 pub use check::{check_rdb, Report};
 pub use dump::{dump_payload, restore_payload};
 pub use reader::{Checksum, RdbEvent, RdbReader};
-pub use writer::RdbWriter;
-
-use std::fmt;
+pub use writer::{encode_entry, encode_select_db, RdbEncoder, RdbWriter, RDB_ENCODER};
 
 /// The RDB version this module writes (Redis 7.0's `RDB_VERSION`).
 pub const RDB_VERSION: u32 = 10;
@@ -121,43 +119,31 @@ pub fn crc64(bytes: &[u8]) -> u64 {
     CRC64.checksum(bytes)
 }
 
-/// Why reading (or writing) RDB data failed.
-#[derive(Debug)]
+/// Why reading (or writing) RDB data failed. Messages follow Redis's loader where it has one.
+#[derive(Debug, thiserror::Error)]
 pub enum RdbError {
     /// The underlying reader or writer failed.
+    #[error("I/O error: {0}")]
     Io(std::io::Error),
     /// The input ended inside a structure.
+    #[error("Unexpected EOF reading RDB file")]
     Truncated,
     /// The file does not start with `REDIS` and four digits.
+    #[error("Wrong signature trying to load DB from file")]
     BadMagic,
     /// A version this reader does not know (newer than [`RDB_VERSION`], or 0).
+    #[error("Can't handle RDB format version {0}")]
     UnsupportedVersion(u32),
     /// Bytes that cannot be a valid encoding; says what was wrong.
+    #[error("Corrupt RDB data: {0}")]
     Corrupt(String),
     /// The stored checksum differs from the one computed over the data.
+    #[error("Wrong RDB checksum expected: ({stored:x}) got: ({computed:x})")]
     Checksum { stored: u64, computed: u64 },
     /// A value type or opcode this reader does not load (module values, unknown numbers).
+    #[error("Unsupported RDB content: {0}")]
     Unsupported(String),
 }
-
-impl fmt::Display for RdbError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RdbError::Io(e) => write!(f, "I/O error: {e}"),
-            RdbError::Truncated => f.write_str("Unexpected EOF reading RDB file"),
-            RdbError::BadMagic => f.write_str("Wrong signature trying to load DB from file"),
-            RdbError::UnsupportedVersion(v) => write!(f, "Can't handle RDB format version {v}"),
-            RdbError::Corrupt(w) => write!(f, "Corrupt RDB data: {w}"),
-            RdbError::Checksum { stored, computed } => write!(
-                f,
-                "Wrong RDB checksum expected: ({stored:x}) got: ({computed:x})"
-            ),
-            RdbError::Unsupported(w) => write!(f, "Unsupported RDB content: {w}"),
-        }
-    }
-}
-
-impl std::error::Error for RdbError {}
 
 impl From<std::io::Error> for RdbError {
     fn from(e: std::io::Error) -> RdbError {

@@ -508,3 +508,30 @@ fn lying_lengths_do_not_allocate() {
     put_len(&mut body, 1 << 40);
     assert!(read_all(&one_key("0010", types::ZSET_2, &body)).is_err());
 }
+
+#[test]
+fn a_keyspace_snapshot_through_rdb_encoder_reads_back() {
+    use crate::keyspace::Keyspace;
+    let ks = Keyspace::new(16, 16);
+    let samples = samples();
+    for (i, (name, v)) in samples.iter().enumerate() {
+        let db = i % 3;
+        let mut l = ks.lock_keys([name.as_bytes()].into_iter(), db, NOW);
+        let at = if i % 2 == 0 { NOW + 1000 } else { 0 };
+        l.insert(name.as_bytes(), v.clone(), at);
+    }
+    let mut w = RdbWriter::new(Vec::new()).unwrap();
+    w.aux_defaults(0).unwrap();
+    ks.snapshot(&RDB_ENCODER, NOW, |chunk| w.chunk(chunk))
+        .unwrap();
+    let bytes = w.finish().unwrap();
+    let events = read_all(&bytes).unwrap();
+    let got = entries_of(&events);
+    assert_eq!(got.len(), samples.len());
+    for (i, (name, v)) in samples.iter().enumerate() {
+        let (db, _, e) = got.iter().find(|g| g.1 == name.as_bytes()).unwrap();
+        assert_eq!(*db, (i % 3) as u64, "{name}");
+        assert_eq!(&e.value, v, "{name}");
+        assert_eq!(e.expire_at(), (i % 2 == 0).then_some(NOW + 1000), "{name}");
+    }
+}

@@ -3,8 +3,44 @@
 use super::codec::{put_len, put_string};
 use super::encode::{put_value, value_type};
 use super::{opcode, CRC64};
+use crate::keyspace::snapshot::SlotEncoder;
 use crate::keyspace::Entry;
 use std::io::{self, Write};
+
+/// Appends a SELECTDB record for database `db` (no RESIZEDB: the loader does without hints).
+pub fn encode_select_db(out: &mut Vec<u8>, db: u64) {
+    out.push(opcode::SELECTDB);
+    put_len(out, db);
+}
+
+/// Appends one key's record as `rdbSaveKeyValuePair` without LRU/LFU info: EXPIRETIME_MS when
+/// the entry has an expiry, the type byte, the key, the value.
+pub fn encode_entry(out: &mut Vec<u8>, key: &[u8], e: &Entry) {
+    if let Some(at) = e.expire_at() {
+        out.push(opcode::EXPIRETIME_MS);
+        out.extend_from_slice(&at.to_le_bytes());
+    }
+    out.push(value_type(&e.value));
+    put_string(out, key);
+    put_value(out, &e.value);
+}
+
+/// The RDB encoding of snapshot chunks: hand [`RDB_ENCODER`] to `Keyspace::snapshot` and pass
+/// each chunk it yields to [`RdbWriter::chunk`].
+pub struct RdbEncoder;
+
+/// The one [`RdbEncoder`] (snapshots want a `&'static dyn SlotEncoder`).
+pub static RDB_ENCODER: RdbEncoder = RdbEncoder;
+
+impl SlotEncoder for RdbEncoder {
+    fn begin_db(&self, out: &mut Vec<u8>, db: usize) {
+        encode_select_db(out, db as u64);
+    }
+
+    fn entry(&self, out: &mut Vec<u8>, key: &[u8], entry: &Entry) {
+        encode_entry(out, key, entry);
+    }
+}
 
 /// Streams an RDB file into `W`: the caller writes the header's aux fields, then for each
 /// non-empty database [`RdbWriter::select_db`] followed by its entries, then
@@ -106,6 +142,15 @@ impl<W: Write> RdbWriter<W> {
         put_string(&mut self.buf, key);
         put_value(&mut self.buf, &e.value);
         self.flush_buf()
+    }
+
+    /// Pre-encoded records ([`encode_select_db`], [`encode_entry`], or a snapshot chunk made
+    /// by [`RDB_ENCODER`]), written as they are and counted in the checksum.
+    pub fn chunk(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.w.write_all(bytes)?;
+        self.digest.update(bytes);
+        self.written += bytes.len() as u64;
+        Ok(())
     }
 
     /// A function library (FUNCTION2 opcode, then its code), as Redis 7.0 writes FUNCTION
