@@ -535,3 +535,21 @@ fn a_keyspace_snapshot_through_rdb_encoder_reads_back() {
         assert_eq!(e.expire_at(), (i % 2 == 0).then_some(NOW + 1000), "{name}");
     }
 }
+
+#[test]
+fn idle_times_are_written_when_asked_for() {
+    let mut w = RdbWriter::new(Vec::new()).unwrap().save_idle(true);
+    w.select_db(0, 1, 0).unwrap();
+    let e = Entry::loaded(s(b"v"), NOW + 10_000, (NOW / 1000 - 42) as u32);
+    w.entry(b"k", &e, NOW).unwrap();
+    let bytes = w.finish().unwrap();
+    let ev = read_all(&bytes).unwrap();
+    let idle = ev.iter().find_map(|e| match e {
+        RdbEvent::Entry { idle, entry, .. } => Some((*idle, entry.access, entry.expire_at())),
+        _ => None,
+    });
+    assert_eq!(
+        idle,
+        Some((Some(42), (NOW / 1000 - 42) as u32, Some(NOW + 10_000)))
+    );
+}
