@@ -665,6 +665,27 @@ fn restore_replies_and_errors_match_redis() {
         OK
     );
     assert_eq!(both(&[b"RESTORE", b"t", b"5000", &p]), OK);
+    assert_eq!(both(&[b"RESTORE", b"huge", b"9223372036854775807", &p]), OK);
+    assert_eq!(both(&[b"EXISTS", b"huge"]), int(0));
+    let mut longer = p.clone();
+    longer.push(b'x');
+    both(&[b"RESTORE", b"x", b"0", &longer]);
+    assert_eq!(
+        both(&[
+            b"RESTORE",
+            b"i",
+            b"0",
+            &p,
+            b"IDLETIME",
+            b"5",
+            b"IDLETIME",
+            b"7"
+        ]),
+        OK
+    );
+    both(&[
+        b"RESTORE", b"i2", b"0", &p, b"REPLACE", b"REPLACE", b"ABSTTL",
+    ]);
     assert_eq!(both(&[b"GET", b"t"]), bulk("v"));
     // Clocks move between the two calls: compare with a margin.
     let num = |s: &mut TcpStream, args: &[&[u8]]| -> i64 {

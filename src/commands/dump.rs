@@ -62,8 +62,10 @@ fn restore(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     }
     let value = restore_payload(&a[3]).map_err(|e| CmdError::Other(e.to_string()))?;
     let deleted = replace && ctx.ks.remove(key).is_some();
+    // Wrapping, as Redis's `ttl += mstime()`: a huge relative TTL lands in the past and
+    // stores nothing.
     let at = if ttl != 0 && !absttl {
-        ttl.saturating_add(ctx.now as i64)
+        ttl.wrapping_add(ctx.now as i64)
     } else {
         ttl
     };

@@ -36,6 +36,9 @@ pub struct Report {
     pub checksum: Checksum,
     /// File size in bytes.
     pub bytes: u64,
+    /// Notable records with the offset after them (aux fields, database selections), for
+    /// the printed report.
+    pub trace: Vec<(u64, String)>,
 }
 
 impl Report {
@@ -44,11 +47,8 @@ impl Report {
         let mut s = String::new();
         let _ = writeln!(s, "[offset 0] Checking RDB file {path}");
         let _ = writeln!(s, "[offset 9] RDB version {}", self.version);
-        for (k, v) in &self.aux {
-            let _ = writeln!(s, "[offset -] AUX FIELD {k} = '{v}'");
-        }
-        for (db, n) in &self.by_db {
-            let _ = writeln!(s, "[offset -] Selecting DB ID {db}: {n} keys");
+        for (at, line) in &self.trace {
+            let _ = writeln!(s, "[offset {at}] {line}");
         }
         let at = self.bytes;
         match self.checksum {
@@ -78,6 +78,9 @@ impl Report {
         }
         for (t, n) in &self.by_type {
             let _ = writeln!(s, "[info] {n} {t} keys");
+        }
+        for (db, n) in &self.by_db {
+            let _ = writeln!(s, "[info] db {db}: {n} keys");
         }
         if self.functions > 0 {
             let _ = writeln!(s, "[info] {} function libraries", self.functions);
@@ -124,6 +127,7 @@ pub fn check_rdb(path: impl AsRef<Path>) -> Result<Report, CheckError> {
         module_aux: 0,
         checksum: Checksum::Absent,
         bytes: 0,
+        trace: Vec::new(),
     };
     loop {
         let ev = match rd.next_event() {
@@ -132,11 +136,18 @@ pub fn check_rdb(path: impl AsRef<Path>) -> Result<Report, CheckError> {
             Err(e) => return Err(fail(rd.offset(), e, rep.keys)),
         };
         match ev {
-            RdbEvent::Aux { key, value } => rep.aux.push((
-                String::from_utf8_lossy(&key).into_owned(),
-                String::from_utf8_lossy(&value).into_owned(),
-            )),
+            RdbEvent::Aux { key, value } => {
+                let (k, v) = (
+                    String::from_utf8_lossy(&key).into_owned(),
+                    String::from_utf8_lossy(&value).into_owned(),
+                );
+                rep.trace
+                    .push((rd.offset(), format!("AUX FIELD {k} = '{v}'")));
+                rep.aux.push((k, v));
+            }
             RdbEvent::SelectDb(db) => {
+                rep.trace
+                    .push((rd.offset(), format!("Selecting DB ID {db}")));
                 rep.by_db.entry(db).or_insert(0);
             }
             RdbEvent::ResizeDb { .. } => {}
