@@ -38,6 +38,11 @@ struct Redis {
 impl Redis {
     /// Starts redis-server in a fresh directory, loading `rdb` as its dump.rdb if given.
     fn start(rdb: Option<&[u8]>) -> Redis {
+        Redis::start_with(rdb, &[])
+    }
+
+    /// Like [`Redis::start`], with extra redis.conf-style arguments.
+    fn start_with(rdb: Option<&[u8]>, extra: &[&str]) -> Redis {
         let dir =
             std::env::temp_dir().join(format!("shoal-rdb-{}-{}", std::process::id(), free_port()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -50,6 +55,7 @@ impl Redis {
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
                 .args(["--dir", dir.to_str().unwrap(), "--dbfilename", "dump.rdb"])
                 .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+                .args(extra)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -698,4 +704,66 @@ fn restore_replies_and_errors_match_redis() {
         let pttl = num(s, &[b"PTTL", b"t"]);
         assert!((4000..=5000).contains(&pttl), "{pttl}");
     }
+}
+
+/// Every event of a file, checked to end with EOF.
+fn events(bytes: &[u8]) -> Vec<RdbEvent> {
+    let ev: Vec<RdbEvent> = RdbReader::new(bytes)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(matches!(ev.last(), Some(RdbEvent::Eof { .. })));
+    ev
+}
+
+#[test]
+fn redis_files_with_functions_lru_lfu_info_and_no_checksum_read() {
+    if !have_redis() {
+        return;
+    }
+    // A function library, and LRU idle times.
+    let r = Redis::start_with(None, &["--maxmemory-policy", "allkeys-lru"]);
+    let mut c = r.client();
+    let code = "#!lua name=mylib\nredis.register_function('f', function() return 1 end)";
+    let _: String = redis::cmd("FUNCTION")
+        .arg("LOAD")
+        .arg(code)
+        .query(&mut c)
+        .unwrap();
+    let _: () = redis::cmd("SET").arg("k").arg("v").query(&mut c).unwrap();
+    let ev = events(&r.save());
+    assert!(ev
+        .iter()
+        .any(|e| matches!(e, RdbEvent::Function { code: c } if c == code.as_bytes())));
+    assert!(ev.iter().any(|e| matches!(
+        e,
+        RdbEvent::Entry {
+            idle: Some(_),
+            freq: None,
+            ..
+        }
+    )));
+    drop(r);
+    // LFU counters, and a file saved without a checksum.
+    let r = Redis::start_with(
+        None,
+        &["--maxmemory-policy", "allkeys-lfu", "--rdbchecksum", "no"],
+    );
+    let mut c = r.client();
+    let _: () = redis::cmd("SET").arg("k").arg("v").query(&mut c).unwrap();
+    let ev = events(&r.save());
+    assert!(ev.iter().any(|e| matches!(
+        e,
+        RdbEvent::Entry {
+            idle: None,
+            freq: Some(_),
+            ..
+        }
+    )));
+    assert!(matches!(
+        ev.last(),
+        Some(RdbEvent::Eof {
+            checksum: Checksum::NotComputed
+        })
+    ));
 }
