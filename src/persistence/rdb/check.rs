@@ -98,6 +98,7 @@ impl Report {
 pub struct CheckError {
     /// Bytes read when the error was found.
     pub offset: u64,
+    /// What was wrong.
     pub error: RdbError,
     /// Keys read before the error.
     pub keys_read: u64,

@@ -111,6 +111,7 @@ pub struct Input<R> {
 }
 
 impl<R: Read> Input<R> {
+    /// Reads from `r`, starting at offset 0 with an empty checksum.
     pub fn new(r: R) -> Input<R> {
         Input {
             r,
@@ -137,6 +138,7 @@ impl<R: Read> Input<R> {
         Ok(())
     }
 
+    /// Reads one byte.
     pub fn u8(&mut self) -> Result<u8, RdbError> {
         let mut b = [0u8; 1];
         self.fill(&mut b)?;

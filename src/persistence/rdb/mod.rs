@@ -67,24 +67,43 @@ pub mod opcode {
 
 /// Value types (`rdb.h`), fixed numbers of the format.
 pub mod types {
+    /// A string: one RDB string.
     pub const STRING: u8 = 0;
+    /// A list as a count and strings (before quicklists).
     pub const LIST: u8 = 1;
+    /// A set as a count and members (7.0 writes it for `hashtable` sets).
     pub const SET: u8 = 2;
+    /// A sorted set with scores as length-prefixed ASCII (old files).
     pub const ZSET: u8 = 3;
+    /// A hash as a count and field/value strings (7.0 writes it for `hashtable` hashes).
     pub const HASH: u8 = 4;
+    /// A sorted set with binary double scores (7.0 writes it for `skiplist` sets).
     pub const ZSET_2: u8 = 5;
+    /// A module value, pre-release format (not loaded).
     pub const MODULE_PRE_GA: u8 = 6;
+    /// A module value (not loaded: shoal has no modules).
     pub const MODULE_2: u8 = 7;
+    /// A hash as a zipmap (Redis before 2.6).
     pub const HASH_ZIPMAP: u8 = 9;
+    /// A list as one ziplist (Redis before 3.2).
     pub const LIST_ZIPLIST: u8 = 10;
+    /// A set of integers as an intset.
     pub const SET_INTSET: u8 = 11;
+    /// A sorted set as a ziplist of member, score (Redis before 7.0).
     pub const ZSET_ZIPLIST: u8 = 12;
+    /// A hash as a ziplist of field, value (Redis before 7.0).
     pub const HASH_ZIPLIST: u8 = 13;
+    /// A list as a quicklist of ziplists (Redis 3.2 to 6.2).
     pub const LIST_QUICKLIST: u8 = 14;
+    /// A stream, Redis 5.0 to 6.2 format.
     pub const STREAM_LISTPACKS: u8 = 15;
+    /// A hash as a listpack of field, value (7.0 for `listpack` hashes).
     pub const HASH_LISTPACK: u8 = 16;
+    /// A sorted set as a listpack of member, score (7.0 for `listpack` sets).
     pub const ZSET_LISTPACK: u8 = 17;
+    /// A list as a quicklist of listpack (or plain) nodes (7.0).
     pub const LIST_QUICKLIST_2: u8 = 18;
+    /// A stream with 7.0's metadata (first id, max deleted id, entries added, entries read).
     pub const STREAM_LISTPACKS_2: u8 = 19;
 
     /// The name redis-check-rdb and `--check-rdb` report for a type byte.

@@ -60,6 +60,7 @@ impl Default for Listpack {
 }
 
 impl Listpack {
+    /// An empty listpack (header only).
     pub fn new() -> Listpack {
         Listpack {
             buf: vec![0; LP_HDR],
@@ -72,6 +73,7 @@ impl Listpack {
         self.count
     }
 
+    /// Whether no element was appended.
     pub fn is_empty(&self) -> bool {
         self.count == 0
     }
