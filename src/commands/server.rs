@@ -19,7 +19,7 @@ pub fn help(ctx: &mut Ctx<'_>, cmd: &str, lines: &[&str]) {
         ctx.out.simple(l);
     }
     ctx.out.simple("HELP");
-    ctx.out.simple("    Print this help.");
+    ctx.out.simple("    Prints this help.");
 }
 
 /// INFO [section ...]. <https://redis.io/commands/info/>
@@ -320,7 +320,7 @@ fn command_entry(ctx: &mut Ctx<'_>, c: &Command) {
         .filter(|(b, _)| c.flags & b != 0)
         .map(|(_, n)| *n)
         .collect();
-    if c.keynum.0 > 0 {
+    if c.keynum.0 > 0 || c.key_find.is_some() {
         flags.push("movablekeys");
     }
     o.set_len(flags.len());

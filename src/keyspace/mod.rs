@@ -16,6 +16,7 @@ pub mod hash;
 pub mod list;
 pub mod set;
 pub mod slot;
+pub mod stream;
 pub mod value;
 pub mod walk;
 pub mod zset;

@@ -1,0 +1,822 @@
+//! Stream commands: XADD XLEN XRANGE XREVRANGE XDEL XTRIM XSETID XREAD XREADGROUP here; the
+//! consumer group commands (XGROUP XACK XPENDING XCLAIM XAUTOCLAIM) in `streams/groups.rs`;
+//! XINFO in `streams/info.rs`. Semantics, replies and errors follow redis.io's command pages and
+//! Redis 7.0's `t_stream.c`; the type lives in `keyspace/stream.rs`.
+//!
+//! Replies: an entry is `[id, [field, value, ...]]` in both protocols; XREAD / XREADGROUP answer
+//! an array of `[key, entries]` pairs (RESP2) or a map key -> entries (RESP3), or a null array
+//! when nothing can be served.
+
+mod groups;
+mod info;
+
+use super::table::{acl, flag::*, Command, BASE};
+use super::{Args, CmdError, CmdResult, Ctx};
+use crate::keyspace::stream::{parse_id, AddError, Fields, IdArg, Stream, StreamId, Trim};
+use crate::keyspace::{Entry, Locked, Value};
+use crate::protocol::Reply;
+use std::ops::Range;
+
+fn as_stream(e: &mut Entry) -> Result<&mut Stream, CmdError> {
+    match &mut e.value {
+        Value::Stream(s) => Ok(s),
+        _ => Err(CmdError::WrongType),
+    }
+}
+
+/// The stream at `key` for a read (counts a hit or miss): `None` when missing, WRONGTYPE for
+/// another type.
+fn read<'k>(ks: &'k mut Locked<'_>, key: &[u8]) -> Result<Option<&'k Stream>, CmdError> {
+    match ks.lookup_read(key) {
+        None => Ok(None),
+        Some(e) => as_stream(e).map(|s| &*s).map(Some),
+    }
+}
+
+/// The stream at `key` for a write, not created.
+fn write<'k>(ks: &'k mut Locked<'_>, key: &[u8]) -> Result<Option<&'k mut Stream>, CmdError> {
+    match ks.lookup_write(key) {
+        None => Ok(None),
+        Some(e) => as_stream(e).map(Some),
+    }
+}
+
+/// Replies with an id as a bulk string `ms-seq`, without allocating.
+pub(crate) fn reply_id(out: &mut Reply, id: StreamId) {
+    let mut buf = [0u8; 41];
+    let mut a = itoa::Buffer::new();
+    let ms = a.format(id.ms).as_bytes();
+    buf[..ms.len()].copy_from_slice(ms);
+    let mut n = ms.len();
+    buf[n] = b'-';
+    n += 1;
+    let seq = a.format(id.seq).as_bytes();
+    buf[n..n + seq.len()].copy_from_slice(seq);
+    n += seq.len();
+    out.bulk(&buf[..n]);
+}
+
+/// Replies with one entry: `[id, [field, value, ...]]`.
+pub(crate) fn reply_entry(out: &mut Reply, id: StreamId, f: &Fields) {
+    out.array_len(2);
+    reply_id(out, id);
+    out.array_len(f.count());
+    for x in f.iter() {
+        out.bulk(x);
+    }
+}
+
+/// A strict id (`ms` or `ms-seq`, no `-` / `+`).
+pub(crate) fn strict_id(b: &[u8]) -> Result<StreamId, CmdError> {
+    match parse_id(b, 0, true, false) {
+        Some(IdArg::Id(id)) => Ok(id),
+        _ => Err(CmdError::InvalidStreamId),
+    }
+}
+
+/// An id that may also be `-` or `+`; `ms` alone gets `missing_seq`.
+pub(crate) fn loose_id(b: &[u8], missing_seq: u64) -> Result<StreamId, CmdError> {
+    match parse_id(b, missing_seq, false, false) {
+        Some(IdArg::Id(id)) => Ok(id),
+        _ => Err(CmdError::InvalidStreamId),
+    }
+}
+
+/// A range bound: `(id` is exclusive (moved one id inwards), `-`, `+`, `ms`, `ms-seq`.
+/// `start` picks the direction and the missing sequence (0 for a start, max for an end).
+pub(crate) fn interval_id(b: &[u8], start: bool) -> Result<StreamId, CmdError> {
+    let missing = if start { 0 } else { u64::MAX };
+    if b.len() > 1 && b[0] == b'(' {
+        let id = match parse_id(&b[1..], missing, true, false) {
+            Some(IdArg::Id(id)) => id,
+            _ => return Err(CmdError::InvalidStreamId),
+        };
+        return if start {
+            id.next()
+                .ok_or_else(|| CmdError::err("invalid start ID for the interval"))
+        } else {
+            id.prev()
+                .ok_or_else(|| CmdError::err("invalid end ID for the interval"))
+        };
+    }
+    loose_id(b, missing)
+}
+
+/// XADD / XTRIM options, parsed as Redis's `streamParseAddOrTrimArgsOrReply`.
+struct AddTrim {
+    trim: Option<Trim>,
+    approx: bool,
+    /// Cap on entries removed by approximate trimming; 0 = none.
+    limit: u64,
+    nomkstream: bool,
+    /// XADD's id; `None` = `*`.
+    id: Option<IdArg>,
+}
+
+/// Parses from argument 2; returns the options and, for XADD, the position of the id argument
+/// (the fields follow it).
+fn parse_add_or_trim(a: &Args<'_>, xadd: bool) -> Result<(AddTrim, usize), CmdError> {
+    let mut o = AddTrim {
+        trim: None,
+        approx: false,
+        limit: 0,
+        nomkstream: false,
+        id: None,
+    };
+    let mut limit_given = false;
+    let both = "syntax error, MAXLEN and MINID options at the same time are not compatible";
+    let mut i = 2;
+    while i < a.len() {
+        let more = a.len() - 1 - i;
+        let opt = a.get(i);
+        if xadd && opt == b"*" {
+            break;
+        } else if (a.is(i, "maxlen") || a.is(i, "minid")) && more > 0 {
+            if o.trim.is_some() {
+                return Err(CmdError::err(both));
+            }
+            let maxlen = a.is(i, "maxlen");
+            o.approx = false;
+            let next = a.get(i + 1);
+            if more >= 2 && next == b"~" {
+                o.approx = true;
+                i += 1;
+            } else if more >= 2 && next == b"=" {
+                i += 1;
+            }
+            if maxlen {
+                let n = a.i64(i + 1)?;
+                if n < 0 {
+                    return Err(CmdError::err("The MAXLEN argument must be >= 0."));
+                }
+                o.trim = Some(Trim::MaxLen(n as u64));
+            } else {
+                o.trim = Some(Trim::MinId(strict_id(a.get(i + 1))?));
+            }
+            i += 1;
+        } else if a.is(i, "limit") && more > 0 {
+            let n = a.i64(i + 1)?;
+            if n < 0 {
+                return Err(CmdError::err("The LIMIT argument must be >= 0."));
+            }
+            o.limit = n as u64;
+            limit_given = true;
+            i += 1;
+        } else if xadd && a.is(i, "nomkstream") {
+            o.nomkstream = true;
+        } else if xadd {
+            o.id = Some(parse_id(opt, 0, true, true).ok_or(CmdError::InvalidStreamId)?);
+            break;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 1;
+    }
+    if o.limit > 0 && o.trim.is_none() {
+        return Err(CmdError::err(
+            "syntax error, LIMIT cannot be used without specifying a trimming strategy",
+        ));
+    }
+    if !xadd && o.trim.is_none() {
+        return Err(CmdError::err(
+            "syntax error, XTRIM must be called with a trimming strategy",
+        ));
+    }
+    if limit_given {
+        if !o.approx {
+            return Err(CmdError::err(
+                "syntax error, LIMIT cannot be used without the special ~ option",
+            ));
+        }
+    } else if o.approx {
+        // Redis: 100 * stream-node-max-entries.
+        o.limit = 100 * crate::keyspace::stream::NODE_ENTRIES as u64;
+    }
+    Ok((o, i))
+}
+
+fn add_error(e: AddError) -> CmdError {
+    match e {
+        AddError::TooSmall => CmdError::err(
+            "The ID specified in XADD is equal or smaller than the target stream top item",
+        ),
+        AddError::Exhausted => {
+            CmdError::err("The stream has exhausted the last possible ID, unable to add more items")
+        }
+    }
+}
+
+/// XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value
+/// [field value ...]: the new entry's id, or nil with NOMKSTREAM on a missing key.
+/// <https://redis.io/commands/xadd/>
+fn xadd(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+    let (o, id_pos) = parse_add_or_trim(a, true)?;
+    let nfields = a.len() as i64 - id_pos as i64 - 1;
+    if nfields < 2 || nfields % 2 == 1 {
+        return Err(CmdError::WrongArity("xadd".into()));
+    }
+    if o.id == Some(IdArg::Id(StreamId::MIN)) {
+        return Err(CmdError::err(
+            "The ID specified in XADD must be greater than 0-0",
+        ));
+    }
+    let key = &a[1];
+    let now = ctx.now;
+    let pairs = (id_pos + 1..a.len()).map(|i| a.get(i));
+    let id = match write(&mut ctx.ks, key)? {
+        Some(s) => {
+            let id = s.add(o.id, now, pairs).map_err(add_error)?;
+            if let Some(t) = o.trim {
+                s.trim(t, o.approx, o.limit);
+            }
+            ctx.ks.touch_dirty(key);
+            id
+        }
+        None if o.nomkstream => {
+            ctx.out.null();
+            return Ok(());
+        }
+        None => {
+            let mut s = Stream::new();
+            let id = s.add(o.id, now, pairs).map_err(add_error)?;
+            if let Some(t) = o.trim {
+                s.trim(t, o.approx, o.limit);
+            }
+            ctx.ks.insert(key, Value::Stream(Box::new(s)), 0);
+            id
+        }
+    };
+    reply_id(ctx.out, id);
+    Ok(())
+}
+
+/// XLEN key: the number of entries (0 for a missing key). <https://redis.io/commands/xlen/>
+fn xlen(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+    let n = read(&mut ctx.ks, &a[1])?.map_or(0, |s| s.len());
+    ctx.out.int(n as i64);
+    Ok(())
+}
+
+/// XRANGE key start end [COUNT count]. <https://redis.io/commands/xrange/>
+fn xrange(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+    range_generic(ctx, a, false)
+}
+
+/// XREVRANGE key end start [COUNT count]. <https://redis.io/commands/xrevrange/>
+fn xrevrange(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+    range_generic(ctx, a, true)
+}
+
+fn range_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, rev: bool) -> CmdResult {
+    let (sa, ea) = if rev { (3, 2) } else { (2, 3) };
+    let start = interval_id(a.get(sa), true)?;
+    let end = interval_id(a.get(ea), false)?;
+    let mut count: Option<usize> = None;
+    let mut j = 4;
+    while j < a.len() {
+        if a.is(j, "count") && j + 1 < a.len() {
+            count = Some(a.i64(j + 1)?.max(0) as usize);
+            j += 2;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    let Some(s) = read(&mut ctx.ks, &a[1])? else {
+        ctx.out.array_len(0);
+        return Ok(());
+    };
+    if count == Some(0) {
+        ctx.out.null_array();
+        return Ok(());
+    }
+    let n = count.unwrap_or(usize::MAX);
+    let found: Vec<(StreamId, &Fields)> = if rev {
+        s.range(start, end).rev().take(n).collect()
+    } else {
+        s.range(start, end).take(n).collect()
+    };
+    ctx.out.array_len(found.len());
+    for (id, f) in found {
+        reply_entry(ctx.out, id, f);
+    }
+    Ok(())
+}
+
+/// XDEL key id [id ...]: the number of entries deleted. <https://redis.io/commands/xdel/>
+fn xdel(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+    let key = &a[1];
+    if write(&mut ctx.ks, key)?.is_none() {
+        ctx.out.int(0);
+        return Ok(());
+    }
+    let ids = a
+        .iter()
+        .skip(2)
+        .map(strict_id)
+        .collect::<Result<Vec<_>, _>>()?;
+    let n = write(&mut ctx.ks, key)?.map_or(0, |s| s.delete(&ids));
+    if n > 0 {
+        ctx.ks.touch_dirty(key);
+    }
+    ctx.out.int(n as i64);
+    Ok(())
+}
+
+/// XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count]: the number of entries removed.
+/// <https://redis.io/commands/xtrim/>
+fn xtrim(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+    let (o, _) = parse_add_or_trim(a, false)?;
+    let key = &a[1];
+    let n = match (write(&mut ctx.ks, key)?, o.trim) {
+        (Some(s), Some(t)) => s.trim(t, o.approx, o.limit),
+        _ => 0,
+    };
+    if n > 0 {
+        ctx.ks.touch_dirty(key);
+    }
+    ctx.out.int(n as i64);
+    Ok(())
+}
+
+/// XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]: OK.
+/// <https://redis.io/commands/xsetid/>
+fn xsetid(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+    let id = strict_id(a.get(2))?;
+    let mut entries_added: Option<u64> = None;
+    let mut max_deleted = StreamId::MIN;
+    let mut i = 3;
+    while i < a.len() {
+        let more = a.len() - 1 - i;
+        if a.is(i, "entriesadded") && more > 0 {
+            let n = a.i64(i + 1)?;
+            if n < 0 {
+                return Err(CmdError::err("entries_added must be positive"));
+            }
+            entries_added = Some(n as u64);
+        } else if a.is(i, "maxdeletedid") && more > 0 {
+            max_deleted = strict_id(a.get(i + 1))?;
+            if id < max_deleted {
+                return Err(CmdError::err(
+                    "The ID specified in XSETID is smaller than the provided max_deleted_entry_id",
+                ));
+            }
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 2;
+    }
+    let key = &a[1];
+    let s = write(&mut ctx.ks, key)?.ok_or(CmdError::NoSuchKey)?;
+    if id < s.max_deleted {
+        return Err(CmdError::err(
+            "The ID specified in XSETID is smaller than current max_deleted_entry_id",
+        ));
+    }
+    if !s.is_empty() {
+        if id < s.last_valid_id() {
+            return Err(CmdError::err(
+                "The ID specified in XSETID is smaller than the target stream top item",
+            ));
+        }
+        if entries_added.is_some_and(|n| (s.len() as u64) > n) {
+            return Err(CmdError::err(
+                "The entries_added specified in XSETID is smaller than the target stream length",
+            ));
+        }
+    }
+    s.last_id = id;
+    if let Some(n) = entries_added {
+        s.entries_added = n;
+    }
+    if !max_deleted.is_zero() {
+        s.max_deleted = max_deleted;
+    }
+    ctx.ks.touch_dirty(key);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// XREAD / XREADGROUP options.
+struct ReadArgs {
+    /// BLOCK milliseconds (0 = forever).
+    block: Option<u64>,
+    /// COUNT; 0 = no limit.
+    count: usize,
+    /// Positions of the group and consumer names.
+    group: Option<(usize, usize)>,
+    noack: bool,
+    /// Positions of the keys; the ids follow them.
+    keys: Range<usize>,
+}
+
+/// Scans XREAD / XREADGROUP options up to STREAMS, as Redis's `xreadCommand`. The key finder of
+/// both table rows runs this same scan, so the keys the handler reads are the ones locked.
+fn scan_read(a: &Args<'_>, group_cmd: bool) -> Result<ReadArgs, CmdError> {
+    let mut r = ReadArgs {
+        block: None,
+        count: 0,
+        group: None,
+        noack: false,
+        keys: 0..0,
+    };
+    let mut i = 1;
+    while i < a.len() {
+        let more = a.len() - i - 1;
+        if a.is(i, "block") && more > 0 {
+            i += 1;
+            let t = crate::util::parse_i64(a.get(i))
+                .ok_or_else(|| CmdError::err("timeout is not an integer or out of range"))?;
+            if t < 0 {
+                return Err(CmdError::err("timeout is negative"));
+            }
+            r.block = Some(t as u64);
+        } else if a.is(i, "count") && more > 0 {
+            i += 1;
+            r.count = a.i64(i)?.max(0).try_into().unwrap_or(usize::MAX);
+        } else if a.is(i, "streams") && more > 0 {
+            let first = i + 1;
+            let n = a.len() - first;
+            if n % 2 != 0 {
+                let (name, symbol) = if group_cmd {
+                    ("xreadgroup", '>')
+                } else {
+                    ("xread", '$')
+                };
+                return Err(CmdError::err(format!(
+                    "Unbalanced '{name}' list of streams: for each stream key an ID or '{symbol}' must be specified."
+                )));
+            }
+            r.keys = first..first + n / 2;
+            return Ok(r);
+        } else if a.is(i, "group") && more >= 2 {
+            if !group_cmd {
+                return Err(CmdError::err(
+                    "The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
+                ));
+            }
+            r.group = Some((i + 1, i + 2));
+            i += 2;
+        } else if a.is(i, "noack") {
+            if !group_cmd {
+                return Err(CmdError::err(
+                    "The NOACK option is only supported by XREADGROUP. You called XREAD instead.",
+                ));
+            }
+            r.noack = true;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 1;
+    }
+    Err(CmdError::Syntax)
+}
+
+fn xread_keys(a: &Args<'_>) -> Range<usize> {
+    scan_read(a, false).map_or(0..0, |r| r.keys)
+}
+
+fn xreadgroup_keys(a: &Args<'_>) -> Range<usize> {
+    scan_read(a, true).map_or(0..0, |r| r.keys)
+}
+
+/// Where a read starts in one stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReadFrom {
+    /// Entries after this id (XREAD; XREADGROUP's history of the consumer's pending entries).
+    After(StreamId),
+    /// XREADGROUP `>`: entries never delivered to the group.
+    New,
+}
+
+/// XREAD [COUNT count] [BLOCK ms] STREAMS key [key ...] id [id ...].
+/// <https://redis.io/commands/xread/>
+fn xread(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+    read_generic(ctx, a, false)
+}
+
+/// XREADGROUP GROUP group consumer [COUNT count] [BLOCK ms] [NOACK] STREAMS key [key ...]
+/// id [id ...]. <https://redis.io/commands/xreadgroup/>
+fn xreadgroup(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+    read_generic(ctx, a, true)
+}
+
+fn read_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, group_cmd: bool) -> CmdResult {
+    let r = scan_read(a, group_cmd)?;
+    if group_cmd && r.group.is_none() {
+        return Err(CmdError::err("Missing GROUP option for XREADGROUP"));
+    }
+    let nkeys = r.keys.len();
+    let mut from = Vec::with_capacity(nkeys);
+    for i in 0..nkeys {
+        let key = a.get(r.keys.start + i);
+        let arg = a.get(r.keys.end + i);
+        let s = read(&mut ctx.ks, key)?;
+        if let Some((g, _)) = r.group {
+            if !s.is_some_and(|s| s.groups.contains_key(a.get(g))) {
+                return Err(CmdError::Other(format!(
+                    "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option",
+                    String::from_utf8_lossy(key),
+                    a.str(g)
+                )));
+            }
+        }
+        if arg == b"$" {
+            if group_cmd {
+                return Err(CmdError::err("The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set."));
+            }
+            from.push(ReadFrom::After(s.map_or(StreamId::MIN, |s| s.last_id)));
+        } else if arg == b">" {
+            if !group_cmd {
+                return Err(CmdError::err("The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."));
+            }
+            from.push(ReadFrom::New);
+        } else {
+            from.push(ReadFrom::After(strict_id(arg)?));
+        }
+    }
+    if serve(ctx, a, &r, &from)? {
+        return Ok(());
+    }
+    // Nothing to serve now. The one place that decides to block: until the server can park a
+    // client on its keys, BLOCK answers as a timeout would (as Redis does inside MULTI).
+    ctx.out.null_array();
+    Ok(())
+}
+
+/// What one stream serves now: entries after this id, from the stream or (history) from the
+/// consumer's pending entries.
+#[derive(Clone, Copy)]
+struct Plan {
+    after: StreamId,
+    history: bool,
+}
+
+/// Serves every stream that has something for the reader; false (nothing written) when none has.
+fn serve(
+    ctx: &mut Ctx<'_>,
+    a: &Args<'_>,
+    r: &ReadArgs,
+    from: &[ReadFrom],
+) -> Result<bool, CmdError> {
+    let group = r.group.map(|(g, c)| (a.get(g), a.get(c)));
+    let mut plans: Vec<Option<Plan>> = Vec::with_capacity(from.len());
+    for (i, f) in from.iter().enumerate() {
+        let key = a.get(r.keys.start + i);
+        let plan = match read(&mut ctx.ks, key)? {
+            None => None,
+            Some(s) => match (group, *f) {
+                (Some(_), ReadFrom::After(id)) => Some(Plan {
+                    after: id,
+                    history: true,
+                }),
+                (Some((g, _)), ReadFrom::New) => {
+                    let last = s.groups.get(g).map_or(StreamId::MAX, |g| g.last_id);
+                    (!s.is_empty() && s.last_valid_id() > last).then_some(Plan {
+                        after: last,
+                        history: false,
+                    })
+                }
+                (None, ReadFrom::After(id)) => {
+                    (!s.is_empty() && s.last_valid_id() > id).then_some(Plan {
+                        after: id,
+                        history: false,
+                    })
+                }
+                (None, ReadFrom::New) => None,
+            },
+        };
+        plans.push(plan);
+    }
+    let served = plans.iter().filter(|p| p.is_some()).count();
+    if served == 0 {
+        return Ok(false);
+    }
+    let resp3 = ctx.out.resp3();
+    if resp3 {
+        ctx.out.map_len(served);
+    } else {
+        ctx.out.array_len(served);
+    }
+    let now = ctx.now;
+    for (i, plan) in plans.iter().enumerate() {
+        let Some(plan) = *plan else { continue };
+        let key = a.get(r.keys.start + i);
+        if !resp3 {
+            ctx.out.array_len(2);
+        }
+        ctx.out.bulk(key);
+        let Some(s) = write(&mut ctx.ks, key)? else {
+            ctx.out.array_len(0);
+            continue;
+        };
+        let Some(start) = plan.after.next() else {
+            ctx.out.array_len(0);
+            continue;
+        };
+        let take = if r.count == 0 { usize::MAX } else { r.count };
+        match group {
+            None => {
+                let found: Vec<_> = s.range(start, StreamId::MAX).take(take).collect();
+                ctx.out.array_len(found.len());
+                for (id, f) in found {
+                    reply_entry(ctx.out, id, f);
+                }
+            }
+            Some((g, c)) => {
+                let Some(grp) = s.groups.get_mut(g) else {
+                    ctx.out.array_len(0);
+                    continue;
+                };
+                grp.consumer_seen(c, now);
+                if plan.history {
+                    serve_history(ctx.out, s, g, c, start, take, now);
+                } else {
+                    serve_new(ctx.out, s, g, c, start, take, now, r.noack);
+                }
+                ctx.ks.touch_dirty(key);
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// XREADGROUP with an id: the consumer's pending entries from `start`, each delivered once more;
+/// a deleted entry shows as `[id, nil]`.
+fn serve_history(
+    out: &mut Reply,
+    s: &mut Stream,
+    g: &[u8],
+    c: &[u8],
+    start: StreamId,
+    take: usize,
+    now: u64,
+) {
+    let ids: Vec<StreamId> = s
+        .groups
+        .get(g)
+        .and_then(|grp| grp.consumers.get(c))
+        .map(|con| con.pel.range(start..).take(take).copied().collect())
+        .unwrap_or_default();
+    out.array_len(ids.len());
+    for id in ids {
+        match s.get(id) {
+            Some(f) => {
+                reply_entry(out, id, f);
+                if let Some(p) = s.groups.get_mut(g).and_then(|grp| grp.pel.get_mut(&id)) {
+                    p.delivery_time = now;
+                    p.delivery_count += 1;
+                }
+            }
+            None => {
+                out.array_len(2);
+                reply_id(out, id);
+                out.null_array();
+            }
+        }
+    }
+}
+
+/// XREADGROUP `>`: entries from `start` never delivered to the group; each moves the group's
+/// last id and (without NOACK) becomes pending for the consumer.
+#[allow(clippy::too_many_arguments)]
+fn serve_new(
+    out: &mut Reply,
+    s: &mut Stream,
+    g: &[u8],
+    c: &[u8],
+    start: StreamId,
+    take: usize,
+    now: u64,
+    noack: bool,
+) {
+    let ids: Vec<StreamId> = s
+        .range(start, StreamId::MAX)
+        .take(take)
+        .map(|(id, _)| id)
+        .collect();
+    out.array_len(ids.len());
+    for id in ids {
+        s.advance_group(g, id);
+        if let Some(f) = s.get(id) {
+            reply_entry(out, id, f);
+        }
+        if !noack {
+            if let Some(grp) = s.groups.get_mut(g) {
+                grp.assign(id, c, now, Some(1));
+            }
+        }
+    }
+}
+
+const S: Command = Command {
+    group: "stream",
+    acl: acl::STREAM,
+    keys: (1, 1, 1),
+    ..BASE
+};
+
+#[rustfmt::skip]
+pub static COMMANDS: &[Command] = &[
+    Command { name: "xadd", arity: -5, flags: WRITE | DENYOOM | FAST, since: "5.0.0",
+        summary: "Appends a new entry to a stream",
+        complexity: "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.",
+        handler: xadd, ..S },
+    Command { name: "xlen", arity: 2, flags: READONLY | FAST, since: "5.0.0",
+        summary: "Return the number of entries in a stream", complexity: "O(1)", handler: xlen, ..S },
+    Command { name: "xrange", arity: -4, flags: READONLY, since: "5.0.0",
+        summary: "Return a range of elements in a stream, with IDs matching the specified IDs interval",
+        complexity: "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).",
+        handler: xrange, ..S },
+    Command { name: "xrevrange", arity: -4, flags: READONLY, since: "5.0.0",
+        summary: "Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE",
+        complexity: "O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).",
+        handler: xrevrange, ..S },
+    Command { name: "xdel", arity: -3, flags: WRITE | FAST, since: "5.0.0",
+        summary: "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.",
+        complexity: "O(1) for each single item to delete in the stream, regardless of the stream size.",
+        handler: xdel, ..S },
+    Command { name: "xtrim", arity: -4, flags: WRITE, since: "5.0.0",
+        summary: "Trims the stream to (approximately if '~' is passed) a certain size",
+        complexity: "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.",
+        handler: xtrim, ..S },
+    Command { name: "xsetid", arity: -3, flags: WRITE | DENYOOM | FAST, since: "5.0.0",
+        summary: "An internal command for replicating stream values", complexity: "O(1)",
+        handler: xsetid, ..S },
+    Command { name: "xread", arity: -4, flags: READONLY | BLOCKING, keys: (0, 0, 0), key_find: Some(xread_keys), since: "5.0.0",
+        summary: "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.",
+        complexity: "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.",
+        handler: xread, ..S },
+    Command { name: "xreadgroup", arity: -7, flags: WRITE | BLOCKING, keys: (0, 0, 0), key_find: Some(xreadgroup_keys), since: "5.0.0",
+        summary: "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.",
+        complexity: "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.",
+        handler: xreadgroup, ..S },
+    Command { name: "xack", arity: -4, flags: WRITE | FAST, since: "5.0.0",
+        summary: "Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.",
+        complexity: "O(1) for each message ID processed.", handler: groups::xack, ..S },
+    Command { name: "xpending", arity: -3, flags: READONLY, since: "5.0.0",
+        summary: "Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.",
+        complexity: "O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.",
+        handler: groups::xpending, ..S },
+    Command { name: "xclaim", arity: -6, flags: WRITE | FAST, since: "5.0.0",
+        summary: "Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.",
+        complexity: "O(log N) with N being the number of messages in the PEL of the consumer group.",
+        handler: groups::xclaim, ..S },
+    Command { name: "xautoclaim", arity: -6, flags: WRITE | FAST, since: "6.2.0",
+        summary: "Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer.",
+        complexity: "O(1) if COUNT is small.", handler: groups::xautoclaim, ..S },
+    Command { name: "xgroup", arity: -2, keys: (0, 0, 0), since: "5.0.0", summary: "A container for consumer groups commands",
+        complexity: "Depends on subcommand.", acl: acl::SLOW, subcommands: groups::XGROUP, ..S },
+    Command { name: "xinfo", arity: -2, keys: (0, 0, 0), since: "5.0.0", summary: "A container for stream introspection commands",
+        complexity: "Depends on subcommand.", acl: acl::SLOW, subcommands: info::XINFO, ..S },
+];
+
+/// Rows of subcommands share this base: key at 2, the stream group and ACL category.
+const SUB: Command = Command {
+    group: "stream",
+    acl: acl::STREAM,
+    keys: (2, 2, 1),
+    ..BASE
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(words: &[&str]) -> (String, Vec<Range<usize>>) {
+        let text = words.join(" ");
+        let mut ranges = Vec::new();
+        let mut at = 0;
+        for w in words {
+            ranges.push(at..at + w.len());
+            at += w.len() + 1;
+        }
+        (text, ranges)
+    }
+
+    #[test]
+    fn read_keys_are_the_first_half_after_streams() {
+        let (t, r) = args(&["xread", "COUNT", "2", "STREAMS", "a", "b", "0", "0"]);
+        assert_eq!(xread_keys(&Args::new(t.as_bytes(), &r)), 4..6);
+        let (t, r) = args(&[
+            "xreadgroup",
+            "GROUP",
+            "streams",
+            "streams",
+            "STREAMS",
+            "k",
+            ">",
+        ]);
+        assert_eq!(xreadgroup_keys(&Args::new(t.as_bytes(), &r)), 5..6);
+        let (t, r) = args(&["xread", "STREAMS", "a", "b", "0"]);
+        assert_eq!(xread_keys(&Args::new(t.as_bytes(), &r)), 0..0);
+    }
+
+    #[test]
+    fn interval_bounds_move_inwards_when_exclusive() {
+        assert_eq!(interval_id(b"(1-1", true), Ok(StreamId::new(1, 2)));
+        assert_eq!(interval_id(b"(1-0", false), Ok(StreamId::new(0, u64::MAX)));
+        assert_eq!(interval_id(b"5", false), Ok(StreamId::new(5, u64::MAX)));
+        assert!(interval_id(b"(0-0", false).is_err());
+        assert!(interval_id(b"(-", true).is_err());
+    }
+}
