@@ -200,6 +200,7 @@ fn add_error(e: AddError) -> CmdError {
         AddError::TooSmall => CmdError::err(
             "The ID specified in XADD is equal or smaller than the target stream top item",
         ),
+        AddError::SeqExhausted => CmdError::err("Elements are too large to be stored"),
         AddError::Exhausted => {
             CmdError::err("The stream has exhausted the last possible ID, unable to add more items")
         }
@@ -367,11 +368,7 @@ fn xsetid(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     }
     let key = &a[1];
     let s = write(&mut ctx.ks, key)?.ok_or(CmdError::NoSuchKey)?;
-    if id < s.max_deleted {
-        return Err(CmdError::err(
-            "The ID specified in XSETID is smaller than current max_deleted_entry_id",
-        ));
-    }
+    // Redis 7.0.15 does not compare the id with the current max deleted id.
     if !s.is_empty() {
         if id < s.last_valid_id() {
             return Err(CmdError::err(
@@ -437,14 +434,10 @@ fn scan_read(a: &Args<'_>, group_cmd: bool) -> Result<ReadArgs, CmdError> {
             let first = i + 1;
             let n = a.len() - first;
             if n % 2 != 0 {
-                let (name, symbol) = if group_cmd {
-                    ("xreadgroup", '>')
-                } else {
-                    ("xread", '$')
-                };
-                return Err(CmdError::err(format!(
-                    "Unbalanced '{name}' list of streams: for each stream key an ID or '{symbol}' must be specified."
-                )));
+                // Redis 7.0.15 names XREAD and '$' for XREADGROUP too.
+                return Err(CmdError::err(
+                    "Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
+                ));
             }
             r.keys = first..first + n / 2;
             return Ok(r);

@@ -302,6 +302,9 @@ pub enum AddError {
     TooSmall,
     /// The last id is the greatest possible.
     Exhausted,
+    /// `ms-*` with `ms` the last id's and its sequence at the maximum (Redis then answers
+    /// "Elements are too large to be stored").
+    SeqExhausted,
 }
 
 /// A trimming request (XADD / XTRIM options).
@@ -367,7 +370,7 @@ impl Stream {
             Some(IdArg::Id(id)) => id,
             Some(IdArg::AutoSeq(ms)) if ms == self.last_id.ms => {
                 if self.last_id.seq == u64::MAX {
-                    return Err(AddError::TooSmall);
+                    return Err(AddError::SeqExhausted);
                 }
                 StreamId::new(ms, self.last_id.seq + 1)
             }
