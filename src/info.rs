@@ -3,6 +3,7 @@
 
 use crate::commands::connection::REDIS_VERSION;
 use crate::commands::Table;
+use crate::keyspace::Locked;
 use crate::server::Shared;
 use crate::util::bytes_to_human;
 use std::fmt::Write;
@@ -89,13 +90,15 @@ fn rusage(who: i32) -> (f64, f64) {
 }
 
 /// The text of INFO for `sections`, lines ending in CRLF, sections separated by a blank line.
-pub fn render(srv: &Shared, sections: &[&str], now_ms: u64) -> String {
+/// `ks` is the calling command's view: the keyspace counters are read through it, so INFO
+/// works inside EXEC, where the transaction holds every shard lock.
+pub fn render(srv: &Shared, ks: &mut Locked<'_>, sections: &[&str], now_ms: u64) -> String {
     let mut out = String::new();
     for (i, s) in sections.iter().enumerate() {
         if i > 0 {
             out.push_str("\r\n");
         }
-        section(srv, s, now_ms, &mut out);
+        section(srv, ks, s, now_ms, &mut out);
     }
     out
 }
@@ -106,7 +109,7 @@ macro_rules! field {
     };
 }
 
-fn section(srv: &Shared, name: &str, now_ms: u64, o: &mut String) {
+fn section(srv: &Shared, ks: &mut Locked<'_>, name: &str, now_ms: u64, o: &mut String) {
     let cfg = srv.config.read().clone();
     let uptime = srv.started.elapsed().as_secs();
     match name {
@@ -180,7 +183,11 @@ fn section(srv: &Shared, name: &str, now_ms: u64, o: &mut String) {
                     .max()
                     .unwrap_or(0)
             );
-            field!(o, "blocked_clients", 0);
+            field!(
+                o,
+                "blocked_clients",
+                srv.keyspace.signals.blocked_clients.load(Relaxed)
+            );
             field!(o, "tracking_clients", 0);
             field!(o, "clients_in_timeout_table", 0);
         }
@@ -222,7 +229,7 @@ fn section(srv: &Shared, name: &str, now_ms: u64, o: &mut String) {
             field!(o, "lazyfree_pending_objects", 0);
         }
         "persistence" => {
-            let st = srv.keyspace.stats();
+            let st = ks.stats();
             o.push_str("# Persistence\r\n");
             field!(o, "loading", 0);
             field!(o, "async_loading", 0);
@@ -236,7 +243,7 @@ fn section(srv: &Shared, name: &str, now_ms: u64, o: &mut String) {
             field!(o, "aof_last_write_status", "ok");
         }
         "stats" => {
-            let st = srv.keyspace.stats();
+            let st = ks.stats();
             let s = &srv.stats;
             o.push_str("# Stats\r\n");
             field!(
@@ -337,7 +344,7 @@ fn section(srv: &Shared, name: &str, now_ms: u64, o: &mut String) {
         "keyspace" => {
             o.push_str("# Keyspace\r\n");
             for db in 0..srv.keyspace.databases() {
-                let i = srv.keyspace.db_info(db);
+                let i = ks.db_info(db);
                 if i.keys > 0 {
                     let _ = write!(
                         o,

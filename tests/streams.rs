@@ -1030,3 +1030,125 @@ fn scan_type_filter_finds_streams() {
         &format!("*2\r\n{}{}", bulk("0"), arr(&["s"])),
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// BLOCK
+// ---------------------------------------------------------------------------------------------
+
+/// Clients blocked now, from INFO clients.
+fn blocked(c: &mut Raw) -> usize {
+    let info = c.call(&["INFO", "clients"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix("blocked_clients:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("blocked_clients in INFO")
+}
+
+/// Waits until exactly `n` clients are blocked.
+#[track_caller]
+fn wait_blocked(c: &mut Raw, n: usize) {
+    assert!(
+        poll_until(std::time::Duration::from_secs(10), || blocked(c) == n),
+        "expected {n} blocked clients, INFO says {}",
+        blocked(c)
+    );
+}
+
+/// Sends a command without reading its reply.
+fn send(c: &mut Raw, cmd: &str) {
+    let args: Vec<&[u8]> = cmd.split_whitespace().map(str::as_bytes).collect();
+    c.send(&resp(&args));
+}
+
+fn reply(c: &mut Raw) -> String {
+    String::from_utf8_lossy(&c.read_reply()).into_owned()
+}
+
+#[test]
+fn xread_block_dollar_waits_for_entries_added_later() {
+    let srv = Server::start(&[]);
+    let (mut r1, mut r2, mut w) = (srv.raw(), srv.raw(), srv.raw());
+    w.ex("XADD s 1-1 old 1", &bulk("1-1"));
+    send(&mut r1, "XREAD BLOCK 0 STREAMS s $");
+    wait_blocked(&mut w, 1);
+    send(&mut r2, "XREAD COUNT 5 BLOCK 0 STREAMS other s 0 $");
+    wait_blocked(&mut w, 2);
+    let list = w.call(&["CLIENT", "LIST"]);
+    assert!(list.contains("cmd=xread "), "{list}");
+    // An XADD serves every reader (reading does not consume).
+    w.ex("XADD s 2-1 new 2", &bulk("2-1"));
+    let want = a(&[a(&[bulk("s"), a(&[e("2-1", &["new", "2"])])])]);
+    assert_eq!(reply(&mut r1), want);
+    assert_eq!(reply(&mut r2), want);
+    wait_blocked(&mut w, 0);
+    // `$` on a missing key is 0-0: the first entry of the new stream serves it.
+    send(&mut r1, "XREAD BLOCK 0 STREAMS fresh $");
+    wait_blocked(&mut w, 1);
+    w.ex("SET str x", OK);
+    w.ex("XADD fresh 5-5 f v", &bulk("5-5"));
+    assert_eq!(
+        reply(&mut r1),
+        a(&[a(&[bulk("fresh"), a(&[e("5-5", &["f", "v"])])])])
+    );
+}
+
+#[test]
+fn xread_block_times_out_and_does_not_block_in_multi() {
+    let srv = Server::start(&[]);
+    let mut c = srv.raw();
+    c.ex("XADD s 1-1 f v", &bulk("1-1"));
+    let t = std::time::Instant::now();
+    c.ex("XREAD BLOCK 150 STREAMS s $", NULL_ARRAY);
+    assert!(t.elapsed() >= std::time::Duration::from_millis(140));
+    c.ex("MULTI", OK);
+    c.ex("XREAD BLOCK 0 STREAMS s $", "+QUEUED\r\n");
+    c.ex("EXEC", &format!("*1\r\n{NULL_ARRAY}"));
+    c.ex(
+        "XREAD BLOCK 0 STREAMS s 0",
+        &a(&[a(&[bulk("s"), a(&[e("1-1", &["f", "v"])])])]),
+    );
+}
+
+#[test]
+fn xreadgroup_block_serves_one_consumer_per_entry() {
+    let srv = Server::start(&[]);
+    let (mut c1, mut c2, mut w) = (srv.raw(), srv.raw(), srv.raw());
+    w.ex("XGROUP CREATE s g $ MKSTREAM", OK);
+    send(&mut c1, "XREADGROUP GROUP g alice BLOCK 0 STREAMS s >");
+    wait_blocked(&mut w, 1);
+    send(&mut c2, "XREADGROUP GROUP g bob BLOCK 0 STREAMS s >");
+    wait_blocked(&mut w, 2);
+    w.ex("XADD s 1-0 f 1", &bulk("1-0"));
+    assert_eq!(
+        reply(&mut c1),
+        a(&[a(&[bulk("s"), a(&[e("1-0", &["f", "1"])])])])
+    );
+    wait_blocked(&mut w, 1);
+    w.ex("XADD s 2-0 f 2", &bulk("2-0"));
+    assert_eq!(
+        reply(&mut c2),
+        a(&[a(&[bulk("s"), a(&[e("2-0", &["f", "2"])])])])
+    );
+    wait_blocked(&mut w, 0);
+    w.ex(
+        "XPENDING s g",
+        &format!(
+            "*4\r\n:2\r\n{}{}{}",
+            bulk("1-0"),
+            bulk("2-0"),
+            a(&[arr(&["alice", "1"]), arr(&["bob", "1"])])
+        ),
+    );
+    // The group goes away while a consumer waits: the wait ends with NOGROUP.
+    send(&mut c1, "XREADGROUP GROUP g alice BLOCK 0 STREAMS s >");
+    wait_blocked(&mut w, 1);
+    w.ex("XGROUP DESTROY s g", &int(1));
+    assert_eq!(
+        reply(&mut c1),
+        err("NOGROUP the consumer group this client was blocked on no longer exists")
+    );
+    wait_blocked(&mut w, 0);
+    // A timeout answers the null array.
+    w.ex("XGROUP CREATE s g $", OK);
+    c1.ex("XREADGROUP GROUP g alice BLOCK 50 STREAMS s >", NULL_ARRAY);
+}

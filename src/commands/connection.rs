@@ -4,6 +4,7 @@
 
 use super::table::{acl, flag::*, Command, BASE};
 use super::{Action, Args, CmdError, CmdResult, Ctx};
+use crate::keyspace::signal::{UNBLOCK_ERROR, UNBLOCK_TIMEOUT};
 use crate::server::client::{cflag, ReplyMode};
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -11,7 +12,7 @@ use std::sync::atomic::Ordering::Relaxed;
 pub const REDIS_VERSION: &str = "7.0.15";
 
 /// PING [message]. <https://redis.io/commands/ping/>
-fn ping(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn ping(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     match a.len() {
         1 => ctx.out.simple("PONG"),
         2 => ctx.out.bulk(&a[1]),
@@ -21,21 +22,22 @@ fn ping(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// ECHO message. <https://redis.io/commands/echo/>
-fn echo(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn echo(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     ctx.out.bulk(&a[1]);
     Ok(())
 }
 
 /// QUIT: replies OK, then the connection closes. <https://redis.io/commands/quit/>
-fn quit(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
+fn quit(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     ctx.out.ok();
     ctx.action = Action::Close;
     Ok(())
 }
 
 /// RESET: back to a fresh connection's state. <https://redis.io/commands/reset/>
-fn reset(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
+fn reset(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     let c = &mut *ctx.client;
+    c.release(&ctx.srv.keyspace);
     c.db = 0;
     c.info.db.store(0, Relaxed);
     c.reply_mode = ReplyMode::On;
@@ -51,7 +53,7 @@ fn reset(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
 }
 
 /// Checks a username/password pair against the `default` user (requirepass).
-fn check_password(ctx: &Ctx<'_>, user: &[u8], pass: &[u8]) -> bool {
+fn check_password(ctx: &Ctx<'_, '_>, user: &[u8], pass: &[u8]) -> bool {
     if user != b"default" {
         return false;
     }
@@ -61,7 +63,7 @@ fn check_password(ctx: &Ctx<'_>, user: &[u8], pass: &[u8]) -> bool {
 }
 
 /// AUTH [username] password. <https://redis.io/commands/auth/>
-fn auth(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn auth(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if a.len() > 3 {
         return Err(CmdError::Syntax);
     }
@@ -89,7 +91,7 @@ fn valid_name(n: &[u8]) -> bool {
     n.iter().all(|&c| c > b' ' && c <= b'~')
 }
 
-fn set_name(ctx: &mut Ctx<'_>, name: &[u8]) -> CmdResult {
+fn set_name(ctx: &mut Ctx<'_, '_>, name: &[u8]) -> CmdResult {
     if !valid_name(name) {
         return Err(CmdError::err(
             "Client names cannot contain spaces, newlines or special characters.",
@@ -104,7 +106,7 @@ fn set_name(ctx: &mut Ctx<'_>, name: &[u8]) -> CmdResult {
 }
 
 /// HELLO [protover [AUTH username password] [SETNAME clientname]]. <https://redis.io/commands/hello/>
-fn hello(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn hello(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let mut ver = None;
     if a.len() >= 2 {
         let v = crate::util::parse_i64(&a[1])
@@ -173,27 +175,27 @@ fn hello(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// CLIENT ID. <https://redis.io/commands/client-id/>
-fn client_id(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
+fn client_id(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     ctx.out.int(ctx.client.id as i64);
     Ok(())
 }
 
 /// CLIENT SETNAME name. <https://redis.io/commands/client-setname/>
-fn client_setname(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn client_setname(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     set_name(ctx, &a[2])?;
     ctx.out.ok();
     Ok(())
 }
 
 /// CLIENT GETNAME. <https://redis.io/commands/client-getname/>
-fn client_getname(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
+fn client_getname(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     let n = ctx.client.info.name.lock().clone();
     ctx.out.bulk_opt(n.as_deref());
     Ok(())
 }
 
 /// CLIENT SETINFO LIB-NAME|LIB-VER value. <https://redis.io/commands/client-setinfo/>
-fn client_setinfo(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn client_setinfo(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let (attr, val) = (&a[2], &a[3]);
     let slot = if attr.eq_ignore_ascii_case(b"lib-name") {
         &ctx.client.info.lib_name
@@ -218,7 +220,7 @@ fn client_setinfo(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id ...]. <https://redis.io/commands/client-list/>
-fn client_list(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn client_list(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let mut ids: Option<Vec<u64>> = None;
     let mut only_normal = true;
     if a.len() == 4 && a.is(2, "type") {
@@ -256,7 +258,7 @@ fn client_list(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// CLIENT INFO. <https://redis.io/commands/client-info/>
-fn client_info(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
+fn client_info(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     let mut s = ctx.client.info.line(ctx.now);
     s.push('\n');
     ctx.out.verbatim(s.as_bytes());
@@ -265,7 +267,7 @@ fn client_info(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
 
 /// CLIENT KILL ip:port | CLIENT KILL [ID id] [ADDR ip:port] [LADDR ip:port] [USER name]
 /// [TYPE type] [SKIPME yes|no] [MAXAGE secs]. <https://redis.io/commands/client-kill/>
-fn client_kill(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn client_kill(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if a.len() == 3 {
         let addr = a.get(2);
         for c in ctx.srv.clients.all() {
@@ -352,8 +354,37 @@ fn client_kill(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
+/// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]: ends another client's blocking command, as if it
+/// timed out or with `-UNBLOCKED`; 1 if that client was blocked, else 0.
+/// <https://redis.io/commands/client-unblock/>
+fn client_unblock(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
+    let id = a.i64(2)?;
+    let how = if a.len() == 3 || a.is(3, "timeout") {
+        UNBLOCK_TIMEOUT
+    } else if a.len() == 4 && a.is(3, "error") {
+        UNBLOCK_ERROR
+    } else {
+        return Err(CmdError::err(
+            "CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+        ));
+    };
+    let target = u64::try_from(id)
+        .ok()
+        .and_then(|id| ctx.srv.clients.get(id));
+    let n = match target {
+        Some(c) if c.has_flag(cflag::BLOCKED) => {
+            c.waiter.unblock.store(how, Relaxed);
+            c.waiter.wake.notify_one();
+            1
+        }
+        _ => 0,
+    };
+    ctx.out.int(n);
+    Ok(())
+}
+
 /// CLIENT NO-EVICT on|off. <https://redis.io/commands/client-no-evict/>
-fn client_no_evict(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn client_no_evict(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let on = if a.is(2, "on") {
         true
     } else if a.is(2, "off") {
@@ -367,7 +398,7 @@ fn client_no_evict(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// CLIENT REPLY ON|OFF|SKIP. <https://redis.io/commands/client-reply/>
-fn client_reply(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn client_reply(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if a.is(2, "on") {
         ctx.client.reply_mode = ReplyMode::On;
         ctx.out.ok();
@@ -384,7 +415,7 @@ fn client_reply(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// CLIENT HELP.
-fn client_help(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
+fn client_help(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     super::server::help(
         ctx,
         "CLIENT",
@@ -564,6 +595,17 @@ pub static COMMANDS: &[Command] = &[
                 summary: "Lists open connections.",
                 complexity: "O(N) where N is the number of client connections",
                 handler: client_list,
+                ..CL
+            },
+            Command {
+                name: "client|unblock",
+                arity: -3,
+                flags: ADMIN | NOSCRIPT | LOADING | STALE,
+                since: "5.0.0",
+                summary:
+                    "Unblock a client blocked in a blocking command from a different connection.",
+                complexity: "O(log N) where N is the number of client connections",
+                handler: client_unblock,
                 ..CL
             },
             Command {

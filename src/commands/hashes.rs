@@ -51,20 +51,20 @@ fn write_or_create<'k>(ks: &'k mut Locked<'_>, key: &[u8]) -> Result<&'k mut Has
 
 /// HSET key field value [field value ...]: the number of new fields.
 /// <https://redis.io/commands/hset/>
-fn hset(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn hset(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let added = set_pairs(ctx, a, "hset")?;
     ctx.out.int(added as i64);
     Ok(())
 }
 
 /// HMSET key field value [field value ...]: OK. <https://redis.io/commands/hmset/>
-fn hmset(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn hmset(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     set_pairs(ctx, a, "hmset")?;
     ctx.out.ok();
     Ok(())
 }
 
-fn set_pairs(ctx: &mut Ctx<'_>, a: &Args<'_>, name: &str) -> Result<usize, CmdError> {
+fn set_pairs(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, name: &str) -> Result<usize, CmdError> {
     if a.len() % 2 == 1 {
         return Err(CmdError::WrongArity(name.into()));
     }
@@ -78,7 +78,7 @@ fn set_pairs(ctx: &mut Ctx<'_>, a: &Args<'_>, name: &str) -> Result<usize, CmdEr
 
 /// HSETNX key field value: 1 if the field was set, 0 if it existed.
 /// <https://redis.io/commands/hsetnx/>
-fn hsetnx(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn hsetnx(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let exists = match read_for_write(&mut ctx.ks, &a[1])? {
         None => false,
         Some(h) => h.contains(&a[2]),
@@ -101,14 +101,14 @@ fn read_for_write<'k>(ks: &'k mut Locked<'_>, key: &[u8]) -> Result<Option<&'k H
 }
 
 /// HGET key field. <https://redis.io/commands/hget/>
-fn hget(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn hget(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let v = read(&mut ctx.ks, &a[1])?.and_then(|h| h.get(&a[2]));
     ctx.out.bulk_opt(v);
     Ok(())
 }
 
 /// HMGET key field [field ...]: nil for missing fields. <https://redis.io/commands/hmget/>
-fn hmget(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn hmget(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let h = read(&mut ctx.ks, &a[1])?;
     ctx.out.array_len(a.len() - 2);
     for i in 2..a.len() {
@@ -119,7 +119,7 @@ fn hmget(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 
 /// HGETALL key: a map (RESP3) or a flat field/value array (RESP2).
 /// <https://redis.io/commands/hgetall/>
-fn hgetall(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn hgetall(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     match read(&mut ctx.ks, &a[1])? {
         None => ctx.out.map_len(0),
         Some(h) => {
@@ -134,7 +134,7 @@ fn hgetall(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// HKEYS key. <https://redis.io/commands/hkeys/>
-fn hkeys(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn hkeys(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let h = read(&mut ctx.ks, &a[1])?;
     ctx.out.array_len(h.map_or(0, |h| h.len()));
     for (f, _) in h.into_iter().flat_map(|h| h.iter()) {
@@ -144,7 +144,7 @@ fn hkeys(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// HVALS key. <https://redis.io/commands/hvals/>
-fn hvals(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn hvals(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let h = read(&mut ctx.ks, &a[1])?;
     ctx.out.array_len(h.map_or(0, |h| h.len()));
     for (_, v) in h.into_iter().flat_map(|h| h.iter()) {
@@ -155,7 +155,7 @@ fn hvals(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 
 /// HDEL key field [field ...]: the number of fields removed; an emptied hash is deleted.
 /// <https://redis.io/commands/hdel/>
-fn hdel(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn hdel(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let key = &a[1];
     let Some(e) = ctx.ks.lookup_write(key) else {
         ctx.out.int(0);
@@ -176,21 +176,21 @@ fn hdel(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// HEXISTS key field. <https://redis.io/commands/hexists/>
-fn hexists(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn hexists(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let found = read(&mut ctx.ks, &a[1])?.is_some_and(|h| h.contains(&a[2]));
     ctx.out.int(found as i64);
     Ok(())
 }
 
 /// HLEN key. <https://redis.io/commands/hlen/>
-fn hlen(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn hlen(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let n = read(&mut ctx.ks, &a[1])?.map_or(0, |h| h.len());
     ctx.out.int(n as i64);
     Ok(())
 }
 
 /// HSTRLEN key field: the value's length, 0 when missing. <https://redis.io/commands/hstrlen/>
-fn hstrlen(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn hstrlen(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let n = read(&mut ctx.ks, &a[1])?
         .and_then(|h| h.get(&a[2]))
         .map_or(0, |v| v.len());
@@ -199,7 +199,7 @@ fn hstrlen(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// HINCRBY key field increment. <https://redis.io/commands/hincrby/>
-fn hincrby(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn hincrby(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let by = a.i64(3)?;
     let cur = match read_for_write(&mut ctx.ks, &a[1])?.and_then(|h| h.get(&a[2])) {
         None => 0,
@@ -215,7 +215,7 @@ fn hincrby(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 
 /// HINCRBYFLOAT key field increment: the new value as text (formatted as INCRBYFLOAT).
 /// <https://redis.io/commands/hincrbyfloat/>
-fn hincrbyfloat(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn hincrbyfloat(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let by = a.f64(3)?;
     if by.is_nan() || by.is_infinite() {
         return Err(CmdError::err("value is NaN or Infinity"));
@@ -237,7 +237,7 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 /// HRANDFIELD key [count [WITHVALUES]]: one random field, or `count` distinct ones (all when
 /// `count` >= the size), or with a negative count `-count` fields that may repeat.
 /// <https://redis.io/commands/hrandfield/>
-fn hrandfield(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn hrandfield(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let mut rng = rand::thread_rng();
     if a.len() == 2 {
         match read(&mut ctx.ks, &a[1])? {
@@ -324,7 +324,7 @@ fn valid_cursor(b: &[u8]) -> bool {
 /// so for listpacks, and for a hash table it satisfies SCAN's guarantee (every field present for
 /// the whole iteration is returned) in one step. COUNT is validated and otherwise ignored.
 /// <https://redis.io/commands/hscan/>
-fn hscan(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn hscan(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if !valid_cursor(&a[2]) {
         return Err(CmdError::err("invalid cursor"));
     }

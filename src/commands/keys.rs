@@ -10,7 +10,7 @@ use crate::keyspace::Value;
 use std::sync::atomic::Ordering::Relaxed;
 
 /// DEL key [key ...]: how many were removed. <https://redis.io/commands/del/>
-fn del(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn del(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let mut n = 0;
     for k in a.iter().skip(1) {
         if ctx.ks.remove(k).is_some() {
@@ -22,7 +22,7 @@ fn del(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// EXISTS key [key ...]: counts a key once per mention. <https://redis.io/commands/exists/>
-fn exists(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn exists(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let mut n = 0;
     for k in a.iter().skip(1) {
         if ctx.ks.lookup_read(k).is_some() {
@@ -34,7 +34,7 @@ fn exists(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// TOUCH key [key ...]: updates access times, counts existing keys. <https://redis.io/commands/touch/>
-fn touch(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn touch(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let mut n = 0;
     for k in a.iter().skip(1) {
         if ctx.ks.lookup_write(k).is_some() {
@@ -46,7 +46,7 @@ fn touch(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// TYPE key. <https://redis.io/commands/type/>
-fn type_(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn type_(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let t = ctx.ks.peek(&a[1]).map_or("none", |e| e.value.type_name());
     ctx.out.simple(t);
     Ok(())
@@ -54,7 +54,7 @@ fn type_(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 
 /// EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT key n [NX|XX|GT|LT] as Redis's `expireGenericCommand`.
 fn expire_generic(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     a: &Args<'_>,
     unit_ms: u64,
     absolute: bool,
@@ -109,27 +109,27 @@ fn expire_generic(
 }
 
 /// EXPIRE key seconds [NX|XX|GT|LT]. <https://redis.io/commands/expire/>
-fn expire(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn expire(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     expire_generic(ctx, a, 1000, false, "expire")
 }
 
 /// PEXPIRE key milliseconds [NX|XX|GT|LT]. <https://redis.io/commands/pexpire/>
-fn pexpire(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn pexpire(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     expire_generic(ctx, a, 1, false, "pexpire")
 }
 
 /// EXPIREAT key unix-seconds [NX|XX|GT|LT]. <https://redis.io/commands/expireat/>
-fn expireat(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn expireat(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     expire_generic(ctx, a, 1000, true, "expireat")
 }
 
 /// PEXPIREAT key unix-ms [NX|XX|GT|LT]. <https://redis.io/commands/pexpireat/>
-fn pexpireat(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn pexpireat(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     expire_generic(ctx, a, 1, true, "pexpireat")
 }
 
 /// TTL family: -2 missing, -1 no expiry, else the remaining (or absolute) time.
-fn ttl_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, ms: bool, absolute: bool) -> CmdResult {
+fn ttl_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, ms: bool, absolute: bool) -> CmdResult {
     let now = ctx.now as i64;
     let v = match ctx.ks.lookup_read(&a[1]) {
         None => -2,
@@ -155,27 +155,27 @@ fn ttl_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, ms: bool, absolute: bool) -> Cmd
 }
 
 /// TTL key (seconds). <https://redis.io/commands/ttl/>
-fn ttl(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn ttl(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     ttl_generic(ctx, a, false, false)
 }
 
 /// PTTL key (milliseconds). <https://redis.io/commands/pttl/>
-fn pttl(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn pttl(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     ttl_generic(ctx, a, true, false)
 }
 
 /// EXPIRETIME key (unix seconds). <https://redis.io/commands/expiretime/>
-fn expiretime(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn expiretime(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     ttl_generic(ctx, a, false, true)
 }
 
 /// PEXPIRETIME key (unix ms). <https://redis.io/commands/pexpiretime/>
-fn pexpiretime(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn pexpiretime(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     ttl_generic(ctx, a, true, true)
 }
 
 /// PERSIST key. <https://redis.io/commands/persist/>
-fn persist(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn persist(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let has = ctx
         .ks
         .lookup_write(&a[1])
@@ -188,7 +188,7 @@ fn persist(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
-fn rename_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, nx: bool) -> CmdResult {
+fn rename_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, nx: bool) -> CmdResult {
     let (src, dst) = (&a[1], &a[2]);
     if ctx.ks.lookup_write(src).is_none() {
         return Err(CmdError::NoSuchKey);
@@ -220,17 +220,17 @@ fn rename_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, nx: bool) -> CmdResult {
 }
 
 /// RENAME key newkey. <https://redis.io/commands/rename/>
-fn rename(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn rename(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     rename_generic(ctx, a, false)
 }
 
 /// RENAMENX key newkey. <https://redis.io/commands/renamenx/>
-fn renamenx(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn renamenx(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     rename_generic(ctx, a, true)
 }
 
 /// A database index argument: `bad` is the message for a non-integer.
-fn db_index(ctx: &Ctx<'_>, arg: &[u8], bad: &str) -> Result<usize, CmdError> {
+fn db_index(ctx: &Ctx<'_, '_>, arg: &[u8], bad: &str) -> Result<usize, CmdError> {
     let id = crate::util::parse_i64(arg)
         .filter(|v| i32::try_from(*v).is_ok())
         .ok_or_else(|| CmdError::err(bad))?;
@@ -241,7 +241,7 @@ fn db_index(ctx: &Ctx<'_>, arg: &[u8], bad: &str) -> Result<usize, CmdError> {
 }
 
 /// COPY source destination [DB destination-db] [REPLACE]. <https://redis.io/commands/copy/>
-fn copy(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn copy(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let mut replace = false;
     let src_db = ctx.ks.db;
     let mut dst_db = src_db;
@@ -278,7 +278,7 @@ fn copy(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// MOVE key db. <https://redis.io/commands/move/>
-fn move_(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn move_(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let dst_db = db_index(ctx, &a[2], "value is not an integer or out of range")?;
     let src_db = ctx.ks.db;
     if dst_db == src_db {
@@ -307,17 +307,15 @@ fn move_(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// KEYS pattern. <https://redis.io/commands/keys/>
-fn keys(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn keys(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let pat = &a[1];
     let all = pat == b"*";
     let mut found: Vec<Vec<u8>> = Vec::new();
-    ctx.srv
-        .keyspace
-        .for_each_key(ctx.client.db, ctx.now, |k, _| {
-            if all || crate::util::glob_match(pat, k, false) {
-                found.push(k.to_vec());
-            }
-        });
+    ctx.ks.for_each_key(ctx.client.db, ctx.now, |k, _| {
+        if all || crate::util::glob_match(pat, k, false) {
+            found.push(k.to_vec());
+        }
+    });
     ctx.out.array_len(found.len());
     for k in &found {
         ctx.out.bulk(k);
@@ -327,7 +325,7 @@ fn keys(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]. <https://redis.io/commands/scan/>
 /// The cursor is a slot number (see `keyspace::walk`).
-fn scan(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn scan(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let cursor: u64 = std::str::from_utf8(&a[1])
         .ok()
         .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
@@ -361,8 +359,7 @@ fn scan(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     }
     let mut out = Vec::new();
     let next = ctx
-        .srv
-        .keyspace
+        .ks
         .scan(ctx.client.db, cursor, count, &filter, ctx.now, &mut out);
     ctx.out.array_len(2);
     ctx.out.bulk(itoa::Buffer::new().format(next).as_bytes());
@@ -374,15 +371,15 @@ fn scan(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// RANDOMKEY. <https://redis.io/commands/randomkey/>
-fn randomkey(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
-    let k = ctx.srv.keyspace.random_key(ctx.client.db, ctx.now);
+fn randomkey(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
+    let k = ctx.ks.random_key(ctx.client.db, ctx.now);
     ctx.out.bulk_opt(k.as_deref());
     Ok(())
 }
 
 /// DBSIZE. <https://redis.io/commands/dbsize/>
-fn dbsize(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
-    ctx.out.int(ctx.srv.keyspace.dbsize(ctx.client.db) as i64);
+fn dbsize(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
+    ctx.out.int(ctx.ks.dbsize(ctx.client.db) as i64);
     Ok(())
 }
 
@@ -405,23 +402,23 @@ fn free_tables<T: Send + 'static>(old: Vec<T>, asynchronous: bool) {
 }
 
 /// FLUSHDB [ASYNC|SYNC]. <https://redis.io/commands/flushdb/>
-fn flushdb(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn flushdb(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let asynchronous = flush_mode(a)?;
-    free_tables(ctx.srv.keyspace.flush_db(ctx.client.db), asynchronous);
+    free_tables(ctx.ks.flush_db(ctx.client.db), asynchronous);
     ctx.out.ok();
     Ok(())
 }
 
 /// FLUSHALL [ASYNC|SYNC]. <https://redis.io/commands/flushall/>
-fn flushall(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn flushall(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let asynchronous = flush_mode(a)?;
-    free_tables(ctx.srv.keyspace.flush_all(), asynchronous);
+    free_tables(ctx.ks.flush_all(), asynchronous);
     ctx.out.ok();
     Ok(())
 }
 
 /// SELECT index. <https://redis.io/commands/select/>
-fn select(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn select(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let db = db_index(ctx, &a[1], "value is not an integer or out of range")?;
     ctx.client.db = db;
     ctx.client.info.db.store(db, Relaxed);
@@ -430,11 +427,11 @@ fn select(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// SWAPDB index1 index2. <https://redis.io/commands/swapdb/>
-fn swapdb(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn swapdb(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let x = db_index(ctx, &a[1], "invalid first DB index")?;
     let y = db_index(ctx, &a[2], "invalid second DB index")?;
     if x != y {
-        ctx.srv.keyspace.swap_db(x, y);
+        ctx.ks.swap_db(x, y);
     }
     ctx.out.ok();
     Ok(())
@@ -443,19 +440,22 @@ fn swapdb(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 /// Redis's shared integers (0..10000) report this refcount (OBJ_SHARED_REFCOUNT).
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 
-fn object_entry<'c>(ctx: &'c mut Ctx<'_>, a: &Args<'_>) -> Option<&'c mut crate::keyspace::Entry> {
+fn object_entry<'c>(
+    ctx: &'c mut Ctx<'_, '_>,
+    a: &Args<'_>,
+) -> Option<&'c mut crate::keyspace::Entry> {
     ctx.ks.peek(&a[2])
 }
 
 /// OBJECT ENCODING key. <https://redis.io/commands/object-encoding/>
-fn object_encoding(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn object_encoding(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let enc = object_entry(ctx, a).map(|e| e.value.encoding());
     ctx.out.bulk_opt(enc.map(str::as_bytes));
     Ok(())
 }
 
 /// OBJECT REFCOUNT key. <https://redis.io/commands/object-refcount/>
-fn object_refcount(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn object_refcount(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let rc = object_entry(ctx, a).map(|e| match &e.value {
         Value::Str(crate::keyspace::Str::Int(n)) if (0..10000).contains(n) => SHARED_REFCOUNT,
         _ => 1,
@@ -468,7 +468,7 @@ fn object_refcount(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// OBJECT IDLETIME key: seconds since the last access. <https://redis.io/commands/object-idletime/>
-fn object_idletime(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn object_idletime(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let now_s = (ctx.now / 1000) as u32;
     match object_entry(ctx, a).map(|e| now_s.wrapping_sub(e.access)) {
         Some(n) => ctx.out.int(n as i64),
@@ -479,7 +479,7 @@ fn object_idletime(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 
 /// OBJECT FREQ key: only under an LFU eviction policy, which arrives with maxmemory.
 /// <https://redis.io/commands/object-freq/>
-fn object_freq(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn object_freq(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if object_entry(ctx, a).is_none() {
         ctx.out.null();
         return Ok(());
@@ -490,7 +490,7 @@ fn object_freq(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// OBJECT HELP.
-fn object_help(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
+fn object_help(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     super::server::help(
         ctx,
         "OBJECT",

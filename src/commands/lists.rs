@@ -1,10 +1,15 @@
 //! List commands: LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LLEN LRANGE LINDEX LSET LREM LTRIM LINSERT
-//! LPOS LMOVE RPOPLPUSH LMPOP. The blocking variants (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP)
-//! are not here. Semantics, argument checks and their order follow redis.io's command pages and
-//! Redis 7.0's `t_list.c`.
+//! LPOS LMOVE RPOPLPUSH LMPOP, and the blocking BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP.
+//! Semantics, argument checks and their order follow redis.io's command pages and Redis 7.0's
+//! `t_list.c`.
+//!
+//! A blocking command first tries to serve like its non-blocking form; with nothing to pop it
+//! blocks on its keys (see `Ctx::block`) and is run again when one of them is written. On such
+//! a re-run, keys that now hold another type are skipped rather than answered with WRONGTYPE:
+//! Redis serves a blocked client only from a key of the type it waits for.
 
 use super::table::{acl, flag::*, Command, BASE};
-use super::{Args, CmdError, CmdResult, Ctx};
+use super::{block_or_timeout, parse_block_timeout, Args, CmdError, CmdResult, Ctx};
 use crate::keyspace::list::{End, List};
 use crate::keyspace::{Entry, Value};
 
@@ -49,7 +54,7 @@ fn end_arg(a: &Args<'_>, i: usize) -> Result<End, CmdError> {
 
 /// LPUSH/RPUSH/LPUSHX/RPUSHX: pushes `a[2..]` one by one at `end`; `only_existing` for the X
 /// forms (0 when the key is missing). Replies the new length.
-fn push_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, end: End, only_existing: bool) -> CmdResult {
+fn push_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, end: End, only_existing: bool) -> CmdResult {
     let key = &a[1];
     let len = match ctx.ks.lookup_write(key) {
         Some(e) => {
@@ -77,28 +82,28 @@ fn push_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, end: End, only_existing: bool) 
 }
 
 /// LPUSH key element [element ...]. <https://redis.io/commands/lpush/>
-fn lpush(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn lpush(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     push_generic(ctx, a, End::Left, false)
 }
 
 /// RPUSH key element [element ...]. <https://redis.io/commands/rpush/>
-fn rpush(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn rpush(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     push_generic(ctx, a, End::Right, false)
 }
 
 /// LPUSHX key element [element ...]: only onto an existing list. <https://redis.io/commands/lpushx/>
-fn lpushx(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn lpushx(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     push_generic(ctx, a, End::Left, true)
 }
 
 /// RPUSHX key element [element ...]: only onto an existing list. <https://redis.io/commands/rpushx/>
-fn rpushx(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn rpushx(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     push_generic(ctx, a, End::Right, true)
 }
 
 /// LPOP/RPOP key [count]. Without a count: one element or the null bulk string; with one: an
 /// array, the null array for a missing key, an empty array for a count of 0.
-fn pop_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, end: End, name: &str) -> CmdResult {
+fn pop_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, end: End, name: &str) -> CmdResult {
     if a.len() > 3 {
         return Err(CmdError::WrongArity(name.into()));
     }
@@ -145,17 +150,17 @@ fn pop_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, end: End, name: &str) -> CmdResu
 }
 
 /// LPOP key [count]. <https://redis.io/commands/lpop/>
-fn lpop(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn lpop(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     pop_generic(ctx, a, End::Left, "lpop")
 }
 
 /// RPOP key [count]. <https://redis.io/commands/rpop/>
-fn rpop(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn rpop(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     pop_generic(ctx, a, End::Right, "rpop")
 }
 
 /// LLEN key. <https://redis.io/commands/llen/>
-fn llen(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn llen(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let n = match ctx.ks.lookup_read(&a[1]) {
         None => 0,
         Some(e) => as_list(e)?.len(),
@@ -165,7 +170,7 @@ fn llen(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// LRANGE key start stop (inclusive, negative from the tail). <https://redis.io/commands/lrange/>
-fn lrange(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn lrange(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let start = int_arg(a, 2)?;
     let stop = int_arg(a, 3)?;
     let Some(e) = ctx.ks.lookup_read(&a[1]) else {
@@ -190,7 +195,7 @@ fn lrange(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// LINDEX key index: the element or null. <https://redis.io/commands/lindex/>
-fn lindex(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn lindex(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let Some(e) = ctx.ks.lookup_read(&a[1]) else {
         ctx.out.null();
         return Ok(());
@@ -202,7 +207,7 @@ fn lindex(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// LSET key index element. <https://redis.io/commands/lset/>
-fn lset(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn lset(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let key = &a[1];
     let Some(e) = ctx.ks.lookup_write(key) else {
         return Err(CmdError::NoSuchKey);
@@ -219,7 +224,7 @@ fn lset(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// LREM key count element: how many were removed. <https://redis.io/commands/lrem/>
-fn lrem(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn lrem(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let count = int_arg(a, 2)?;
     let key = &a[1];
     let Some(e) = ctx.ks.lookup_write(key) else {
@@ -237,7 +242,7 @@ fn lrem(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// LTRIM key start stop. <https://redis.io/commands/ltrim/>
-fn ltrim(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn ltrim(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let start = int_arg(a, 2)?;
     let stop = int_arg(a, 3)?;
     let key = &a[1];
@@ -254,7 +259,7 @@ fn ltrim(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 
 /// LINSERT key BEFORE|AFTER pivot element: the new length, -1 without the pivot, 0 without the
 /// key. <https://redis.io/commands/linsert/>
-fn linsert(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn linsert(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let after = if a.is(2, "after") {
         true
     } else if a.is(2, "before") {
@@ -279,7 +284,7 @@ fn linsert(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]. <https://redis.io/commands/lpos/>
-fn lpos(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn lpos(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let mut rank: i64 = 1;
     let mut count: Option<i64> = None;
     let mut maxlen: i64 = 0;
@@ -364,7 +369,7 @@ fn lpos(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 
 /// LMOVE/RPOPLPUSH: pops from `src` at `from`, pushes onto `dst` at `to`, replies the element
 /// (null when `src` is missing). Both keys are type-checked before anything moves.
-fn move_generic(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -> CmdResult {
+fn move_generic(ctx: &mut Ctx<'_, '_>, src: &[u8], dst: &[u8], from: End, to: End) -> CmdResult {
     let Some(e) = ctx.ks.lookup_write(src) else {
         ctx.out.null();
         return Ok(());
@@ -402,7 +407,7 @@ fn move_generic(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -
 }
 
 /// LMOVE source destination LEFT|RIGHT LEFT|RIGHT. <https://redis.io/commands/lmove/>
-fn lmove(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn lmove(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let from = end_arg(a, 3)?;
     let to = end_arg(a, 4)?;
     move_generic(ctx, &a[1], &a[2], from, to)
@@ -410,14 +415,13 @@ fn lmove(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 
 /// RPOPLPUSH source destination (LMOVE source destination RIGHT LEFT).
 /// <https://redis.io/commands/rpoplpush/>
-fn rpoplpush(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn rpoplpush(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     move_generic(ctx, &a[1], &a[2], End::Right, End::Left)
 }
 
-/// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops up to `count` elements from the
-/// first non-empty list, replying `[key, [elements]]`, or the null array when every key is
-/// missing. <https://redis.io/commands/lmpop/>
-fn lmpop(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+/// Parses LMPOP's `numkeys key [key ...] LEFT|RIGHT [COUNT count]` from `a[1..]`; returns
+/// the index of LEFT|RIGHT (the keys are `a[2..where]`), the end, and the count.
+fn mpop_args(a: &Args<'_>) -> Result<(usize, End, usize), CmdError> {
     let numkeys = int_at_least(a, 1, 1, "numkeys should be greater than 0")?;
     let where_idx = match (numkeys as u64).checked_add(2) {
         Some(i) if i < a.len() as u64 => i as usize,
@@ -435,14 +439,29 @@ fn lmpop(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
         }
         j += 1;
     }
-    let count = count.unwrap_or(1);
-    for k in 2..where_idx {
-        let key = &a[k];
+    Ok((where_idx, end, count.unwrap_or(1) as usize))
+}
+
+/// Pops up to `count` elements at `end` from the first of `keys` that holds a list, replying
+/// `[key, [elements]]`; false (nothing written) when none does. With `skip_wrong_type`, keys of
+/// another type are passed over instead of failing with WRONGTYPE.
+fn mpop_first<'k>(
+    ctx: &mut Ctx<'_, '_>,
+    keys: impl Iterator<Item = &'k [u8]>,
+    end: End,
+    count: usize,
+    skip_wrong_type: bool,
+) -> Result<bool, CmdError> {
+    for key in keys {
         let Some(e) = ctx.ks.lookup_write(key) else {
             continue;
         };
-        let l = as_list_mut(e)?;
-        let n = (count as u64).min(l.len() as u64) as usize;
+        let l = match as_list_mut(e) {
+            Ok(l) => l,
+            Err(_) if skip_wrong_type => continue,
+            Err(err) => return Err(err),
+        };
+        let n = count.min(l.len());
         ctx.out.array_len(2);
         ctx.out.bulk(key);
         ctx.out.array_len(n);
@@ -452,9 +471,117 @@ fn lmpop(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
         }
         let empty = l.is_empty();
         ctx.ks.settle(key, empty, true);
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops up to `count` elements from the
+/// first non-empty list, replying `[key, [elements]]`, or the null array when every key is
+/// missing. <https://redis.io/commands/lmpop/>
+fn lmpop(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
+    let (where_idx, end, count) = mpop_args(a)?;
+    if !mpop_first(ctx, (2..where_idx).map(|i| a.get(i)), end, count, false)? {
+        ctx.out.null_array();
+    }
+    Ok(())
+}
+
+/// BLPOP/BRPOP key [key ...] timeout: `[key, element]` from the first non-empty list, else
+/// blocks; the null array on timeout.
+fn bpop_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, end: End) -> CmdResult {
+    let last = a.len() - 1;
+    let deadline = parse_block_timeout(&a[last], ctx.now)?;
+    let retry = ctx.is_retry();
+    for i in 1..last {
+        let key = &a[i];
+        let Some(e) = ctx.ks.lookup_write(key) else {
+            continue;
+        };
+        let l = match as_list_mut(e) {
+            Ok(l) => l,
+            Err(_) if retry => continue,
+            Err(err) => return Err(err),
+        };
+        let v = l.pop(end).expect("stored lists are never empty");
+        ctx.out.array_len(2);
+        ctx.out.bulk(key);
+        ctx.out.bulk(&v);
+        let empty = l.is_empty();
+        ctx.ks.settle(key, empty, true);
         return Ok(());
     }
-    ctx.out.null_array();
+    block_or_timeout(ctx, (1..last).map(|i| a.get(i)), deadline, |o| {
+        o.null_array()
+    });
+    Ok(())
+}
+
+/// BLPOP key [key ...] timeout. <https://redis.io/commands/blpop/>
+fn blpop(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
+    bpop_generic(ctx, a, End::Left)
+}
+
+/// BRPOP key [key ...] timeout. <https://redis.io/commands/brpop/>
+fn brpop(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
+    bpop_generic(ctx, a, End::Right)
+}
+
+/// BLMOVE/BRPOPLPUSH: LMOVE when `src` holds a list, else blocks on `src`; the null array on
+/// timeout (as Redis 7.0), the null bulk string inside EXEC.
+fn bmove_generic(
+    ctx: &mut Ctx<'_, '_>,
+    src: &[u8],
+    dst: &[u8],
+    from: End,
+    to: End,
+    deadline: u64,
+) -> CmdResult {
+    let ready = match ctx.ks.peek(src) {
+        Some(e) => as_list(e).is_ok() || !ctx.is_retry(),
+        None => false,
+    };
+    if ready {
+        return move_generic(ctx, src, dst, from, to);
+    }
+    if ctx.client.in_exec {
+        // Redis 7.0 replies the null bulk string when it may not block, but the null array
+        // when a wait times out.
+        ctx.out.null();
+    } else {
+        block_or_timeout(ctx, std::iter::once(src), deadline, |o| o.null_array());
+    }
+    Ok(())
+}
+
+/// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout.
+/// <https://redis.io/commands/blmove/>
+fn blmove(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
+    let from = end_arg(a, 3)?;
+    let to = end_arg(a, 4)?;
+    let deadline = parse_block_timeout(&a[5], ctx.now)?;
+    bmove_generic(ctx, &a[1], &a[2], from, to, deadline)
+}
+
+/// BRPOPLPUSH source destination timeout. <https://redis.io/commands/brpoplpush/>
+fn brpoplpush(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
+    let deadline = parse_block_timeout(&a[3], ctx.now)?;
+    bmove_generic(ctx, &a[1], &a[2], End::Right, End::Left, deadline)
+}
+
+/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]: LMPOP, or blocks; the null
+/// array on timeout. <https://redis.io/commands/blmpop/>
+fn blmpop(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
+    // LMPOP's arguments start one later; the timeout is checked after them, as in Redis.
+    let m = a.skip(1);
+    let (where_idx, end, count) = mpop_args(&m)?;
+    let deadline = parse_block_timeout(&a[1], ctx.now)?;
+    let retry = ctx.is_retry();
+    if !mpop_first(ctx, (2..where_idx).map(|i| m.get(i)), end, count, retry)? {
+        block_or_timeout(ctx, (2..where_idx).map(|i| m.get(i)), deadline, |o| {
+            o.null_array()
+        });
+    }
     Ok(())
 }
 
@@ -503,4 +630,14 @@ pub static COMMANDS: &[Command] = &[
         summary: "Remove the last element in a list, prepend it to another list and return it", complexity: "O(1)", handler: rpoplpush, ..L },
     Command { name: "lmpop", arity: -4, flags: WRITE, keys: (0, 0, 0), keynum: (1, 1, 1), since: "7.0.0",
         summary: "Pop elements from a list", complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.", handler: lmpop, ..L },
+    Command { name: "blpop", arity: -3, flags: WRITE | NOSCRIPT | BLOCKING, keys: (1, -2, 1), since: "2.0.0",
+        summary: "Remove and get the first element in a list, or block until one is available", complexity: "O(N) where N is the number of provided keys.", handler: blpop, ..L },
+    Command { name: "brpop", arity: -3, flags: WRITE | NOSCRIPT | BLOCKING, keys: (1, -2, 1), since: "2.0.0",
+        summary: "Remove and get the last element in a list, or block until one is available", complexity: "O(N) where N is the number of provided keys.", handler: brpop, ..L },
+    Command { name: "brpoplpush", arity: 4, flags: WRITE | DENYOOM | NOSCRIPT | BLOCKING, keys: (1, 2, 1), since: "2.2.0",
+        summary: "Pop an element from a list, push it to another list and return it; or block until one is available", complexity: "O(1)", handler: brpoplpush, ..L },
+    Command { name: "blmove", arity: 6, flags: WRITE | DENYOOM | NOSCRIPT | BLOCKING, keys: (1, 2, 1), since: "6.2.0",
+        summary: "Pop an element from a list, push it to another list and return it; or block until one is available", complexity: "O(1)", handler: blmove, ..L },
+    Command { name: "blmpop", arity: -5, flags: WRITE | BLOCKING, keys: (0, 0, 0), keynum: (2, 1, 1), since: "7.0.0",
+        summary: "Pop elements from a list, or block until one is available", complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.", handler: blmpop, ..L },
 ];

@@ -17,11 +17,12 @@ pub mod server;
 pub mod sets;
 pub mod streams;
 pub mod strings;
+pub mod transactions;
 pub mod zsets;
 
 use crate::keyspace::Locked;
 use crate::protocol::Reply;
-use crate::server::client::Client;
+use crate::server::client::{self, Client};
 use crate::server::Shared;
 pub use args::Args;
 pub use error::{CmdError, CmdResult};
@@ -40,6 +41,7 @@ pub static FAMILIES: &[&[Command]] = &[
     sets::COMMANDS,
     zsets::COMMANDS,
     streams::COMMANDS,
+    transactions::COMMANDS,
 ];
 
 /// What the connection must do after a command.
@@ -56,19 +58,72 @@ pub enum Action {
     Shutdown,
     /// RESET: leave MONITOR mode (the client state was reset by the handler).
     Reset,
+    /// The command blocked (see [`Ctx::block`]): wait, then run it again.
+    Block,
 }
 
-/// Everything a handler may touch.
-pub struct Ctx<'a> {
+/// Everything a handler may touch. `'a` is the command's borrow of the connection's state,
+/// `'k` the lifetime of the shard locks (EXEC keeps one view across its queued commands).
+pub struct Ctx<'a, 'k> {
     pub srv: &'a Shared,
     pub client: &'a mut Client,
     pub out: &'a mut Reply,
     /// The shards of the command's keys, locked; database = the client's.
-    pub ks: Locked<'a>,
+    pub ks: Locked<'k>,
     /// The command's clock, unix ms.
     pub now: u64,
     /// Set by handlers that need the connection to act.
     pub action: Action,
+}
+
+impl Ctx<'_, '_> {
+    /// Whether this run is a re-run of a blocked command (its keys may have changed type since:
+    /// blocking handlers then skip keys of the wrong type, as Redis serves only ready keys).
+    pub fn is_retry(&self) -> bool {
+        self.client.block.is_some()
+    }
+
+    /// Whether this command may block: not inside EXEC (where blocking commands answer at
+    /// once, as Redis's do) and not once its wait ended (`timed_out`).
+    pub fn may_block(&self) -> bool {
+        !self.client.in_exec && !self.client.block.as_ref().is_some_and(|b| b.timed_out)
+    }
+
+    /// Blocks the client on `keys` until `deadline` (unix ms, 0 = forever), keeping `data` for
+    /// the re-runs. Call it only when [`Ctx::may_block`] and with nothing written to the reply.
+    /// The client is queued on the keys here, under the command's shard locks, so a write that
+    /// follows cannot miss it. On a re-run the first run's deadline, keys and data stay.
+    pub fn block<'k>(
+        &mut self,
+        keys: impl Iterator<Item = &'k [u8]>,
+        deadline: u64,
+        data: Option<Box<dyn std::any::Any + Send + Sync>>,
+    ) {
+        self.action = Action::Block;
+        if self.client.block.is_some() {
+            return;
+        }
+        let keys: Vec<Box<[u8]>> = keys.map(Box::from).collect();
+        let db = self.client.db;
+        let signals = &self.srv.keyspace.signals;
+        signals.block(db, keys.iter().map(|k| &k[..]), &self.client.info.waiter);
+        signals.blocked_clients.fetch_add(1, Relaxed);
+        self.client.info.set_flag(client::cflag::BLOCKED, true);
+        self.client.block = Some(Box::new(client::BlockState {
+            db,
+            keys,
+            deadline,
+            retry: false,
+            timed_out: false,
+            data,
+            unblocked_error: false,
+        }));
+    }
+
+    /// The data stored by the first run's [`Ctx::block`], on a re-run.
+    pub fn block_data<T: 'static>(&self) -> Option<&T> {
+        self.client.block.as_ref()?.data.as_ref()?.downcast_ref()
+    }
 }
 
 /// Executes one command at time `now` (unix ms) and writes its reply to `out`.
@@ -84,6 +139,7 @@ pub fn dispatch(
         let rest: Vec<&[u8]> = args.iter().skip(1).take(20).collect();
         out.error(&error::unknown_command(args.get(0), &rest));
         srv.stats.error_replies.fetch_add(1, Relaxed);
+        flag_transaction(client);
         return Action::None;
     };
     let mut cmd = table.rows[id];
@@ -91,7 +147,7 @@ pub fn dispatch(
     let runs_itself = args.len() == 1 && cmd.arity_ok(1);
     if !cmd.subcommands.is_empty() && !runs_itself {
         if args.len() < 2 {
-            return reject(srv, out, id, CmdError::WrongArity(cmd.name.into()));
+            return reject(srv, client, out, id, CmdError::WrongArity(cmd.name.into()));
         }
         match table.lookup_sub_id(id, args.get(1)) {
             Some(sub) => {
@@ -103,30 +159,72 @@ pub fn dispatch(
                     sub: args.str(1),
                     cmd: cmd.name.to_uppercase(),
                 };
-                return reject(srv, out, id, e);
+                return reject(srv, client, out, id, e);
             }
         }
     }
     if !cmd.arity_ok(args.len()) {
-        return reject(srv, out, id, CmdError::WrongArity(cmd.name.into()));
+        return reject(srv, client, out, id, CmdError::WrongArity(cmd.name.into()));
     }
     if !client.authenticated && cmd.flags & table::flag::NO_AUTH == 0 {
-        return reject(srv, out, id, CmdError::NoAuth);
+        return reject(srv, client, out, id, CmdError::NoAuth);
+    }
+    if client.multi.is_some() {
+        if cmd.flags & table::flag::NO_MULTI != 0 {
+            let e = CmdError::err("Command not allowed inside a transaction");
+            return reject(srv, client, out, id, e);
+        }
+        if !transactions::runs_in_multi(cmd) {
+            transactions::queue(client, id, args);
+            out.simple("QUEUED");
+            return Action::None;
+        }
     }
 
-    if srv.monitors.load(Relaxed) > 0
+    let retry = client.block.as_ref().is_some_and(|b| b.retry);
+    if !retry
+        && srv.monitors.load(Relaxed) > 0
         && cmd.flags & (table::flag::ADMIN | table::flag::SKIP_MONITOR) == 0
     {
         srv.feed_monitors(client, args, now);
     }
+    let ks = lock_for(srv, cmd, args, client.db, now);
+    execute(srv, client, out, id, args, now, ks).0
+}
+
+/// The shard locks command `cmd` needs for `args`.
+fn lock_for<'k>(
+    srv: &'k Shared,
+    cmd: &Command,
+    args: &Args<'_>,
+    db: usize,
+    now: u64,
+) -> Locked<'k> {
+    if cmd.flags & table::flag::LOCK_ALL != 0 {
+        srv.keyspace.lock_all_view(db, now)
+    } else if cmd.has_keys() {
+        srv.keyspace
+            .lock_keys(cmd.key_positions(args).map(|i| args.get(i)), db, now)
+    } else {
+        Locked::none(&srv.keyspace, db, now)
+    }
+}
+
+/// Runs row `id`'s handler under `ks` and keeps its statistics; returns the view for the next
+/// command of a transaction.
+fn execute<'k>(
+    srv: &Shared,
+    client: &mut Client,
+    out: &mut Reply,
+    id: usize,
+    args: &Args<'_>,
+    now: u64,
+    ks: Locked<'k>,
+) -> (Action, Locked<'k>) {
+    let cmd = Table::get().rows[id];
+    let retry = client.block.as_ref().is_some_and(|b| b.retry);
     client.info.last_cmd.store(id, Relaxed);
     let start = Instant::now();
-    let ks = if cmd.has_keys() {
-        srv.keyspace
-            .lock_keys(cmd.key_positions(args).map(|i| args.get(i)), client.db, now)
-    } else {
-        Locked::none(&srv.keyspace, client.db, now)
-    };
     let mut ctx = Ctx {
         srv,
         client,
@@ -136,13 +234,23 @@ pub fn dispatch(
         action: Action::None,
     };
     let res = (cmd.handler)(&mut ctx, args);
-    let action = ctx.action;
-    drop(ctx);
+    let Ctx {
+        action,
+        ks,
+        out,
+        client,
+        ..
+    } = ctx;
     let usec = start.elapsed().as_micros() as u64;
 
     let st = &srv.cmdstats[id];
-    st.calls.fetch_add(1, Relaxed);
-    st.usec.fetch_add(usec, Relaxed);
+    // A blocked command counts once: when it is served or times out, not at each wait.
+    if action != Action::Block {
+        st.calls.fetch_add(1, Relaxed);
+    }
+    if !retry || action != Action::Block {
+        st.usec.fetch_add(usec, Relaxed);
+    }
     if let Err(e) = res {
         st.failed.fetch_add(1, Relaxed);
         srv.stats.error_replies.fetch_add(1, Relaxed);
@@ -152,14 +260,56 @@ pub fn dispatch(
     if slower >= 0 && usec >= slower as u64 && cmd.flags & table::flag::SKIP_SLOWLOG == 0 {
         srv.slowlog_push(client, args, now, usec);
     }
-    action
+    (action, ks)
 }
 
-fn reject(srv: &Shared, out: &mut Reply, id: usize, e: CmdError) -> Action {
+/// Inside MULTI, an error while queueing makes EXEC fail (Redis's `flagTransaction`).
+fn flag_transaction(client: &mut Client) {
+    if let Some(m) = client.multi.as_mut() {
+        m.aborted = true;
+    }
+}
+
+fn reject(srv: &Shared, client: &mut Client, out: &mut Reply, id: usize, e: CmdError) -> Action {
     srv.cmdstats[id].rejected.fetch_add(1, Relaxed);
     srv.stats.error_replies.fetch_add(1, Relaxed);
+    flag_transaction(client);
     out.error(&e.to_string());
     Action::None
+}
+
+/// Parses a blocking command's timeout (BLPOP, BLMOVE, BZPOPMIN, ...): seconds, decimals
+/// allowed, 0 = wait forever. Returns the deadline, unix ms (0 = none), rounded up to the next
+/// millisecond. Errors as Redis 7.0.15's `getTimeoutFromObjectOrReply`: `ERR timeout is not a
+/// float or out of range`, and `ERR timeout is negative` for negative values and for values
+/// whose milliseconds overflow (inf, 1e17).
+pub fn parse_block_timeout(arg: &[u8], now: u64) -> Result<u64, CmdError> {
+    let secs = crate::util::parse_f64(arg)
+        .ok_or_else(|| CmdError::err("timeout is not a float or out of range"))?;
+    let ms = (secs * 1000.0).ceil();
+    if !(0.0..9.2e18).contains(&ms) {
+        return Err(CmdError::err("timeout is negative"));
+    }
+    Ok(if ms == 0.0 {
+        0
+    } else {
+        now.saturating_add(ms as u64)
+    })
+}
+
+/// For a blocking command that found nothing to serve: blocks on `keys` until `deadline`
+/// (unix ms, 0 = forever) when it may ([`Ctx::may_block`]), else writes its timeout reply.
+pub fn block_or_timeout<'k>(
+    ctx: &mut Ctx<'_, '_>,
+    keys: impl Iterator<Item = &'k [u8]>,
+    deadline: u64,
+    timeout_reply: impl FnOnce(&mut Reply),
+) {
+    if ctx.may_block() && (deadline == 0 || deadline > ctx.now) {
+        ctx.block(keys, deadline, None);
+    } else {
+        timeout_reply(ctx.out);
+    }
 }
 
 /// Parses an expire amount of `unit_ms` milliseconds per unit (1000 for EX/EXPIRE, 1 for PX)

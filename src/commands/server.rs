@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 /// Writes a HELP reply: the header line, `lines`, then HELP's own entry, as status strings.
-pub fn help(ctx: &mut Ctx<'_>, cmd: &str, lines: &[&str]) {
+pub fn help(ctx: &mut Ctx<'_, '_>, cmd: &str, lines: &[&str]) {
     ctx.out.array_len(lines.len() + 3);
     ctx.out.simple(&format!(
         "{cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
@@ -23,15 +23,20 @@ pub fn help(ctx: &mut Ctx<'_>, cmd: &str, lines: &[&str]) {
 }
 
 /// INFO [section ...]. <https://redis.io/commands/info/>
-fn info(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn info(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let args: Vec<&[u8]> = a.iter().skip(1).collect();
-    let text = crate::info::render(ctx.srv, &crate::info::select_sections(&args), ctx.now);
+    let text = crate::info::render(
+        ctx.srv,
+        &mut ctx.ks,
+        &crate::info::select_sections(&args),
+        ctx.now,
+    );
     ctx.out.verbatim(text.as_bytes());
     Ok(())
 }
 
 /// CONFIG GET parameter [parameter ...]: a map of matching directives. <https://redis.io/commands/config-get/>
-fn config_get(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn config_get(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let cfg = ctx.srv.config.read().clone();
     let mut found: Vec<(&str, String)> = Vec::new();
     for p in a.iter().skip(2) {
@@ -52,7 +57,7 @@ fn config_get(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// CONFIG SET parameter value [parameter value ...]: all or nothing. <https://redis.io/commands/config-set/>
-fn config_set(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn config_set(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if a.len() % 2 != 0 {
         return Err(CmdError::WrongArity("config|set".into()));
     }
@@ -92,7 +97,7 @@ fn config_set(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// CONFIG RESETSTAT. <https://redis.io/commands/config-resetstat/>
-fn config_resetstat(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
+fn config_resetstat(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     let srv = ctx.srv;
     for st in srv.cmdstats.iter() {
         st.calls.store(0, Relaxed);
@@ -111,13 +116,13 @@ fn config_resetstat(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
     ] {
         c.store(0, Relaxed);
     }
-    srv.keyspace.reset_stats();
+    ctx.ks.reset_stats();
     ctx.out.ok();
     Ok(())
 }
 
 /// CONFIG REWRITE. <https://redis.io/commands/config-rewrite/>
-fn config_rewrite(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
+fn config_rewrite(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     let Some(path) = ctx.srv.config_file.as_ref() else {
         return Err(CmdError::err("The server is running without a config file"));
     };
@@ -133,7 +138,7 @@ fn config_rewrite(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
-fn config_help(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
+fn config_help(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     help(
         ctx,
         "CONFIG",
@@ -152,7 +157,7 @@ fn config_help(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
 }
 
 /// TIME: [unix seconds, microseconds]. <https://redis.io/commands/time/>
-fn time(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
+fn time(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     let us = crate::clock::now_us();
     ctx.out.array_len(2);
     ctx.out
@@ -164,13 +169,13 @@ fn time(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
 
 /// LASTSAVE: unix seconds of the last successful save; the start time until snapshots exist,
 /// as Redis initialises it. <https://redis.io/commands/lastsave/>
-fn lastsave(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
+fn lastsave(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     ctx.out.int((ctx.srv.start_ms / 1000) as i64);
     Ok(())
 }
 
 /// SLOWLOG GET [count]. <https://redis.io/commands/slowlog-get/>
-fn slowlog_get(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn slowlog_get(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let mut count = 10i64;
     if a.len() == 3 {
         count = a
@@ -203,20 +208,20 @@ fn slowlog_get(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// SLOWLOG LEN. <https://redis.io/commands/slowlog-len/>
-fn slowlog_len(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
+fn slowlog_len(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     let n = ctx.srv.slowlog.lock().entries.len();
     ctx.out.int(n as i64);
     Ok(())
 }
 
 /// SLOWLOG RESET. <https://redis.io/commands/slowlog-reset/>
-fn slowlog_reset(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
+fn slowlog_reset(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     ctx.srv.slowlog.lock().reset();
     ctx.out.ok();
     Ok(())
 }
 
-fn slowlog_help(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
+fn slowlog_help(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     help(
         ctx,
         "SLOWLOG",
@@ -236,14 +241,14 @@ fn slowlog_help(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
 }
 
 /// MONITOR: stream every command the server executes. <https://redis.io/commands/monitor/>
-fn monitor(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
+fn monitor(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     ctx.out.ok();
     ctx.action = Action::Monitor;
     Ok(())
 }
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. <https://redis.io/commands/shutdown/>
-fn shutdown(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn shutdown(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let (mut save, mut nosave, mut abort) = (false, false, false);
     for i in 1..a.len() {
         if a.is(i, "nosave") {
@@ -274,7 +279,7 @@ fn shutdown(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// DEBUG SLEEP seconds | SET-ACTIVE-EXPIRE 0|1 | HELP. <https://redis.io/commands/debug/>
-fn debug(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn debug(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if a.is(1, "sleep") && a.len() == 3 {
         let secs = a.f64(2)?;
         let d = Duration::from_secs_f64(secs.clamp(0.0, 3600.0));
@@ -310,7 +315,7 @@ fn debug(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// Writes one command's COMMAND INFO entry (10 fields, Redis 7.0's layout).
-fn command_entry(ctx: &mut Ctx<'_>, c: &Command) {
+fn command_entry(ctx: &mut Ctx<'_, '_>, c: &Command) {
     let o = &mut *ctx.out;
     o.array_len(10);
     o.bulk(c.name.as_bytes());
@@ -390,7 +395,7 @@ fn command_entry(ctx: &mut Ctx<'_>, c: &Command) {
 }
 
 /// COMMAND: every command's info. <https://redis.io/commands/command/>
-fn command(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn command(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if a.len() > 1 {
         let e = CmdError::UnknownSubcommand {
             sub: a.str(1),
@@ -402,7 +407,7 @@ fn command(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
-fn all_commands(ctx: &mut Ctx<'_>) {
+fn all_commands(ctx: &mut Ctx<'_, '_>) {
     let t = Table::get();
     ctx.out.array_len(t.commands.len());
     for c in &t.commands {
@@ -411,7 +416,7 @@ fn all_commands(ctx: &mut Ctx<'_>) {
 }
 
 /// COMMAND COUNT. <https://redis.io/commands/command-count/>
-fn command_count(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
+fn command_count(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     ctx.out.int(Table::get().commands.len() as i64);
     Ok(())
 }
@@ -429,7 +434,7 @@ fn find(name: &[u8]) -> Option<&'static Command> {
 }
 
 /// COMMAND INFO [command ...]. <https://redis.io/commands/command-info/>
-fn command_info(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn command_info(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if a.len() == 2 {
         all_commands(ctx);
         return Ok(());
@@ -444,7 +449,7 @@ fn command_info(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
-fn doc_entry(ctx: &mut Ctx<'_>, c: &Command) {
+fn doc_entry(ctx: &mut Ctx<'_, '_>, c: &Command) {
     let o = &mut *ctx.out;
     let subs = !c.subcommands.is_empty();
     o.map_len(4 + subs as usize);
@@ -467,7 +472,7 @@ fn doc_entry(ctx: &mut Ctx<'_>, c: &Command) {
 }
 
 /// COMMAND DOCS [command ...]. <https://redis.io/commands/command-docs/>
-fn command_docs(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn command_docs(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let list: Vec<&'static Command> = if a.len() == 2 {
         Table::get().commands.clone()
     } else {
@@ -482,7 +487,7 @@ fn command_docs(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// COMMAND GETKEYS command [arg ...]. <https://redis.io/commands/command-getkeys/>
-fn command_getkeys(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn command_getkeys(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let t = Table::get();
     let Some(mut c) = t.lookup(&a[2]) else {
         return Err(CmdError::err("Invalid command specified"));
@@ -514,7 +519,7 @@ fn command_getkeys(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// COMMAND LIST [FILTERBY MODULE name | ACLCAT cat | PATTERN pattern]. <https://redis.io/commands/command-list/>
-fn command_list(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn command_list(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let t = Table::get();
     let mut names: Vec<&str> = Vec::new();
     let filter = if a.len() == 5 && a.is(2, "filterby") {
@@ -552,7 +557,7 @@ fn command_list(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
-fn command_help(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
+fn command_help(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     help(
         ctx,
         "COMMAND",

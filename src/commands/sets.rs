@@ -42,7 +42,7 @@ fn reply_set(out: &mut Reply, s: &Set) {
 }
 
 /// SADD key member [member ...]. <https://redis.io/commands/sadd/>
-fn sadd(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn sadd(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let key = &a[1];
     let mut added = 0;
     match ctx.ks.lookup_write(key) {
@@ -68,7 +68,7 @@ fn sadd(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// SREM key member [member ...]; an emptied set is deleted. <https://redis.io/commands/srem/>
-fn srem(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn srem(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let key = &a[1];
     let Some(e) = ctx.ks.lookup_write(key) else {
         ctx.out.int(0);
@@ -89,7 +89,7 @@ fn srem(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// SMEMBERS key. <https://redis.io/commands/smembers/>
-fn smembers(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn smembers(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     match ctx.ks.lookup_read(&a[1]) {
         None => ctx.out.set_len(0),
         Some(e) => reply_set(ctx.out, as_set(e)?),
@@ -98,7 +98,7 @@ fn smembers(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// SISMEMBER key member. <https://redis.io/commands/sismember/>
-fn sismember(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn sismember(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let found = match ctx.ks.lookup_read(&a[1]) {
         None => false,
         Some(e) => as_set(e)?.contains(&a[2]),
@@ -108,7 +108,7 @@ fn sismember(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// SMISMEMBER key member [member ...]. <https://redis.io/commands/smismember/>
-fn smismember(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn smismember(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let e = ctx.ks.lookup_read(&a[1]);
     let s = match e {
         None => None,
@@ -122,7 +122,7 @@ fn smismember(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// SCARD key. <https://redis.io/commands/scard/>
-fn scard(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn scard(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let n = match ctx.ks.lookup_read(&a[1]) {
         None => 0,
         Some(e) => as_set(e)?.len(),
@@ -133,7 +133,7 @@ fn scard(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 
 /// SPOP key [count]: removes random members; an emptied set is deleted.
 /// <https://redis.io/commands/spop/>
-fn spop(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn spop(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if a.len() > 3 {
         return Err(CmdError::Syntax);
     }
@@ -186,7 +186,7 @@ fn spop(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 
 /// SRANDMEMBER key [count]: a positive count gives distinct members, a negative one allows
 /// repeats. <https://redis.io/commands/srandmember/>
-fn srandmember(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn srandmember(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if a.len() > 3 {
         return Err(CmdError::Syntax);
     }
@@ -237,7 +237,7 @@ fn srandmember(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// SMOVE source destination member. <https://redis.io/commands/smove/>
-fn smove(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn smove(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let (src, dst, m) = (&a[1], &a[2], &a[3]);
     let dst_is_set = ctx
         .ks
@@ -286,7 +286,7 @@ enum Op {
 
 /// Checks the type of every source key first, as Redis does (a missing key is an empty set),
 /// and returns their sizes (`None` = missing).
-fn source_sizes(ctx: &mut Ctx<'_>, keys: &[&[u8]]) -> Result<Vec<Option<usize>>, CmdError> {
+fn source_sizes(ctx: &mut Ctx<'_, '_>, keys: &[&[u8]]) -> Result<Vec<Option<usize>>, CmdError> {
     let mut sizes = Vec::with_capacity(keys.len());
     for k in keys {
         sizes.push(match ctx.ks.lookup_read(k) {
@@ -298,7 +298,7 @@ fn source_sizes(ctx: &mut Ctx<'_>, keys: &[&[u8]]) -> Result<Vec<Option<usize>>,
 }
 
 /// The set stored at `key` (already type-checked by [`source_sizes`]).
-fn peek_set<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Option<&'c Set> {
+fn peek_set<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Option<&'c Set> {
     match ctx.ks.peek(key).map(|e| &e.value) {
         Some(Value::Set(s)) => Some(s),
         _ => None,
@@ -307,7 +307,7 @@ fn peek_set<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Option<&'c Set> {
 
 /// SINTER/SUNION/SDIFF over `keys` as Redis's `sinterGenericCommand` and
 /// `sunionDiffGenericCommand`; the result has the encoding Redis's destination set would get.
-fn combine(ctx: &mut Ctx<'_>, keys: &[&[u8]], op: Op) -> Result<Set, CmdError> {
+fn combine(ctx: &mut Ctx<'_, '_>, keys: &[&[u8]], op: Op) -> Result<Set, CmdError> {
     let sizes = source_sizes(ctx, keys)?;
     match op {
         Op::Inter => {
@@ -376,7 +376,7 @@ fn combine(ctx: &mut Ctx<'_>, keys: &[&[u8]], op: Op) -> Result<Set, CmdError> {
     }
 }
 
-fn combine_reply(ctx: &mut Ctx<'_>, a: &Args<'_>, op: Op) -> CmdResult {
+fn combine_reply(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, op: Op) -> CmdResult {
     let keys: Vec<&[u8]> = a.iter().skip(1).collect();
     let res = combine(ctx, &keys, op)?;
     reply_set(ctx.out, &res);
@@ -385,7 +385,7 @@ fn combine_reply(ctx: &mut Ctx<'_>, a: &Args<'_>, op: Op) -> CmdResult {
 
 /// The *STORE variants: overwrite `destination` (any type), or delete it when the result is
 /// empty; reply the result's size.
-fn combine_store(ctx: &mut Ctx<'_>, a: &Args<'_>, op: Op) -> CmdResult {
+fn combine_store(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, op: Op) -> CmdResult {
     let keys: Vec<&[u8]> = a.iter().skip(2).collect();
     let res = combine(ctx, &keys, op)?;
     let dst = &a[1];
@@ -400,37 +400,37 @@ fn combine_store(ctx: &mut Ctx<'_>, a: &Args<'_>, op: Op) -> CmdResult {
 }
 
 /// SINTER key [key ...]. <https://redis.io/commands/sinter/>
-fn sinter(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn sinter(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     combine_reply(ctx, a, Op::Inter)
 }
 
 /// SUNION key [key ...]. <https://redis.io/commands/sunion/>
-fn sunion(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn sunion(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     combine_reply(ctx, a, Op::Union)
 }
 
 /// SDIFF key [key ...]. <https://redis.io/commands/sdiff/>
-fn sdiff(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn sdiff(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     combine_reply(ctx, a, Op::Diff)
 }
 
 /// SINTERSTORE destination key [key ...]. <https://redis.io/commands/sinterstore/>
-fn sinterstore(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn sinterstore(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     combine_store(ctx, a, Op::Inter)
 }
 
 /// SUNIONSTORE destination key [key ...]. <https://redis.io/commands/sunionstore/>
-fn sunionstore(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn sunionstore(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     combine_store(ctx, a, Op::Union)
 }
 
 /// SDIFFSTORE destination key [key ...]. <https://redis.io/commands/sdiffstore/>
-fn sdiffstore(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn sdiffstore(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     combine_store(ctx, a, Op::Diff)
 }
 
 /// SINTERCARD numkeys key [key ...] [LIMIT limit]. <https://redis.io/commands/sintercard/>
-fn sintercard(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn sintercard(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let numkeys = crate::util::parse_i64(&a[1])
         .filter(|&n| n > 0)
         .ok_or_else(|| CmdError::err("numkeys should be greater than 0"))? as u64;
@@ -488,7 +488,7 @@ fn parse_cursor(b: &[u8]) -> Result<u64, CmdError> {
 /// position from the top down: the cursor is the position where the next call stops (exclusive).
 /// Removal moves only the last member, to a lower position, so every member present for the
 /// whole iteration is returned at least once.
-fn sscan(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn sscan(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let cursor = parse_cursor(&a[2])?;
     let Some(e) = ctx.ks.lookup_read(&a[1]) else {
         ctx.out.array_len(2);

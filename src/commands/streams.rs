@@ -210,7 +210,7 @@ fn add_error(e: AddError) -> CmdError {
 /// XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value
 /// [field value ...]: the new entry's id, or nil with NOMKSTREAM on a missing key.
 /// <https://redis.io/commands/xadd/>
-fn xadd(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn xadd(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let (o, id_pos) = parse_add_or_trim(a, true)?;
     let nfields = a.len() as i64 - id_pos as i64 - 1;
     if nfields < 2 || nfields % 2 == 1 {
@@ -252,23 +252,23 @@ fn xadd(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// XLEN key: the number of entries (0 for a missing key). <https://redis.io/commands/xlen/>
-fn xlen(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn xlen(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let n = read(&mut ctx.ks, &a[1])?.map_or(0, |s| s.len());
     ctx.out.int(n as i64);
     Ok(())
 }
 
 /// XRANGE key start end [COUNT count]. <https://redis.io/commands/xrange/>
-fn xrange(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn xrange(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     range_generic(ctx, a, false)
 }
 
 /// XREVRANGE key end start [COUNT count]. <https://redis.io/commands/xrevrange/>
-fn xrevrange(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn xrevrange(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     range_generic(ctx, a, true)
 }
 
-fn range_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, rev: bool) -> CmdResult {
+fn range_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, rev: bool) -> CmdResult {
     let (sa, ea) = if rev { (3, 2) } else { (2, 3) };
     let start = interval_id(a.get(sa), true)?;
     let end = interval_id(a.get(ea), false)?;
@@ -304,7 +304,7 @@ fn range_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, rev: bool) -> CmdResult {
 }
 
 /// XDEL key id [id ...]: the number of entries deleted. <https://redis.io/commands/xdel/>
-fn xdel(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn xdel(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let key = &a[1];
     if write(&mut ctx.ks, key)?.is_none() {
         ctx.out.int(0);
@@ -325,7 +325,7 @@ fn xdel(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 
 /// XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count]: the number of entries removed.
 /// <https://redis.io/commands/xtrim/>
-fn xtrim(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn xtrim(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let (o, _) = parse_add_or_trim(a, false)?;
     let key = &a[1];
     let n = match (write(&mut ctx.ks, key)?, o.trim) {
@@ -341,7 +341,7 @@ fn xtrim(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 
 /// XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]: OK.
 /// <https://redis.io/commands/xsetid/>
-fn xsetid(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn xsetid(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let id = strict_id(a.get(2))?;
     let mut entries_added: Option<u64> = None;
     let mut max_deleted = StreamId::MIN;
@@ -474,7 +474,7 @@ fn xreadgroup_keys(a: &Args<'_>) -> Range<usize> {
 
 /// Where a read starts in one stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ReadFrom {
+pub(crate) enum ReadFrom {
     /// Entries after this id (XREAD; XREADGROUP's history of the consumer's pending entries).
     After(StreamId),
     /// XREADGROUP `>`: entries never delivered to the group.
@@ -483,21 +483,62 @@ enum ReadFrom {
 
 /// XREAD [COUNT count] [BLOCK ms] STREAMS key [key ...] id [id ...].
 /// <https://redis.io/commands/xread/>
-fn xread(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn xread(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     read_generic(ctx, a, false)
 }
 
 /// XREADGROUP GROUP group consumer [COUNT count] [BLOCK ms] [NOACK] STREAMS key [key ...]
 /// id [id ...]. <https://redis.io/commands/xreadgroup/>
-fn xreadgroup(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn xreadgroup(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     read_generic(ctx, a, true)
 }
 
-fn read_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, group_cmd: bool) -> CmdResult {
+fn read_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, group_cmd: bool) -> CmdResult {
     let r = scan_read(a, group_cmd)?;
     if group_cmd && r.group.is_none() {
         return Err(CmdError::err("Missing GROUP option for XREADGROUP"));
     }
+    // A re-run after a wake-up reads from where the first run resolved (`$` = the last id then).
+    let stashed = ctx.block_data::<Vec<ReadFrom>>().cloned();
+    let retry = stashed.is_some();
+    let from = match stashed {
+        Some(from) => {
+            if let Some((g, _)) = r.group {
+                group_still_exists(ctx, a, &r, a.get(g))?;
+            }
+            from
+        }
+        None => resolve_ids(ctx, a, &r, group_cmd)?,
+    };
+    if serve(ctx, a, &r, &from, retry)? {
+        return Ok(());
+    }
+    // Nothing to serve now: the one place that decides to block. `from` is kept for the re-runs.
+    match r.block {
+        Some(ms) if ctx.may_block() => {
+            let deadline = if ms == 0 {
+                0
+            } else {
+                ctx.now.saturating_add(ms)
+            };
+            ctx.block(
+                r.keys.clone().map(|i| a.get(i)),
+                deadline,
+                Some(Box::new(from)),
+            );
+        }
+        _ => ctx.out.null_array(),
+    }
+    Ok(())
+}
+
+/// First run: checks every key (type, group) and resolves its id argument, in Redis's order.
+fn resolve_ids(
+    ctx: &mut Ctx<'_, '_>,
+    a: &Args<'_>,
+    r: &ReadArgs,
+    group_cmd: bool,
+) -> Result<Vec<ReadFrom>, CmdError> {
     let nkeys = r.keys.len();
     let mut from = Vec::with_capacity(nkeys);
     for i in 0..nkeys {
@@ -527,12 +568,26 @@ fn read_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, group_cmd: bool) -> CmdResult {
             from.push(ReadFrom::After(strict_id(arg)?));
         }
     }
-    if serve(ctx, a, &r, &from)? {
-        return Ok(());
+    Ok(from)
+}
+
+/// Re-run of a blocked XREADGROUP: a stream that exists but lost the group (XGROUP DESTROY, or
+/// deleted and created again) ends the wait with Redis's error; a missing key keeps it waiting.
+fn group_still_exists(
+    ctx: &mut Ctx<'_, '_>,
+    a: &Args<'_>,
+    r: &ReadArgs,
+    group: &[u8],
+) -> CmdResult {
+    for i in r.keys.clone() {
+        if let Ok(Some(s)) = read(&mut ctx.ks, a.get(i)) {
+            if !s.groups.contains_key(group) {
+                return Err(CmdError::Other(
+                    "NOGROUP the consumer group this client was blocked on no longer exists".into(),
+                ));
+            }
+        }
     }
-    // Nothing to serve now. The one place that decides to block: until the server can park a
-    // client on its keys, BLOCK answers as a timeout would (as Redis does inside MULTI).
-    ctx.out.null_array();
     Ok(())
 }
 
@@ -546,16 +601,22 @@ struct Plan {
 
 /// Serves every stream that has something for the reader; false (nothing written) when none has.
 fn serve(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     a: &Args<'_>,
     r: &ReadArgs,
     from: &[ReadFrom],
+    retry: bool,
 ) -> Result<bool, CmdError> {
     let group = r.group.map(|(g, c)| (a.get(g), a.get(c)));
     let mut plans: Vec<Option<Plan>> = Vec::with_capacity(from.len());
     for (i, f) in from.iter().enumerate() {
         let key = a.get(r.keys.start + i);
-        let plan = match read(&mut ctx.ks, key)? {
+        // A re-run skips a key that changed type while it waited, as Redis serves stream keys only.
+        let found = match read(&mut ctx.ks, key) {
+            Err(_) if retry => None,
+            res => res?,
+        };
+        let plan = match found {
             None => None,
             Some(s) => match (group, *f) {
                 (Some(_), ReadFrom::After(id)) => Some(Plan {

@@ -23,7 +23,7 @@ fn as_str_mut(e: &mut Entry) -> Result<&mut Str, CmdError> {
     }
 }
 
-fn check_len(ctx: &Ctx<'_>, len: u64) -> CmdResult {
+fn check_len(ctx: &Ctx<'_, '_>, len: u64) -> CmdResult {
     if len
         > ctx
             .srv
@@ -37,7 +37,7 @@ fn check_len(ctx: &Ctx<'_>, len: u64) -> CmdResult {
 }
 
 /// GET key. <https://redis.io/commands/get/>
-fn get(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn get(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     match ctx.ks.lookup_read(&a[1]) {
         None => ctx.out.null(),
         Some(e) => match as_str(e)? {
@@ -82,7 +82,7 @@ impl SetOpts {
 /// Parses SET's (from = 3) or GETEX's (from = 2) options as Redis's
 /// `parseExtendedStringArgumentsOrReply`, then the expire value.
 fn parse_set_opts(
-    ctx: &Ctx<'_>,
+    ctx: &Ctx<'_, '_>,
     a: &Args<'_>,
     from: usize,
     is_set: bool,
@@ -140,13 +140,13 @@ fn parse_set_opts(
 }
 
 /// SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ts|KEEPTTL]. <https://redis.io/commands/set/>
-fn set(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn set(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let o = parse_set_opts(ctx, a, 3, true, "set")?;
     set_generic(ctx, &a[1], &a[2], &o, false)
 }
 
 fn set_generic(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     key: &[u8],
     val: &[u8],
     o: &SetOpts,
@@ -187,7 +187,7 @@ fn set_generic(
 }
 
 /// SETNX key value. <https://redis.io/commands/setnx/>
-fn setnx(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn setnx(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let o = SetOpts {
         nx: true,
         ..SetOpts::with_ttl(Ttl::Unset)
@@ -196,21 +196,21 @@ fn setnx(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// SETEX key seconds value. <https://redis.io/commands/setex/>
-fn setex(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn setex(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let at = parse_expire(&a[2], 1000, false, ctx.now, "setex", false)?;
     let o = SetOpts::with_ttl(Ttl::At(at));
     set_generic(ctx, &a[1], &a[3], &o, false)
 }
 
 /// PSETEX key milliseconds value. <https://redis.io/commands/psetex/>
-fn psetex(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn psetex(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let at = parse_expire(&a[2], 1, false, ctx.now, "psetex", false)?;
     let o = SetOpts::with_ttl(Ttl::At(at));
     set_generic(ctx, &a[1], &a[3], &o, false)
 }
 
 /// GETSET key value. <https://redis.io/commands/getset/>
-fn getset(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn getset(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let o = SetOpts {
         get: true,
         ..SetOpts::with_ttl(Ttl::Unset)
@@ -219,7 +219,7 @@ fn getset(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// MGET key [key ...]: nil for missing keys and keys of other types. <https://redis.io/commands/mget/>
-fn mget(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn mget(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     ctx.out.array_len(a.len() - 1);
     for i in 1..a.len() {
         match ctx.ks.lookup_read(&a[i]).map(|e| &e.value) {
@@ -232,7 +232,7 @@ fn mget(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// MSET key value [key value ...]. <https://redis.io/commands/mset/>
-fn mset(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn mset(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if a.len() % 2 == 0 {
         return Err(CmdError::WrongArity("mset".into()));
     }
@@ -245,7 +245,7 @@ fn mset(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// MSETNX key value [key value ...]: all or nothing. <https://redis.io/commands/msetnx/>
-fn msetnx(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn msetnx(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if a.len() % 2 == 0 {
         return Err(CmdError::WrongArity("msetnx".into()));
     }
@@ -264,7 +264,7 @@ fn msetnx(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// GETDEL key. <https://redis.io/commands/getdel/>
-fn getdel(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn getdel(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     match ctx.ks.lookup_read(&a[1]) {
         None => ctx.out.null(),
         Some(e) => {
@@ -276,7 +276,7 @@ fn getdel(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// GETEX key [EX s|PX ms|EXAT ts|PXAT ts|PERSIST]. <https://redis.io/commands/getex/>
-fn getex(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn getex(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let o = parse_set_opts(ctx, a, 2, false, "getex")?;
     let key = &a[1];
     match ctx.ks.lookup_read(key) {
@@ -304,7 +304,7 @@ fn getex(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// APPEND key value: the new length. <https://redis.io/commands/append/>
-fn append(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn append(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let (key, add) = (&a[1], &a[2]);
     let cur = match ctx.ks.lookup_write(key) {
         None => None,
@@ -329,7 +329,7 @@ fn append(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// STRLEN key. <https://redis.io/commands/strlen/>
-fn strlen(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn strlen(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let n = match ctx.ks.lookup_read(&a[1]) {
         None => 0,
         Some(e) => as_str(e)?.len(),
@@ -339,7 +339,7 @@ fn strlen(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// GETRANGE key start end (inclusive, negative from the end). <https://redis.io/commands/getrange/>
-fn getrange(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn getrange(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let mut start = a.i64(2)?;
     let mut end = a.i64(3)?;
     let Some(e) = ctx.ks.lookup_read(&a[1]) else {
@@ -374,7 +374,7 @@ fn getrange(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// SETRANGE key offset value: the new length. <https://redis.io/commands/setrange/>
-fn setrange(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn setrange(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let offset = a.i64(2)?;
     if offset < 0 {
         return Err(CmdError::err("offset is out of range"));
@@ -406,7 +406,7 @@ fn setrange(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// INCR/DECR/INCRBY/DECRBY on `key` by `by`, keeping its TTL.
-fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], by: i64) -> CmdResult {
+fn incr_by(ctx: &mut Ctx<'_, '_>, key: &[u8], by: i64) -> CmdResult {
     let n = match ctx.ks.lookup_write(key) {
         None => {
             ctx.ks.insert(key, Value::Str(Str::Int(by)), 0);
@@ -431,23 +431,23 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], by: i64) -> CmdResult {
 }
 
 /// INCR key. <https://redis.io/commands/incr/>
-fn incr(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn incr(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     incr_by(ctx, &a[1], 1)
 }
 
 /// DECR key. <https://redis.io/commands/decr/>
-fn decr(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn decr(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     incr_by(ctx, &a[1], -1)
 }
 
 /// INCRBY key increment. <https://redis.io/commands/incrby/>
-fn incrby(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn incrby(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let by = a.i64(2)?;
     incr_by(ctx, &a[1], by)
 }
 
 /// DECRBY key decrement. <https://redis.io/commands/decrby/>
-fn decrby(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn decrby(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let by = a.i64(2)?;
     if by == i64::MIN {
         return Err(CmdError::err("decrement would overflow"));
@@ -490,7 +490,7 @@ pub fn incrbyfloat_text(cur: &[u8], by: &[u8]) -> Result<String, CmdError> {
 }
 
 /// INCRBYFLOAT key increment. <https://redis.io/commands/incrbyfloat/>
-fn incrbyfloat(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn incrbyfloat(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     crate::util::parse_f64(&a[2]).ok_or(CmdError::NotFloat)?;
     let key = &a[1];
     let text = match ctx.ks.lookup_write(key) {

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// A handler: sees the parsed arguments and the locked shards, writes its reply to `ctx.out`.
-pub type Handler = fn(&mut Ctx<'_>, &Args<'_>) -> CmdResult;
+pub type Handler = fn(&mut Ctx<'_, '_>, &Args<'_>) -> CmdResult;
 
 /// Command flags, as bits. Names are Redis's (COMMAND INFO shows them).
 pub mod flag {
@@ -35,6 +35,9 @@ pub mod flag {
     pub const NO_MULTI: u32 = 1 << 14;
     pub const ALLOW_BUSY: u32 = 1 << 15;
     pub const SENTINEL: u32 = 1 << 16;
+    /// shoal's own (not shown by COMMAND): the command runs holding every shard lock, because
+    /// it reaches keys its arguments do not name (SORT ... BY/GET patterns).
+    pub const LOCK_ALL: u32 = 1 << 24;
 
     /// Names in the order COMMAND INFO lists them.
     pub const NAMES: &[(u32, &str)] = &[
@@ -355,7 +358,7 @@ fn row(s: &mut String, c: &Command) {
 }
 
 /// A row with no handler yet serves as the container of subcommands; dispatch never calls it.
-pub fn container(_: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
+pub fn container(_: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     Err(super::error::CmdError::Syntax)
 }
 

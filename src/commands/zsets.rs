@@ -5,7 +5,7 @@
 //! (RESP2 bulk strings, RESP3 doubles), WITHSCORES pairs are flat in RESP2 and nested in RESP3.
 
 use super::table::{acl, flag::*, Command, BASE};
-use super::{Args, CmdError, CmdResult, Ctx};
+use super::{block_or_timeout, parse_block_timeout, Args, CmdError, CmdResult, Ctx};
 use crate::keyspace::zset::ZSet;
 use crate::keyspace::Value;
 use crate::protocol::Reply;
@@ -295,7 +295,7 @@ fn reply_entries(out: &mut Reply, items: &[(f64, Vec<u8>)], withscores: bool) {
 }
 
 /// ZADD and ZINCRBY, as Redis's `zaddGenericCommand`.
-fn zadd_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, force_incr: bool) -> CmdResult {
+fn zadd_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, force_incr: bool) -> CmdResult {
     let (mut nx, mut xx, mut gt, mut lt, mut ch, mut incr) =
         (false, false, false, false, false, force_incr);
     let mut i = 2;
@@ -420,17 +420,17 @@ fn zadd_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, force_incr: bool) -> CmdResult 
 
 /// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...].
 /// <https://redis.io/commands/zadd/>
-fn zadd(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zadd(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     zadd_generic(ctx, a, false)
 }
 
 /// ZINCRBY key increment member. <https://redis.io/commands/zincrby/>
-fn zincrby(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zincrby(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     zadd_generic(ctx, a, true)
 }
 
 /// ZREM key member [member ...]. <https://redis.io/commands/zrem/>
-fn zrem(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zrem(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let key = &a[1];
     let Some(e) = ctx.ks.lookup_write(key) else {
         ctx.out.int(0);
@@ -450,7 +450,7 @@ fn zrem(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// ZSCORE key member. <https://redis.io/commands/zscore/>
-fn zscore(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zscore(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let s = match ctx.ks.lookup_read(&a[1]) {
         Some(e) => zset_ref(&e.value)?.score(&a[2]),
         None => None,
@@ -463,7 +463,7 @@ fn zscore(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// ZMSCORE key member [member ...]. <https://redis.io/commands/zmscore/>
-fn zmscore(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zmscore(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let scores: Vec<Option<f64>> = match ctx.ks.lookup_read(&a[1]) {
         Some(e) => {
             let z = zset_ref(&e.value)?;
@@ -482,7 +482,7 @@ fn zmscore(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// ZCARD key. <https://redis.io/commands/zcard/>
-fn zcard(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zcard(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let n = match ctx.ks.lookup_read(&a[1]) {
         Some(e) => zset_ref(&e.value)?.len(),
         None => 0,
@@ -492,7 +492,7 @@ fn zcard(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// ZCOUNT key min max. <https://redis.io/commands/zcount/>
-fn zcount(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zcount(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let r = ScoreRange::parse(&a[2], &a[3])?;
     let n = match ctx.ks.lookup_read(&a[1]) {
         Some(e) => {
@@ -506,7 +506,7 @@ fn zcount(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// ZLEXCOUNT key min max. <https://redis.io/commands/zlexcount/>
-fn zlexcount(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zlexcount(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let r = LexRange::parse(&a[2], &a[3])?;
     let n = match ctx.ks.lookup_read(&a[1]) {
         Some(e) => {
@@ -519,7 +519,7 @@ fn zlexcount(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
-fn zrank_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, rev: bool) -> CmdResult {
+fn zrank_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, rev: bool) -> CmdResult {
     let r = match ctx.ks.lookup_read(&a[1]) {
         Some(e) => {
             let z = zset_ref(&e.value)?;
@@ -542,12 +542,12 @@ fn zrank_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, rev: bool) -> CmdResult {
 }
 
 /// ZRANK key member. <https://redis.io/commands/zrank/>
-fn zrank(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zrank(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     zrank_generic(ctx, a, false)
 }
 
 /// ZREVRANK key member. <https://redis.io/commands/zrevrank/>
-fn zrevrank(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zrevrank(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     zrank_generic(ctx, a, true)
 }
 
@@ -562,7 +562,7 @@ enum RangeType {
 /// The ZRANGE family, as Redis's `zrangeGenericCommand`: `src` is the source key's index,
 /// `store` the destination's (ZRANGESTORE).
 fn zrange_generic(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     a: &Args<'_>,
     src: usize,
     store: Option<usize>,
@@ -674,7 +674,7 @@ fn zrange_generic(
 }
 
 /// Stores `items` (any order, distinct members) at `dst`, or deletes `dst` when empty.
-fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], mut items: Vec<(f64, Vec<u8>)>) {
+fn store_result(ctx: &mut Ctx<'_, '_>, dst: &[u8], mut items: Vec<(f64, Vec<u8>)>) {
     if items.is_empty() {
         ctx.ks.remove(dst);
         return;
@@ -690,44 +690,44 @@ fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], mut items: Vec<(f64, Vec<u8>)>) {
 
 /// ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES].
 /// <https://redis.io/commands/zrange/>
-fn zrange(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zrange(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     zrange_generic(ctx, a, 1, None, RangeType::Auto, None)
 }
 
 /// ZREVRANGE key start stop [WITHSCORES]. <https://redis.io/commands/zrevrange/>
-fn zrevrange(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zrevrange(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     zrange_generic(ctx, a, 1, None, RangeType::Rank, Some(true))
 }
 
 /// ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count].
 /// <https://redis.io/commands/zrangebyscore/>
-fn zrangebyscore(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zrangebyscore(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     zrange_generic(ctx, a, 1, None, RangeType::Score, Some(false))
 }
 
 /// ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT offset count].
 /// <https://redis.io/commands/zrevrangebyscore/>
-fn zrevrangebyscore(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zrevrangebyscore(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     zrange_generic(ctx, a, 1, None, RangeType::Score, Some(true))
 }
 
 /// ZRANGEBYLEX key min max [LIMIT offset count]. <https://redis.io/commands/zrangebylex/>
-fn zrangebylex(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zrangebylex(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     zrange_generic(ctx, a, 1, None, RangeType::Lex, Some(false))
 }
 
 /// ZREVRANGEBYLEX key max min [LIMIT offset count]. <https://redis.io/commands/zrevrangebylex/>
-fn zrevrangebylex(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zrevrangebylex(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     zrange_generic(ctx, a, 1, None, RangeType::Lex, Some(true))
 }
 
 /// ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count].
 /// <https://redis.io/commands/zrangestore/>
-fn zrangestore(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zrangestore(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     zrange_generic(ctx, a, 2, Some(1), RangeType::Auto, None)
 }
 
-fn zremrange_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, rtype: RangeType) -> CmdResult {
+fn zremrange_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, rtype: RangeType) -> CmdResult {
     enum R {
         Rank(i64, i64),
         Score(ScoreRange),
@@ -757,24 +757,24 @@ fn zremrange_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, rtype: RangeType) -> CmdRe
 }
 
 /// ZREMRANGEBYRANK key start stop. <https://redis.io/commands/zremrangebyrank/>
-fn zremrangebyrank(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zremrangebyrank(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     zremrange_generic(ctx, a, RangeType::Rank)
 }
 
 /// ZREMRANGEBYSCORE key min max. <https://redis.io/commands/zremrangebyscore/>
-fn zremrangebyscore(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zremrangebyscore(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     zremrange_generic(ctx, a, RangeType::Score)
 }
 
 /// ZREMRANGEBYLEX key min max. <https://redis.io/commands/zremrangebylex/>
-fn zremrangebylex(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zremrangebylex(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     zremrange_generic(ctx, a, RangeType::Lex)
 }
 
 /// Pops up to `count` entries from the low (`max` false) or high end of `key`; deletes the key
 /// when it becomes empty. `Ok(None)` when the key is missing.
 fn pop_from(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     key: &[u8],
     max: bool,
     count: usize,
@@ -801,7 +801,7 @@ fn pop_from(
     Ok(Some(items))
 }
 
-fn zpop_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, max: bool) -> CmdResult {
+fn zpop_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, max: bool) -> CmdResult {
     if a.len() > 3 {
         return Err(CmdError::Syntax);
     }
@@ -829,26 +829,27 @@ fn zpop_generic(ctx: &mut Ctx<'_>, a: &Args<'_>, max: bool) -> CmdResult {
 }
 
 /// ZPOPMIN key [count]. <https://redis.io/commands/zpopmin/>
-fn zpopmin(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zpopmin(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     zpop_generic(ctx, a, false)
 }
 
 /// ZPOPMAX key [count]. <https://redis.io/commands/zpopmax/>
-fn zpopmax(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zpopmax(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     zpop_generic(ctx, a, true)
 }
 
-/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]. <https://redis.io/commands/zmpop/>
-fn zmpop(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+/// Parses ZMPOP's `numkeys key [key ...] MIN|MAX [COUNT count]` from `a[1..]`; returns the
+/// index of MIN|MAX (the keys are `a[2..where]`), whether it is MAX, and the count.
+fn zmpop_args(a: &Args<'_>) -> Result<(usize, bool, usize), CmdError> {
     let numkeys = crate::util::parse_i64(&a[1]).unwrap_or(0);
     if numkeys <= 0 {
         return Err(CmdError::err("numkeys should be greater than 0"));
     }
     let numkeys = numkeys as usize;
-    let where_idx = 2 + numkeys;
-    if numkeys > a.len() || where_idx >= a.len() {
+    if numkeys > a.len() || 2 + numkeys >= a.len() {
         return Err(CmdError::Syntax);
     }
+    let where_idx = 2 + numkeys;
     let max = if a.is(where_idx, "min") {
         false
     } else if a.is(where_idx, "max") {
@@ -869,9 +870,23 @@ fn zmpop(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
             return Err(CmdError::Syntax);
         }
     }
-    let count = if count == -1 { 1 } else { count as usize };
-    for k in 2..where_idx {
-        let key = &a[k];
+    Ok((where_idx, max, if count == -1 { 1 } else { count as usize }))
+}
+
+/// Pops up to `count` from the first of `keys` holding a sorted set, replying
+/// `[key, [[member, score], ...]]`; false (nothing written) when none does. With
+/// `skip_wrong_type`, keys of another type are passed over (a blocked client's re-run).
+fn zmpop_first<'k>(
+    ctx: &mut Ctx<'_, '_>,
+    keys: impl Iterator<Item = &'k [u8]>,
+    max: bool,
+    count: usize,
+    skip_wrong_type: bool,
+) -> Result<bool, CmdError> {
+    for key in keys {
+        if skip_wrong_type && !is_zset(ctx, key) {
+            continue;
+        }
         if let Some(items) = pop_from(ctx, key, max, count)? {
             if items.is_empty() {
                 continue;
@@ -884,15 +899,80 @@ fn zmpop(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
                 ctx.out.bulk(m);
                 reply_score(ctx.out, *s);
             }
-            return Ok(());
+            return Ok(true);
         }
     }
-    ctx.out.null_array();
+    Ok(false)
+}
+
+/// Whether `key` holds a sorted set.
+fn is_zset(ctx: &mut Ctx<'_, '_>, key: &[u8]) -> bool {
+    matches!(ctx.ks.peek(key), Some(e) if matches!(e.value, Value::ZSet(_)))
+}
+
+/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]. <https://redis.io/commands/zmpop/>
+fn zmpop(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
+    let (where_idx, max, count) = zmpop_args(a)?;
+    if !zmpop_first(ctx, (2..where_idx).map(|i| a.get(i)), max, count, false)? {
+        ctx.out.null_array();
+    }
+    Ok(())
+}
+
+/// BZPOPMIN/BZPOPMAX key [key ...] timeout: `[key, member, score]` from the first non-empty
+/// sorted set, else blocks; the null array on timeout.
+fn bzpop_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, max: bool) -> CmdResult {
+    let last = a.len() - 1;
+    let deadline = parse_block_timeout(&a[last], ctx.now)?;
+    let retry = ctx.is_retry();
+    for i in 1..last {
+        let key = &a[i];
+        if retry && !is_zset(ctx, key) {
+            continue;
+        }
+        if let Some(items) = pop_from(ctx, key, max, 1)? {
+            if let Some((s, m)) = items.first() {
+                ctx.out.array_len(3);
+                ctx.out.bulk(key);
+                ctx.out.bulk(m);
+                reply_score(ctx.out, *s);
+                return Ok(());
+            }
+        }
+    }
+    block_or_timeout(ctx, (1..last).map(|i| a.get(i)), deadline, |o| {
+        o.null_array()
+    });
+    Ok(())
+}
+
+/// BZPOPMIN key [key ...] timeout. <https://redis.io/commands/bzpopmin/>
+fn bzpopmin(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
+    bzpop_generic(ctx, a, false)
+}
+
+/// BZPOPMAX key [key ...] timeout. <https://redis.io/commands/bzpopmax/>
+fn bzpopmax(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
+    bzpop_generic(ctx, a, true)
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]: ZMPOP, or blocks; the null
+/// array on timeout. <https://redis.io/commands/bzmpop/>
+fn bzmpop(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
+    let m = a.skip(1);
+    let (where_idx, max, count) = zmpop_args(&m)?;
+    let deadline = parse_block_timeout(&a[1], ctx.now)?;
+    let retry = ctx.is_retry();
+    if !zmpop_first(ctx, (2..where_idx).map(|i| m.get(i)), max, count, retry)? {
+        block_or_timeout(ctx, (2..where_idx).map(|i| m.get(i)), deadline, |o| {
+            o.null_array()
+        });
+    }
     Ok(())
 }
 
 /// ZRANDMEMBER key [count [WITHSCORES]]. <https://redis.io/commands/zrandmember/>
-fn zrandmember(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zrandmember(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if a.len() > 4 {
         return Err(CmdError::Syntax);
     }
@@ -954,7 +1034,7 @@ fn zrandmember(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 /// ZSCAN key cursor [MATCH pattern] [COUNT count]. Returns every entry in one call with cursor 0
 /// (what Redis does for `listpack` sets; valid for any size since nothing is missed).
 /// <https://redis.io/commands/zscan/>
-fn zscan(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zscan(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let cursor = std::str::from_utf8(&a[2])
         .ok()
         .and_then(|s| {
@@ -1021,7 +1101,7 @@ fn input_entries(v: &Value) -> Result<Vec<(f64, Vec<u8>)>, CmdError> {
 /// ZUNION/ZINTER/ZDIFF[STORE] and ZINTERCARD, as Redis's `zunionInterDiffGenericCommand`:
 /// `dst` is the destination's index for the STORE forms, `nk` the numkeys index.
 fn zsetop_generic(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     a: &Args<'_>,
     dst: Option<usize>,
     nk: usize,
@@ -1181,40 +1261,40 @@ fn zsetop_generic(
 
 /// ZUNION numkeys key [key ...] [WEIGHTS w ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES].
 /// <https://redis.io/commands/zunion/>
-fn zunion(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zunion(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     zsetop_generic(ctx, a, None, 1, SetOp::Union, false)
 }
 
 /// ZINTER numkeys key [key ...] [WEIGHTS w ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES].
 /// <https://redis.io/commands/zinter/>
-fn zinter(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zinter(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     zsetop_generic(ctx, a, None, 1, SetOp::Inter, false)
 }
 
 /// ZDIFF numkeys key [key ...] [WITHSCORES]. <https://redis.io/commands/zdiff/>
-fn zdiff(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zdiff(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     zsetop_generic(ctx, a, None, 1, SetOp::Diff, false)
 }
 
 /// ZINTERCARD numkeys key [key ...] [LIMIT limit]. <https://redis.io/commands/zintercard/>
-fn zintercard(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zintercard(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     zsetop_generic(ctx, a, None, 1, SetOp::Inter, true)
 }
 
 /// ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS w ...] [AGGREGATE SUM|MIN|MAX].
 /// <https://redis.io/commands/zunionstore/>
-fn zunionstore(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zunionstore(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     zsetop_generic(ctx, a, Some(1), 2, SetOp::Union, false)
 }
 
 /// ZINTERSTORE destination numkeys key [key ...] [WEIGHTS w ...] [AGGREGATE SUM|MIN|MAX].
 /// <https://redis.io/commands/zinterstore/>
-fn zinterstore(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zinterstore(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     zsetop_generic(ctx, a, Some(1), 2, SetOp::Inter, false)
 }
 
 /// ZDIFFSTORE destination numkeys key [key ...]. <https://redis.io/commands/zdiffstore/>
-fn zdiffstore(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn zdiffstore(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     zsetop_generic(ctx, a, Some(1), 2, SetOp::Diff, false)
 }
 
@@ -1293,6 +1373,15 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "zmpop", arity: -4, flags: WRITE, keys: (0, 0, 0), keynum: (1, 1, 1), since: "7.0.0",
         summary: "Remove and return members with scores in a sorted set",
         complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.", handler: zmpop, ..Z },
+    Command { name: "bzpopmin", arity: -3, flags: WRITE | NOSCRIPT | FAST | BLOCKING, keys: (1, -2, 1), since: "5.0.0",
+        summary: "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.", handler: bzpopmin, ..Z },
+    Command { name: "bzpopmax", arity: -3, flags: WRITE | NOSCRIPT | FAST | BLOCKING, keys: (1, -2, 1), since: "5.0.0",
+        summary: "Remove and return the member with the highest score from one or more sorted sets, or block until one is available",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.", handler: bzpopmax, ..Z },
+    Command { name: "bzmpop", arity: -5, flags: WRITE | BLOCKING, keys: (0, 0, 0), keynum: (2, 1, 1), since: "7.0.0",
+        summary: "Remove and return members with scores in a sorted set or block until one is available",
+        complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.", handler: bzmpop, ..Z },
     Command { name: "zrandmember", arity: -2, flags: READONLY, since: "6.2.0",
         summary: "Get one or multiple random elements from a sorted set",
         complexity: "O(N) where N is the number of elements returned", handler: zrandmember, ..Z },

@@ -15,7 +15,9 @@ pub mod expiry;
 pub mod hash;
 pub mod list;
 pub mod set;
+pub mod signal;
 pub mod slot;
+pub mod snapshot;
 pub mod stream;
 pub mod value;
 pub mod walk;
@@ -25,6 +27,7 @@ use hashbrown::HashMap;
 use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
 
+pub use signal::Change;
 pub use slot::{key_slot, SLOTS};
 pub use value::{Entry, Str, Value};
 
@@ -108,6 +111,10 @@ pub struct Shard {
 /// All databases of the node.
 pub struct Keyspace {
     shards: Box<[Shard]>,
+    /// Watched keys and blocked clients; every write below tells it.
+    pub signals: signal::Signals,
+    /// The running snapshot, if any; every write below first lets it copy the slot.
+    pub snapshot: snapshot::Snapshot,
     shard_shift: u32,
     databases: usize,
 }
@@ -130,6 +137,8 @@ impl Keyspace {
             .collect();
         Keyspace {
             shards: shards_vec.into_boxed_slice(),
+            signals: signal::Signals::default(),
+            snapshot: snapshot::Snapshot::default(),
             shard_shift: per.trailing_zeros(),
             databases,
         }
@@ -178,28 +187,20 @@ impl Keyspace {
         self.shards.iter().map(|s| s.data.lock()).collect()
     }
 
-    /// Sum of the shard counters.
-    pub fn stats(&self) -> ShardStats {
-        let mut t = ShardStats::default();
-        for s in self.shards.iter() {
-            let g = s.data.lock();
-            t.keyspace_hits += g.stats.keyspace_hits;
-            t.keyspace_misses += g.stats.keyspace_misses;
-            t.expired_keys += g.stats.expired_keys;
-            t.dirty += g.stats.dirty;
-        }
-        t
-    }
-
-    /// Zeroes the hit/miss/expired counters (CONFIG RESETSTAT).
-    pub fn reset_stats(&self) {
-        for s in self.shards.iter() {
-            let mut g = s.data.lock();
-            let dirty = g.stats.dirty;
-            g.stats = ShardStats {
-                dirty,
-                ..ShardStats::default()
-            };
+    /// A view holding every shard's lock, taken in ascending order: for EXEC, which runs a
+    /// whole transaction under it, and for commands that reach keys not named in their
+    /// arguments (SORT ... BY/GET patterns).
+    pub fn lock_all_view(&self, db: usize, now: u64) -> Locked<'_> {
+        Locked {
+            ks: self,
+            guards: self
+                .shards
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (i, s.data.lock()))
+                .collect(),
+            db,
+            now,
         }
     }
 }
@@ -229,11 +230,72 @@ impl<'a> Locked<'a> {
         }
     }
 
+    /// Whether this view holds every shard's lock (EXEC, LOCK_ALL commands).
+    #[inline]
+    pub fn holds_all(&self) -> bool {
+        self.guards.len() == self.ks.shards.len()
+    }
+
+    /// Runs `f` on shard `i`: through the held lock when this view holds every shard, else by
+    /// locking shard `i` for the call, which needs a view that holds no lock (a command
+    /// without keys), or the lock order would break.
+    pub fn with_shard<R>(&mut self, i: usize, f: impl FnOnce(&mut ShardData) -> R) -> R {
+        if self.holds_all() {
+            f(&mut self.guards[i].1)
+        } else {
+            assert!(self.guards.is_empty(), "keyspace walk from a partial view");
+            f(&mut self.ks.shards[i].data.lock())
+        }
+    }
+
+    /// Runs `f` with every shard locked at once (FLUSHDB, SWAPDB): the held locks, or all of
+    /// them taken in order for the call.
+    pub fn with_all<R>(&mut self, f: impl FnOnce(&mut [&mut ShardData]) -> R) -> R {
+        if self.holds_all() {
+            let mut v: Vec<&mut ShardData> =
+                self.guards.iter_mut().map(|(_, g)| &mut **g).collect();
+            f(&mut v)
+        } else {
+            assert!(self.guards.is_empty(), "keyspace walk from a partial view");
+            let mut guards = self.ks.lock_all();
+            let mut v: Vec<&mut ShardData> = guards.iter_mut().map(|g| &mut **g).collect();
+            f(&mut v)
+        }
+    }
+
+    /// Sum of the shard counters.
+    pub fn stats(&mut self) -> ShardStats {
+        let mut t = ShardStats::default();
+        for i in 0..self.ks.shards.len() {
+            self.with_shard(i, |g| {
+                t.keyspace_hits += g.stats.keyspace_hits;
+                t.keyspace_misses += g.stats.keyspace_misses;
+                t.expired_keys += g.stats.expired_keys;
+                t.dirty += g.stats.dirty;
+            });
+        }
+        t
+    }
+
+    /// Zeroes the hit/miss/expired counters (CONFIG RESETSTAT).
+    pub fn reset_stats(&mut self) {
+        for i in 0..self.ks.shards.len() {
+            self.with_shard(i, |g| {
+                g.stats = ShardStats {
+                    dirty: g.stats.dirty,
+                    ..ShardStats::default()
+                };
+            });
+        }
+    }
+
     #[inline]
     fn shard(&mut self, slot: usize) -> &mut ShardData {
         let i = self.ks.shard_of_slot(slot);
         let pos = if self.guards.len() == 1 {
             0
+        } else if self.holds_all() {
+            i
         } else {
             self.guards
                 .iter()
@@ -254,7 +316,10 @@ impl<'a> Locked<'a> {
     fn find(&mut self, key: &[u8], access: u8) -> Option<&mut Entry> {
         let slot = key_slot(key);
         let (db, now) = (self.db, self.now);
+        let signals = &self.ks.signals;
+        let ks = self.ks;
         let shard = self.shard(slot);
+        ks.snapshot.before_write(shard, slot);
         let ShardData {
             dbs,
             stats,
@@ -272,6 +337,7 @@ impl<'a> Locked<'a> {
             hashbrown::hash_map::EntryRef::Occupied(o) => {
                 if o.get().is_expired(now) {
                     o.remove();
+                    signals.modified(db, key, Change::Removed);
                     count_volatile(&mut table.volatile, &mut sdb.volatile, true, false);
                     sdb.keys -= 1;
                     stats.expired_keys += 1;
@@ -326,7 +392,10 @@ impl<'a> Locked<'a> {
     pub fn insert(&mut self, key: &[u8], value: Value, expire_at: u64) {
         let slot = key_slot(key);
         let (db, now) = (self.db, self.now);
+        self.ks.signals.modified(db, key, Change::Written);
+        let ks = self.ks;
         let shard = self.shard(slot);
+        ks.snapshot.before_write(shard, slot);
         let first = shard.first_slot;
         shard.stats.dirty += 1;
         let sdb = shard.db_mut(db);
@@ -366,11 +435,15 @@ impl<'a> Locked<'a> {
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let slot = key_slot(key);
         let (db, now) = (self.db, self.now);
+        let signals = &self.ks.signals;
+        let ks = self.ks;
         let shard = self.shard(slot);
+        ks.snapshot.before_write(shard, slot);
         let first = shard.first_slot;
         let sdb = shard.dbs[db].as_mut()?;
         let table = &mut sdb.tables[slot - first];
         let e = table.map.remove(key)?;
+        signals.modified(db, key, Change::Removed);
         sdb.keys -= 1;
         count_volatile(
             &mut table.volatile,
@@ -394,7 +467,10 @@ impl<'a> Locked<'a> {
             return false;
         }
         let db = self.db;
+        self.ks.signals.modified(db, key, Change::Removed);
+        let ks = self.ks;
         let shard = self.shard(slot);
+        ks.snapshot.before_write(shard, slot);
         let first = shard.first_slot;
         shard.stats.dirty += 1;
         let sdb = shard.db_mut(db);
@@ -423,6 +499,7 @@ impl<'a> Locked<'a> {
 
     /// Counts a write that changed a value in place (INCR, APPEND, ...).
     pub fn touch_dirty(&mut self, key: &[u8]) {
+        self.ks.signals.modified(self.db, key, Change::Written);
         self.shard(key_slot(key)).stats.dirty += 1;
     }
 }
@@ -466,7 +543,7 @@ mod tests {
         assert!(l.set_expire(b"a", None));
         assert!(!l.set_expire(b"b", Some(1)));
         drop(l);
-        let st = ks.stats();
+        let st = Locked::none(&ks, 0, 0).stats();
         assert_eq!(st.expired_keys, 1);
         let g = ks.shards()[ks.shard_of_slot(key_slot(b"a"))].data.lock();
         let db = g.dbs[0].as_ref().unwrap();

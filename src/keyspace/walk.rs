@@ -5,7 +5,7 @@
 //! shrinks between calls cannot make the iteration miss or repeat keys of other slots, and every
 //! key present for the whole iteration is returned exactly once (Redis guarantees at least once).
 
-use super::{Entry, Keyspace, ShardDb, SLOTS};
+use super::{key_slot, Entry, Keyspace, Locked, ShardData, ShardDb, SLOTS};
 use rand::Rng;
 
 /// Per-database counts for INFO keyspace.
@@ -17,53 +17,54 @@ pub struct DbInfo {
     pub avg_ttl: u64,
 }
 
-/// A filter for [`Keyspace::scan`]: SCAN's MATCH and TYPE.
+/// A filter for [`Locked::scan`]: SCAN's MATCH and TYPE.
 pub struct ScanFilter<'a> {
     pub pattern: Option<&'a [u8]>,
     pub type_name: Option<&'a [u8]>,
 }
 
-impl Keyspace {
+impl Locked<'_> {
     /// Keys in database `db`, counting expired keys not yet reclaimed (as Redis's DBSIZE does).
-    pub fn dbsize(&self, db: usize) -> usize {
-        self.shards()
-            .iter()
-            .map(|s| s.data.lock().dbs[db].as_ref().map_or(0, |d| d.keys))
+    pub fn dbsize(&mut self, db: usize) -> usize {
+        (0..self.ks.shards.len())
+            .map(|i| self.with_shard(i, |g| g.dbs[db].as_ref().map_or(0, |d| d.keys)))
             .sum()
     }
 
     /// INFO keyspace counts of database `db`.
-    pub fn db_info(&self, db: usize) -> DbInfo {
+    pub fn db_info(&mut self, db: usize) -> DbInfo {
         let mut info = DbInfo::default();
         let (mut ttl_sum, mut ttl_n) = (0u64, 0u64);
-        for s in self.shards() {
-            let g = s.data.lock();
-            if let Some(d) = g.dbs[db].as_ref() {
-                info.keys += d.keys;
-                info.expires += d.volatile;
-                if d.avg_ttl > 0 {
-                    ttl_sum += d.avg_ttl;
-                    ttl_n += 1;
+        for i in 0..self.ks.shards.len() {
+            self.with_shard(i, |g| {
+                if let Some(d) = g.dbs[db].as_ref() {
+                    info.keys += d.keys;
+                    info.expires += d.volatile;
+                    if d.avg_ttl > 0 {
+                        ttl_sum += d.avg_ttl;
+                        ttl_n += 1;
+                    }
                 }
-            }
+            });
         }
         info.avg_ttl = ttl_sum.checked_div(ttl_n).unwrap_or(0);
         info
     }
 
     /// Calls `f` for every live key of database `db`, one shard lock at a time.
-    pub fn for_each_key(&self, db: usize, now: u64, mut f: impl FnMut(&[u8], &Entry)) {
-        for s in self.shards() {
-            let g = s.data.lock();
-            if let Some(d) = g.dbs[db].as_ref() {
-                for t in d.tables.iter() {
-                    for (k, e) in t.map.iter() {
-                        if !e.is_expired(now) {
-                            f(k, e);
+    pub fn for_each_key(&mut self, db: usize, now: u64, mut f: impl FnMut(&[u8], &Entry)) {
+        for i in 0..self.ks.shards.len() {
+            self.with_shard(i, |g| {
+                if let Some(d) = g.dbs[db].as_ref() {
+                    for t in d.tables.iter() {
+                        for (k, e) in t.map.iter() {
+                            if !e.is_expired(now) {
+                                f(k, e);
+                            }
                         }
                     }
                 }
-            }
+            });
         }
     }
 
@@ -71,7 +72,7 @@ impl Keyspace {
     /// at least `count` keys were examined or the keyspace ends, and returns the next cursor
     /// (0 when done) with the matching keys.
     pub fn scan(
-        &self,
+        &mut self,
         db: usize,
         cursor: u64,
         count: usize,
@@ -82,31 +83,32 @@ impl Keyspace {
         let mut slot = cursor as usize;
         let mut examined = 0usize;
         while slot < SLOTS && examined < count {
-            let shard = self.shard_of_slot(slot);
-            let g = self.shards()[shard].data.lock();
-            let end = g.first_slot + g.nslots;
-            while slot < end && examined < count {
-                if let Some(t) = g.table(db, slot) {
-                    for (k, e) in t.map.iter() {
-                        examined += 1;
-                        if e.is_expired(now) {
-                            continue;
-                        }
-                        if let Some(p) = filter.pattern {
-                            if !crate::util::glob_match(p, k, false) {
+            let shard = self.ks.shard_of_slot(slot);
+            self.with_shard(shard, |g| {
+                let end = g.first_slot + g.nslots;
+                while slot < end && examined < count {
+                    if let Some(t) = g.table(db, slot) {
+                        for (k, e) in t.map.iter() {
+                            examined += 1;
+                            if e.is_expired(now) {
                                 continue;
                             }
-                        }
-                        if let Some(ty) = filter.type_name {
-                            if !ty.eq_ignore_ascii_case(e.value.type_name().as_bytes()) {
-                                continue;
+                            if let Some(p) = filter.pattern {
+                                if !crate::util::glob_match(p, k, false) {
+                                    continue;
+                                }
                             }
+                            if let Some(ty) = filter.type_name {
+                                if !ty.eq_ignore_ascii_case(e.value.type_name().as_bytes()) {
+                                    continue;
+                                }
+                            }
+                            out.push(k.to_vec());
                         }
-                        out.push(k.to_vec());
                     }
+                    slot += 1;
                 }
-                slot += 1;
-            }
+            });
         }
         if slot >= SLOTS {
             0
@@ -116,7 +118,7 @@ impl Keyspace {
     }
 
     /// A random live key of database `db`, or `None` if it is empty.
-    pub fn random_key(&self, db: usize, now: u64) -> Option<Vec<u8>> {
+    pub fn random_key(&mut self, db: usize, now: u64) -> Option<Vec<u8>> {
         let mut rng = rand::thread_rng();
         if self.dbsize(db) == 0 {
             return None;
@@ -128,16 +130,22 @@ impl Keyspace {
             } else {
                 (attempt - 64) % SLOTS
             };
-            let g = self.shards()[self.shard_of_slot(slot)].data.lock();
-            let Some(t) = g.table(db, slot) else { continue };
-            let live: Vec<&[u8]> = t
-                .map
-                .iter()
-                .filter(|(_, e)| !e.is_expired(now))
-                .map(|(k, _)| &k[..])
-                .collect();
-            if !live.is_empty() {
-                return Some(live[rng.gen_range(0..live.len())].to_vec());
+            let shard = self.ks.shard_of_slot(slot);
+            let found = self.with_shard(shard, |g| {
+                let t = g.table(db, slot)?;
+                let live: Vec<&[u8]> = t
+                    .map
+                    .iter()
+                    .filter(|(_, e)| !e.is_expired(now))
+                    .map(|(k, _)| &k[..])
+                    .collect();
+                if live.is_empty() {
+                    return None;
+                }
+                Some(live[rand::thread_rng().gen_range(0..live.len())].to_vec())
+            });
+            if found.is_some() {
+                return found;
             }
         }
         None
@@ -145,32 +153,62 @@ impl Keyspace {
 
     /// Empties database `db` atomically (all shards locked in order). The old tables are
     /// returned so the caller may free them elsewhere (FLUSHDB ASYNC).
-    pub fn flush_db(&self, db: usize) -> Vec<Box<ShardDb>> {
-        let mut guards = self.lock_all();
-        guards.iter_mut().filter_map(|g| g.dbs[db].take()).collect()
+    pub fn flush_db(&mut self, db: usize) -> Vec<Box<ShardDb>> {
+        let (ks, now) = (self.ks, self.now);
+        self.with_all(|shards| {
+            ks.snapshot.before_keyspace_write(shards);
+            ks.signals
+                .database_changed(db, |k| live(ks, shards, db, k, now));
+            shards.iter_mut().filter_map(|g| g.dbs[db].take()).collect()
+        })
     }
 
     /// Empties every database atomically; returns the old tables.
-    pub fn flush_all(&self) -> Vec<Box<ShardDb>> {
-        let mut guards = self.lock_all();
-        let mut old = Vec::new();
-        for g in guards.iter_mut() {
-            for d in g.dbs.iter_mut() {
-                if let Some(x) = d.take() {
-                    old.push(x);
+    pub fn flush_all(&mut self) -> Vec<Box<ShardDb>> {
+        let (ks, now) = (self.ks, self.now);
+        self.with_all(|shards| {
+            ks.snapshot.before_keyspace_write(shards);
+            for db in 0..ks.databases() {
+                ks.signals
+                    .database_changed(db, |k| live(ks, shards, db, k, now));
+            }
+            let mut old = Vec::new();
+            for g in shards.iter_mut() {
+                for d in g.dbs.iter_mut() {
+                    if let Some(x) = d.take() {
+                        old.push(x);
+                    }
                 }
             }
-        }
-        old
+            old
+        })
     }
 
     /// Swaps databases `a` and `b` atomically (SWAPDB).
-    pub fn swap_db(&self, a: usize, b: usize) {
-        let mut guards = self.lock_all();
-        for g in guards.iter_mut() {
-            g.dbs.swap(a, b);
-        }
+    pub fn swap_db(&mut self, a: usize, b: usize) {
+        let (ks, now) = (self.ks, self.now);
+        self.with_all(|shards| {
+            ks.snapshot.before_keyspace_write(shards);
+            // Watchers of a key that exists on either side see it change; waiters look again.
+            for (x, y) in [(a, b), (b, a)] {
+                ks.signals.database_changed(x, |k| {
+                    live(ks, shards, x, k, now) || live(ks, shards, y, k, now)
+                });
+            }
+            for g in shards.iter_mut() {
+                g.dbs.swap(a, b);
+            }
+        })
     }
+}
+
+/// Whether `key` holds a live entry in database `db`, given every shard.
+fn live(ks: &Keyspace, shards: &[&mut ShardData], db: usize, key: &[u8], now: u64) -> bool {
+    let slot = key_slot(key);
+    shards[ks.shard_of_slot(slot)]
+        .table(db, slot)
+        .and_then(|t| t.map.get(key))
+        .is_some_and(|e| !e.is_expired(now))
 }
 
 #[cfg(test)]
@@ -197,7 +235,7 @@ mod tests {
         let mut cursor = 0;
         let mut all = Vec::new();
         for _ in 0..100_000 {
-            cursor = ks.scan(0, cursor, 10, &f, 0, &mut all);
+            cursor = Locked::none(&ks, 0, 0).scan(0, cursor, 10, &f, 0, &mut all);
             if cursor == 0 {
                 break;
             }
@@ -213,11 +251,16 @@ mod tests {
     fn swap_and_flush() {
         let ks = Keyspace::new(2, 4);
         fill(&ks, 10);
-        ks.swap_db(0, 1);
-        assert_eq!((ks.dbsize(0), ks.dbsize(1)), (0, 10));
-        assert!(ks.random_key(1, 0).is_some());
-        assert_eq!(ks.random_key(0, 0), None);
-        ks.flush_all();
-        assert_eq!(ks.dbsize(1), 0);
+        let mut v = Locked::none(&ks, 0, 0);
+        v.swap_db(0, 1);
+        assert_eq!((v.dbsize(0), v.dbsize(1)), (0, 10));
+        assert!(v.random_key(1, 0).is_some());
+        assert_eq!(v.random_key(0, 0), None);
+        drop(v);
+        // The same through a view that holds every shard (a command inside EXEC).
+        let mut all = ks.lock_all_view(0, 0);
+        assert_eq!(all.dbsize(1), 10);
+        all.flush_all();
+        assert_eq!(all.dbsize(1), 0);
     }
 }

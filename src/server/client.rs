@@ -1,9 +1,15 @@
 //! Client state: what a connection owns ([`Client`]) and what other connections may read or
 //! signal ([`ClientInfo`], kept in the [`Registry`] for CLIENT LIST / KILL and INFO clients).
 
+use crate::keyspace::signal::{Waiter, WatchState};
+use crate::keyspace::Keyspace;
 use parking_lot::Mutex;
+use std::any::Any;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
+use std::ops::Range;
+use std::sync::atomic::{
+    AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed,
+};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -24,6 +30,52 @@ pub struct Client {
     /// CLIENT REPLY SKIP: drop the reply of the next command.
     pub skip_next_reply: bool,
     pub info: Arc<ClientInfo>,
+    /// Between MULTI and EXEC/DISCARD: the queued commands.
+    pub multi: Option<Box<MultiState>>,
+    /// True while EXEC runs the queue: blocking commands do not block then.
+    pub in_exec: bool,
+    /// WATCHed keys as (database, key), and the flag writes to them set.
+    pub watched: Vec<(usize, Box<[u8]>)>,
+    pub watch: Option<Arc<WatchState>>,
+    /// Set while the client is blocked (BLPOP, XREAD BLOCK, ...).
+    pub block: Option<Box<BlockState>>,
+}
+
+/// A command queued between MULTI and EXEC: its row id and a copy of its arguments.
+pub struct QueuedCommand {
+    pub id: usize,
+    pub buf: Vec<u8>,
+    pub ranges: Vec<Range<usize>>,
+}
+
+/// MULTI's queue. `aborted` is set by an error while queueing (unknown command, wrong arity):
+/// EXEC then replies EXECABORT.
+#[derive(Default)]
+pub struct MultiState {
+    pub queued: Vec<QueuedCommand>,
+    pub aborted: bool,
+}
+
+/// A blocked command's state, kept while it waits and across its re-runs.
+///
+/// A blocking handler that finds nothing to serve calls `Ctx::block`; the connection then waits
+/// for a write to one of `keys`, the deadline, CLIENT UNBLOCK or a disconnect, and runs the same
+/// command again with `retry` set. A re-run that still finds nothing blocks again, keeping the
+/// client's place in line; once `timed_out` is set the handler replies its timeout reply.
+pub struct BlockState {
+    /// The database the keys belong to.
+    pub db: usize,
+    pub keys: Vec<Box<[u8]>>,
+    /// When to give up, unix ms; 0 waits forever.
+    pub deadline: u64,
+    /// This run is a re-run after a wake-up.
+    pub retry: bool,
+    /// The deadline passed (or CLIENT UNBLOCK ... TIMEOUT): reply the timeout reply now.
+    pub timed_out: bool,
+    /// Whatever the handler must remember from its first run (XREAD's resolved `$` ids).
+    pub data: Option<Box<dyn Any + Send + Sync>>,
+    /// CLIENT UNBLOCK ... ERROR: the re-run replies `-UNBLOCKED ...` instead.
+    pub unblocked_error: bool,
 }
 
 impl Client {
@@ -35,7 +87,50 @@ impl Client {
             reply_mode: ReplyMode::On,
             skip_next_reply: false,
             info,
+            multi: None,
+            in_exec: false,
+            watched: Vec::new(),
+            watch: None,
+            block: None,
         }
+    }
+
+    /// Forgets every WATCHed key (UNWATCH, EXEC, DISCARD, RESET, disconnect).
+    pub fn unwatch_all(&mut self, ks: &Keyspace) {
+        if let Some(w) = self.watch.take() {
+            ks.signals
+                .unwatch(self.watched.iter().map(|(db, k)| (*db, &k[..])), &w);
+        }
+        self.watched.clear();
+    }
+
+    /// Leaves MULTI, dropping the queue.
+    pub fn discard_multi(&mut self) {
+        self.multi = None;
+        self.info.multi.store(-1, Relaxed);
+        self.info.set_flag(cflag::MULTI, false);
+    }
+
+    /// Stops waiting: off every key's queue; with `served`, the next waiter of each key is
+    /// woken in case data was left for it.
+    pub fn end_block(&mut self, ks: &Keyspace, served: bool) {
+        if let Some(b) = self.block.take() {
+            ks.signals.unblock(
+                b.db,
+                b.keys.iter().map(|k| &k[..]),
+                &self.info.waiter,
+                served,
+            );
+            self.info.set_flag(cflag::BLOCKED, false);
+            ks.signals.blocked_clients.fetch_sub(1, Relaxed);
+        }
+    }
+
+    /// Drops what this client registered elsewhere (on disconnect and RESET).
+    pub fn release(&mut self, ks: &Keyspace) {
+        self.end_block(ks, false);
+        self.unwatch_all(ks);
+        self.discard_multi();
     }
 
     /// The client's protocol version (2 or 3).
@@ -48,6 +143,10 @@ impl Client {
 pub mod cflag {
     pub const MONITOR: u32 = 1 << 0;
     pub const NO_EVICT: u32 = 1 << 1;
+    /// Blocked on keys (`b`).
+    pub const BLOCKED: u32 = 1 << 2;
+    /// Inside MULTI (`x`).
+    pub const MULTI: u32 = 1 << 3;
 }
 
 /// What other tasks may see of a client.
@@ -79,6 +178,10 @@ pub struct ClientInfo {
     /// Set by CLIENT KILL / SHUTDOWN; the connection closes at its next step.
     pub killed: AtomicBool,
     pub kill: Notify,
+    /// How this client waits when blocked; CLIENT UNBLOCK wakes it through here.
+    pub waiter: Arc<Waiter>,
+    /// Commands queued in MULTI, -1 outside it (CLIENT LIST `multi=`).
+    pub multi: AtomicI64,
 }
 
 impl ClientInfo {
@@ -101,6 +204,8 @@ impl ClientInfo {
             omem: AtomicUsize::new(0),
             killed: AtomicBool::new(false),
             kill: Notify::new(),
+            waiter: Arc::new(Waiter::default()),
+            multi: AtomicI64::new(-1),
         }
     }
 
@@ -130,6 +235,12 @@ impl ClientInfo {
         if flags & cflag::MONITOR != 0 {
             f.push('O');
         }
+        if flags & cflag::MULTI != 0 {
+            f.push('x');
+        }
+        if flags & cflag::BLOCKED != 0 {
+            f.push('b');
+        }
         if flags & cflag::NO_EVICT != 0 {
             f.push('e');
         }
@@ -148,7 +259,7 @@ impl ClientInfo {
         let lib_name = self.lib_name.lock().clone().unwrap_or_default();
         let lib_ver = self.lib_ver.lock().clone().unwrap_or_default();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} \
              qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} \
              events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
@@ -160,6 +271,7 @@ impl ClientInfo {
             now_ms.saturating_sub(self.last_ms.load(Relaxed)) / 1000,
             f,
             self.db.load(Relaxed),
+            self.multi.load(Relaxed),
             qbuf,
             16384usize.saturating_sub(qbuf),
             16384.max(qbuf),

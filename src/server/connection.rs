@@ -9,6 +9,7 @@
 use super::client::{cflag, Client, ClientInfo, ReplyMode};
 use super::Shared;
 use crate::commands::{dispatch, Action, Args};
+use crate::keyspace::signal::{UNBLOCK_ERROR, UNBLOCK_TIMEOUT};
 use crate::protocol::parse::ArgSource;
 use crate::protocol::{parse_request, Reply, RequestLimits};
 use bytes::{Buf, BytesMut};
@@ -67,6 +68,7 @@ pub async fn serve(shared: Arc<Shared>, mut sock: TcpStream, peer: SocketAddr) {
     if client.info.has_flag(cflag::MONITOR) {
         shared.monitors.fetch_sub(1, Relaxed);
     }
+    client.release(&shared.keyspace);
     shared.clients.remove(id);
 }
 
@@ -83,6 +85,8 @@ enum Step {
     Continue,
     /// The output filled up before the input ran out: write, then process again.
     More,
+    /// The first request in the buffer blocked (BLPOP ...): wait, then process again.
+    Blocked,
     Close,
 }
 
@@ -141,6 +145,11 @@ impl Conn {
                     Step::Close => return Ok(()),
                     Step::More => continue,
                     Step::Continue => break,
+                    Step::Blocked => {
+                        if !self.wait_blocked(shared, sock, client).await? {
+                            return Ok(());
+                        }
+                    }
                 }
             }
             let limit = shared.limits.query_buffer_limit.load(Relaxed) as usize;
@@ -208,13 +217,29 @@ impl Conn {
             client.info.last_ms.store(now, Relaxed);
             let skip = std::mem::take(&mut client.skip_next_reply);
             let mark = self.out.mark();
-            let action = dispatch(shared, client, &mut self.out, &args, now);
+            let action = if client.block.as_ref().is_some_and(|b| b.unblocked_error) {
+                self.out
+                    .error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+                Action::None
+            } else {
+                dispatch(shared, client, &mut self.out, &args, now)
+            };
+            if action == Action::Block {
+                // Keep the request in the buffer to run it again; nothing after it runs yet.
+                client.skip_next_reply = skip;
+                step = Step::Blocked;
+                break;
+            }
+            if client.block.is_some() {
+                client.end_block(&shared.keyspace, true);
+            }
             if skip || client.reply_mode == ReplyMode::Off {
                 self.out.truncate(mark);
             }
             shared.stats.commands_processed.fetch_add(1, Relaxed);
             pos += req.len;
             match action {
+                Action::Block => unreachable!("handled above"),
                 Action::None => {}
                 Action::Close => {
                     step = Step::Close;
@@ -252,6 +277,74 @@ impl Conn {
         }
         self.rbuf.advance(pos);
         step
+    }
+
+    /// Waits while the client is blocked: for a write to one of its keys, its deadline, CLIENT
+    /// UNBLOCK, a kill, or the peer closing (input that arrives meanwhile is buffered, within
+    /// the query buffer limit). Returns false when the connection must close.
+    async fn wait_blocked(
+        &mut self,
+        shared: &Arc<Shared>,
+        sock: &mut TcpStream,
+        client: &mut Client,
+    ) -> std::io::Result<bool> {
+        let waiter = client.info.waiter.clone();
+        let Some(deadline) = client.block.as_ref().map(|b| b.deadline) else {
+            return Ok(true);
+        };
+        let sleep = async {
+            if deadline == 0 {
+                std::future::pending::<()>().await
+            } else {
+                let ms = deadline.saturating_sub(crate::clock::now_ms());
+                tokio::time::sleep(Duration::from_millis(ms)).await
+            }
+        };
+        tokio::pin!(sleep);
+        let mut timed_out = false;
+        let mut unblocked_error = false;
+        loop {
+            if self.rbuf.capacity() - self.rbuf.len() < READ_CHUNK / 4 {
+                self.rbuf.reserve(READ_CHUNK);
+            }
+            tokio::select! {
+                biased;
+                _ = client.info.kill.notified() => return Ok(false),
+                _ = waiter.wake.notified() => {
+                    match waiter.unblock.swap(0, Relaxed) {
+                        UNBLOCK_TIMEOUT => timed_out = true,
+                        UNBLOCK_ERROR => unblocked_error = true,
+                        _ => {}
+                    }
+                    break;
+                }
+                _ = &mut sleep => {
+                    timed_out = true;
+                    break;
+                }
+                r = sock.read_buf(&mut self.rbuf) => {
+                    let n = r?;
+                    if n == 0 {
+                        return Ok(false);
+                    }
+                    shared.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
+                    if self.rbuf.len() > shared.limits.query_buffer_limit.load(Relaxed) as usize {
+                        tracing::warn!(
+                            "closing blocked client {} ({}) that reached max query buffer length",
+                            client.id,
+                            client.info.addr
+                        );
+                        return Ok(false);
+                    }
+                }
+            }
+        }
+        if let Some(b) = client.block.as_mut() {
+            b.retry = true;
+            b.timed_out |= timed_out || unblocked_error;
+            b.unblocked_error = unblocked_error;
+        }
+        Ok(true)
     }
 
     async fn flush(

@@ -56,7 +56,7 @@ fn xgroup_stream<'k>(
 
 /// XGROUP CREATE key group id|$ [MKSTREAM] [ENTRIESREAD n]: OK, or BUSYGROUP.
 /// <https://redis.io/commands/xgroup-create/>
-fn xgroup_create(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn xgroup_create(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let mut mkstream = false;
     let mut entries_read = INVALID_ENTRIES_READ;
     let mut i = 5;
@@ -102,7 +102,7 @@ fn xgroup_create(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// XGROUP SETID key group id|$ [ENTRIESREAD n]: OK. <https://redis.io/commands/xgroup-setid/>
-fn xgroup_setid(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn xgroup_setid(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let mut entries_read = INVALID_ENTRIES_READ;
     if a.len() == 7 {
         if !a.is(5, "entriesread") {
@@ -132,7 +132,7 @@ fn xgroup_setid(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 
 /// XGROUP DESTROY key group: 1 if the group existed, else 0.
 /// <https://redis.io/commands/xgroup-destroy/>
-fn xgroup_destroy(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn xgroup_destroy(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let s = xgroup_stream(&mut ctx.ks, a)?;
     let gone = s.groups.remove(a.get(3)).is_some();
     if gone {
@@ -144,7 +144,7 @@ fn xgroup_destroy(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 
 /// XGROUP CREATECONSUMER key group consumer: 1 if created, 0 if it existed.
 /// <https://redis.io/commands/xgroup-createconsumer/>
-fn xgroup_createconsumer(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn xgroup_createconsumer(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let now = ctx.now;
     let s = xgroup_stream(&mut ctx.ks, a)?;
     let Some(g) = s.groups.get_mut(a.get(3)) else {
@@ -160,7 +160,7 @@ fn xgroup_createconsumer(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 
 /// XGROUP DELCONSUMER key group consumer: the number of pending entries the consumer had.
 /// <https://redis.io/commands/xgroup-delconsumer/>
-fn xgroup_delconsumer(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn xgroup_delconsumer(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let s = xgroup_stream(&mut ctx.ks, a)?;
     let Some(g) = s.groups.get_mut(a.get(3)) else {
         return Err(no_group(a));
@@ -175,7 +175,7 @@ fn xgroup_delconsumer(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// XGROUP HELP. <https://redis.io/commands/xgroup-help/>
-fn xgroup_help(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
+fn xgroup_help(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     crate::commands::server::help(
         ctx,
         "XGROUP",
@@ -201,7 +201,7 @@ fn xgroup_help(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
 
 /// XACK key group id [id ...]: the number of ids that were pending and are now acknowledged.
 /// <https://redis.io/commands/xack/>
-pub(super) fn xack(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+pub(super) fn xack(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let key = a.get(1);
     let has_group = read(&mut ctx.ks, key)?.is_some_and(|s| s.groups.contains_key(a.get(2)));
     if !has_group {
@@ -229,7 +229,7 @@ pub(super) fn xack(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 /// XPENDING key group [[IDLE min-idle-time] start end count [consumer]]: the summary
 /// `[count, first id, last id, [[consumer, count as bulk], ...]]`, or the entries
 /// `[[id, consumer, idle ms, deliveries], ...]`. <https://redis.io/commands/xpending/>
-pub(super) fn xpending(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+pub(super) fn xpending(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let argc = a.len();
     if argc != 3 && !(6..=9).contains(&argc) {
         return Err(CmdError::Syntax);
@@ -322,7 +322,7 @@ pub(super) fn xpending(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 /// [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID id]: the claimed entries (or ids with JUSTID).
 /// Ids whose entry was deleted leave the PEL and are not returned.
 /// <https://redis.io/commands/xclaim/>
-pub(super) fn xclaim(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+pub(super) fn xclaim(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let key = a.get(1);
     let gname = a.get(2);
     if !read(&mut ctx.ks, key)?.is_some_and(|s| s.groups.contains_key(gname)) {
@@ -441,7 +441,7 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 /// XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]:
 /// `[next start id, claimed entries (or ids), deleted ids]` (Redis 7.0's three elements).
 /// <https://redis.io/commands/xautoclaim/>
-pub(super) fn xautoclaim(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+pub(super) fn xautoclaim(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let min_idle = crate::util::parse_i64(a.get(4))
         .ok_or_else(|| CmdError::err("Invalid min-idle-time argument for XAUTOCLAIM"))?
         .max(0);

@@ -58,7 +58,7 @@ fn stream_head(out: &mut Reply, s: &Stream) {
 
 /// XINFO STREAM key [FULL [COUNT count]]. Radix tree figures are modelled (one key per node of
 /// 100 entries, one more tree node than keys), not Redis's exact tree.
-fn xinfo_stream(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn xinfo_stream(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let opts = a.len() - 3;
     let mut full = false;
     let mut count: i64 = 10;
@@ -163,7 +163,7 @@ fn xinfo_stream(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 
 /// XINFO GROUPS key: one map per group (name, consumers, pending, last-delivered-id,
 /// entries-read, lag). <https://redis.io/commands/xinfo-groups/>
-fn xinfo_groups(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn xinfo_groups(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let s = stream(&mut ctx.ks, a)?;
     let out = &mut *ctx.out;
     out.array_len(s.groups.len());
@@ -187,7 +187,7 @@ fn xinfo_groups(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 
 /// XINFO CONSUMERS key group: one map per consumer (name, pending, idle ms).
 /// <https://redis.io/commands/xinfo-consumers/>
-fn xinfo_consumers(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
+fn xinfo_consumers(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let now = ctx.now;
     let s = stream(&mut ctx.ks, a)?;
     let Some(g) = s.groups.get(a.get(3)) else {
@@ -212,7 +212,7 @@ fn xinfo_consumers(ctx: &mut Ctx<'_>, a: &Args<'_>) -> CmdResult {
 }
 
 /// XINFO HELP. <https://redis.io/commands/xinfo-help/>
-fn xinfo_help(ctx: &mut Ctx<'_>, _: &Args<'_>) -> CmdResult {
+fn xinfo_help(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     crate::commands::server::help(
         ctx,
         "XINFO",
