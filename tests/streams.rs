@@ -1152,3 +1152,45 @@ fn xreadgroup_block_serves_one_consumer_per_entry() {
     w.ex("XGROUP CREATE s g $", OK);
     c1.ex("XREADGROUP GROUP g alice BLOCK 50 STREAMS s >", NULL_ARRAY);
 }
+
+#[test]
+fn redis_benchmark_xadd_with_generated_ids_runs_without_errors() {
+    let srv = Server::start(&[]);
+    let out = std::process::Command::new("redis-benchmark")
+        .args(["-h", "127.0.0.1", "-p", &srv.port.to_string()])
+        .args([
+            "-q", "-n", "2000", "-P", "8", "XADD", "bench", "*", "field", "value",
+        ])
+        .output()
+        .expect("redis-benchmark (apt-get install redis-tools)");
+    let text = String::from_utf8_lossy(&out.stdout).to_lowercase();
+    assert!(out.status.success() && !text.contains("error"), "{text}");
+    assert!(text.contains("requests per second"), "{text}");
+    let mut c = srv.raw();
+    c.ex("XLEN bench", &int(2000));
+    let stats = c.call(&["INFO", "stats"]);
+    assert!(stats.contains("total_error_replies:0\r\n"), "{stats}");
+}
+
+#[test]
+fn a_reader_waiting_for_later_ids_does_not_hold_up_the_readers_behind_it() {
+    let srv = Server::start(&[]);
+    let (mut far, mut near, mut w) = (srv.raw(), srv.raw(), srv.raw());
+    w.ex("XADD s 1-1 f v", &bulk("1-1"));
+    send(&mut far, "XREAD BLOCK 0 STREAMS s 100-0");
+    wait_blocked(&mut w, 1);
+    send(&mut near, "XREAD BLOCK 0 STREAMS s $");
+    wait_blocked(&mut w, 2);
+    w.ex("XADD s 50-0 f v", &bulk("50-0"));
+    assert_eq!(
+        reply(&mut near),
+        a(&[a(&[bulk("s"), a(&[e("50-0", &["f", "v"])])])])
+    );
+    wait_blocked(&mut w, 1);
+    w.ex("XADD s 101-0 f v", &bulk("101-0"));
+    assert_eq!(
+        reply(&mut far),
+        a(&[a(&[bulk("s"), a(&[e("101-0", &["f", "v"])])])])
+    );
+    wait_blocked(&mut w, 0);
+}

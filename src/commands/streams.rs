@@ -514,6 +514,15 @@ fn read_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, group_cmd: bool) -> CmdResu
         return Ok(());
     }
     // Nothing to serve now: the one place that decides to block. `from` is kept for the re-runs.
+    if retry && ctx.may_block() {
+        // Woken but not served: readers behind this one may want what was written.
+        let signals = &ctx.srv.keyspace.signals;
+        signals.wake_next(
+            ctx.client.db,
+            r.keys.clone().map(|i| a.get(i)),
+            &ctx.client.info.waiter,
+        );
+    }
     match r.block {
         Some(ms) if ctx.may_block() => {
             let deadline = if ms == 0 {

@@ -186,6 +186,30 @@ impl Signals {
         }
     }
 
+    /// Wakes the waiter queued right behind `waiter` on each of `keys` in `db`. For waiters that
+    /// want different things from one key (XREAD readers with different ids): one that was woken
+    /// but found nothing for itself keeps its place and hands the wake-up on, so a reader further
+    /// back that the write did serve is not left waiting. Each hand-off goes one step back, so a
+    /// write costs at most one re-run per queued waiter.
+    pub fn wake_next<'k>(
+        &self,
+        db: usize,
+        keys: impl Iterator<Item = &'k [u8]>,
+        waiter: &Arc<Waiter>,
+    ) {
+        let reg = self.keys.lock();
+        for key in keys {
+            let Some(l) = reg.get(&KeyRef(db, key)) else {
+                continue;
+            };
+            if let Some(pos) = l.waiters.iter().position(|w| Arc::ptr_eq(w, waiter)) {
+                if let Some(w) = l.waiters.get(pos + 1) {
+                    w.wake.notify_one();
+                }
+            }
+        }
+    }
+
     /// A database was emptied or swapped (FLUSHDB, FLUSHALL, SWAPDB): watchers of its keys for
     /// which `affected(key)` holds are dirty (Redis touches only keys that existed), and the
     /// first waiter of every key of the database is woken to look again.
@@ -261,6 +285,16 @@ mod tests {
                 .await
                 .expect("served waiter passes the key on");
         });
+        // A woken waiter that found nothing hands the wake-up to the one behind it.
+        let c = Arc::new(Waiter::default());
+        s.block(0, [&b"k"[..]].into_iter(), &c);
+        s.wake_next(0, [&b"k"[..], b"none"].into_iter(), &b);
+        rt.block_on(async {
+            tokio::time::timeout(std::time::Duration::from_secs(1), c.wake.notified())
+                .await
+                .expect("the waiter behind is woken");
+        });
+        s.unblock(0, [&b"k"[..]].into_iter(), &c, false);
         s.unblock(0, [&b"k"[..]].into_iter(), &b, false);
         assert!(!s.active());
         assert_eq!(s.waiters(0, b"k"), 0);
