@@ -1194,3 +1194,48 @@ fn a_reader_waiting_for_later_ids_does_not_hold_up_the_readers_behind_it() {
     );
     wait_blocked(&mut w, 0);
 }
+
+#[test]
+fn lag_ignores_deletions_before_the_first_entry_and_negative_retrycount_counts_up() {
+    let (_s, mut c) = setup();
+    c.ex("XADD s 10-1 a 1", &bulk("10-1"));
+    c.ex("XADD s 10-2 a 2", &bulk("10-2"));
+    c.ex("XGROUP CREATE s g 0 ENTRIESREAD 1", OK);
+    c.ex("XSETID s 20-0 ENTRIESADDED 100 MAXDELETEDID 5-5", OK);
+    let lag = |n: i64| {
+        format!(
+            "*1\r\n*12\r\n{}{}{}:0\r\n{}:0\r\n{}{}{}:1\r\n{}{}",
+            bulk("name"),
+            bulk("g"),
+            bulk("consumers"),
+            bulk("pending"),
+            bulk("last-delivered-id"),
+            bulk("0-0"),
+            bulk("entries-read"),
+            bulk("lag"),
+            int(n)
+        )
+    };
+    c.ex("XINFO GROUPS s", &lag(99));
+    c.ex("XDEL s 10-1", &int(1));
+    c.ex("XSETID s 20-0 MAXDELETEDID 10-1", OK);
+    c.ex("XINFO GROUPS s", &lag(99));
+    c.ex(
+        "XREADGROUP GROUP g c STREAMS s >",
+        &a(&[a(&[bulk("s"), a(&[e("10-2", &["a", "2"])])])]),
+    );
+    c.ex("XCLAIM s g d 0 10-2 RETRYCOUNT -1 JUSTID", &arr(&["10-2"]));
+    c.ex(
+        "XCLAIM s g d 0 10-2 RETRYCOUNT -1",
+        &a(&[e("10-2", &["a", "2"])]),
+    );
+    assert_eq!(
+        masked(&mut c, "XPENDING s g - + 10", &["d"]),
+        a(&[format!(
+            "*4\r\n{}{}:_\r\n{}",
+            bulk("10-2"),
+            bulk("d"),
+            int(2)
+        )])
+    );
+}

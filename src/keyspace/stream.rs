@@ -508,7 +508,8 @@ impl Stream {
 
     /// Whether a deleted entry may lie in `start..=end` (Redis's `streamRangeHasTombstones`).
     pub fn has_tombstones(&self, start: StreamId, end: StreamId) -> bool {
-        if self.is_empty() || self.max_deleted.is_zero() {
+        if self.is_empty() || self.max_deleted.is_zero() || self.max_deleted < self.first_id {
+            // Empty, never deleted from, or the latest deletion lies before the first entry.
             return false;
         }
         start <= self.max_deleted && self.max_deleted <= end

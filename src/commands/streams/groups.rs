@@ -410,11 +410,12 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         }
         g.consumer_seen(consumer, now as u64);
         let count = match (retry, pending) {
-            (Some(n), _) => Some(n.max(0) as u64),
+            // A negative RETRYCOUNT counts as not given (Redis's -1 sentinel).
+            (Some(n), _) if n >= 0 => Some(n as u64),
             // A NACK made by FORCE starts at one delivery, then counts this one.
-            (None, None) => Some(if justid { 1 } else { 2 }),
-            (None, Some(_)) if justid => None,
-            (None, Some(_)) => g.pel.get(&id).map(|p| p.delivery_count + 1),
+            (_, None) => Some(if justid { 1 } else { 2 }),
+            (_, Some(_)) if justid => None,
+            (_, Some(_)) => g.pel.get(&id).map(|p| p.delivery_count + 1),
         };
         g.assign(id, consumer, time, count);
         claimed.push(id);
