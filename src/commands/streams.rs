@@ -1,6 +1,6 @@
-//! Stream commands: XADD XLEN XRANGE XREVRANGE XDEL XTRIM XSETID XREAD XREADGROUP here; the
-//! consumer group commands (XGROUP XACK XPENDING XCLAIM XAUTOCLAIM) in `streams/groups.rs`;
-//! XINFO in `streams/info.rs`. Semantics, replies and errors follow redis.io's command pages and
+//! Stream commands: XADD XLEN XRANGE XREVRANGE XDEL XTRIM XSETID here; XREAD and XREADGROUP
+//! (with BLOCK) in `streams/read.rs`; the consumer group commands (XGROUP XACK XPENDING XCLAIM
+//! XAUTOCLAIM) in `streams/groups.rs`; XINFO in `streams/info.rs`. Semantics, replies and errors follow redis.io's command pages and
 //! Redis 7.0's `t_stream.c`; the type lives in `keyspace/stream.rs`.
 //!
 //! Replies: an entry is `[id, [field, value, ...]]` in both protocols; XREAD / XREADGROUP answer
@@ -9,13 +9,13 @@
 
 mod groups;
 mod info;
+mod read;
 
 use super::table::{acl, flag::*, Command, BASE};
 use super::{Args, CmdError, CmdResult, Ctx};
 use crate::keyspace::stream::{parse_id, AddError, Fields, IdArg, Stream, StreamId, Trim};
 use crate::keyspace::{Entry, Locked, Value};
 use crate::protocol::Reply;
-use std::ops::Range;
 
 fn as_stream(e: &mut Entry) -> Result<&mut Stream, CmdError> {
     match &mut e.value {
@@ -393,384 +393,6 @@ fn xsetid(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// XREAD / XREADGROUP options.
-struct ReadArgs {
-    /// BLOCK milliseconds (0 = forever).
-    block: Option<u64>,
-    /// COUNT; 0 = no limit.
-    count: usize,
-    /// Positions of the group and consumer names.
-    group: Option<(usize, usize)>,
-    noack: bool,
-    /// Positions of the keys; the ids follow them.
-    keys: Range<usize>,
-}
-
-/// Scans XREAD / XREADGROUP options up to STREAMS, as Redis's `xreadCommand`. The key finder of
-/// both table rows runs this same scan, so the keys the handler reads are the ones locked.
-fn scan_read(a: &Args<'_>, group_cmd: bool) -> Result<ReadArgs, CmdError> {
-    let mut r = ReadArgs {
-        block: None,
-        count: 0,
-        group: None,
-        noack: false,
-        keys: 0..0,
-    };
-    let mut i = 1;
-    while i < a.len() {
-        let more = a.len() - i - 1;
-        if a.is(i, "block") && more > 0 {
-            i += 1;
-            let t = crate::util::parse_i64(a.get(i))
-                .ok_or_else(|| CmdError::err("timeout is not an integer or out of range"))?;
-            if t < 0 {
-                return Err(CmdError::err("timeout is negative"));
-            }
-            r.block = Some(t as u64);
-        } else if a.is(i, "count") && more > 0 {
-            i += 1;
-            r.count = a.i64(i)?.max(0).try_into().unwrap_or(usize::MAX);
-        } else if a.is(i, "streams") && more > 0 {
-            let first = i + 1;
-            let n = a.len() - first;
-            if n % 2 != 0 {
-                // Redis 7.0.15 names XREAD and '$' for XREADGROUP too.
-                return Err(CmdError::err(
-                    "Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
-                ));
-            }
-            r.keys = first..first + n / 2;
-            return Ok(r);
-        } else if a.is(i, "group") && more >= 2 {
-            if !group_cmd {
-                return Err(CmdError::err(
-                    "The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
-                ));
-            }
-            r.group = Some((i + 1, i + 2));
-            i += 2;
-        } else if a.is(i, "noack") {
-            if !group_cmd {
-                return Err(CmdError::err(
-                    "The NOACK option is only supported by XREADGROUP. You called XREAD instead.",
-                ));
-            }
-            r.noack = true;
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        i += 1;
-    }
-    Err(CmdError::Syntax)
-}
-
-fn xread_keys(a: &Args<'_>) -> Range<usize> {
-    scan_read(a, false).map_or(0..0, |r| r.keys)
-}
-
-fn xreadgroup_keys(a: &Args<'_>) -> Range<usize> {
-    scan_read(a, true).map_or(0..0, |r| r.keys)
-}
-
-/// Where a read starts in one stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ReadFrom {
-    /// Entries after this id (XREAD; XREADGROUP's history of the consumer's pending entries).
-    After(StreamId),
-    /// XREADGROUP `>`: entries never delivered to the group.
-    New,
-}
-
-/// XREAD [COUNT count] [BLOCK ms] STREAMS key [key ...] id [id ...].
-/// <https://redis.io/commands/xread/>
-fn xread(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
-    read_generic(ctx, a, false)
-}
-
-/// XREADGROUP GROUP group consumer [COUNT count] [BLOCK ms] [NOACK] STREAMS key [key ...]
-/// id [id ...]. <https://redis.io/commands/xreadgroup/>
-fn xreadgroup(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
-    read_generic(ctx, a, true)
-}
-
-fn read_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, group_cmd: bool) -> CmdResult {
-    let r = scan_read(a, group_cmd)?;
-    if group_cmd && r.group.is_none() {
-        return Err(CmdError::err("Missing GROUP option for XREADGROUP"));
-    }
-    // A re-run after a wake-up reads from where the first run resolved (`$` = the last id then).
-    let stashed = ctx.block_data::<Vec<ReadFrom>>().cloned();
-    let retry = stashed.is_some();
-    let from = match stashed {
-        Some(from) => {
-            if let Some((g, _)) = r.group {
-                group_still_exists(ctx, a, &r, a.get(g))?;
-            }
-            from
-        }
-        None => resolve_ids(ctx, a, &r, group_cmd)?,
-    };
-    if serve(ctx, a, &r, &from, retry)? {
-        return Ok(());
-    }
-    // Nothing to serve now: the one place that decides to block. `from` is kept for the re-runs.
-    if retry && ctx.may_block() {
-        // Woken but not served: readers behind this one may want what was written.
-        let signals = &ctx.srv.keyspace.signals;
-        signals.wake_next(
-            ctx.client.db,
-            r.keys.clone().map(|i| a.get(i)),
-            &ctx.client.info.waiter,
-        );
-    }
-    match r.block {
-        Some(ms) if ctx.may_block() => {
-            let deadline = if ms == 0 {
-                0
-            } else {
-                ctx.now.saturating_add(ms)
-            };
-            ctx.block(
-                r.keys.clone().map(|i| a.get(i)),
-                deadline,
-                Some(Box::new(from)),
-            );
-        }
-        _ => ctx.out.null_array(),
-    }
-    Ok(())
-}
-
-/// First run: checks every key (type, group) and resolves its id argument, in Redis's order.
-fn resolve_ids(
-    ctx: &mut Ctx<'_, '_>,
-    a: &Args<'_>,
-    r: &ReadArgs,
-    group_cmd: bool,
-) -> Result<Vec<ReadFrom>, CmdError> {
-    let nkeys = r.keys.len();
-    let mut from = Vec::with_capacity(nkeys);
-    for i in 0..nkeys {
-        let key = a.get(r.keys.start + i);
-        let arg = a.get(r.keys.end + i);
-        let s = read(&mut ctx.ks, key)?;
-        if let Some((g, _)) = r.group {
-            if !s.is_some_and(|s| s.groups.contains_key(a.get(g))) {
-                return Err(CmdError::Other(format!(
-                    "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option",
-                    String::from_utf8_lossy(key),
-                    a.str(g)
-                )));
-            }
-        }
-        if arg == b"$" {
-            if group_cmd {
-                return Err(CmdError::err("The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set."));
-            }
-            from.push(ReadFrom::After(s.map_or(StreamId::MIN, |s| s.last_id)));
-        } else if arg == b">" {
-            if !group_cmd {
-                return Err(CmdError::err("The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."));
-            }
-            from.push(ReadFrom::New);
-        } else {
-            from.push(ReadFrom::After(strict_id(arg)?));
-        }
-    }
-    Ok(from)
-}
-
-/// Re-run of a blocked XREADGROUP: a stream that exists but lost the group (XGROUP DESTROY, or
-/// deleted and created again) ends the wait with Redis's error; a missing key keeps it waiting.
-fn group_still_exists(
-    ctx: &mut Ctx<'_, '_>,
-    a: &Args<'_>,
-    r: &ReadArgs,
-    group: &[u8],
-) -> CmdResult {
-    for i in r.keys.clone() {
-        if let Ok(Some(s)) = read(&mut ctx.ks, a.get(i)) {
-            if !s.groups.contains_key(group) {
-                return Err(CmdError::Other(
-                    "NOGROUP the consumer group this client was blocked on no longer exists".into(),
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// What one stream serves now: entries after this id, from the stream or (history) from the
-/// consumer's pending entries.
-#[derive(Clone, Copy)]
-struct Plan {
-    after: StreamId,
-    history: bool,
-}
-
-/// Serves every stream that has something for the reader; false (nothing written) when none has.
-fn serve(
-    ctx: &mut Ctx<'_, '_>,
-    a: &Args<'_>,
-    r: &ReadArgs,
-    from: &[ReadFrom],
-    retry: bool,
-) -> Result<bool, CmdError> {
-    let group = r.group.map(|(g, c)| (a.get(g), a.get(c)));
-    let mut plans: Vec<Option<Plan>> = Vec::with_capacity(from.len());
-    for (i, f) in from.iter().enumerate() {
-        let key = a.get(r.keys.start + i);
-        // A re-run skips a key that changed type while it waited, as Redis serves stream keys only.
-        let found = match read(&mut ctx.ks, key) {
-            Err(_) if retry => None,
-            res => res?,
-        };
-        let plan = match found {
-            None => None,
-            Some(s) => match (group, *f) {
-                (Some(_), ReadFrom::After(id)) => Some(Plan {
-                    after: id,
-                    history: true,
-                }),
-                (Some((g, _)), ReadFrom::New) => {
-                    let last = s.groups.get(g).map_or(StreamId::MAX, |g| g.last_id);
-                    (!s.is_empty() && s.last_valid_id() > last).then_some(Plan {
-                        after: last,
-                        history: false,
-                    })
-                }
-                (None, ReadFrom::After(id)) => {
-                    (!s.is_empty() && s.last_valid_id() > id).then_some(Plan {
-                        after: id,
-                        history: false,
-                    })
-                }
-                (None, ReadFrom::New) => None,
-            },
-        };
-        plans.push(plan);
-    }
-    let served = plans.iter().filter(|p| p.is_some()).count();
-    if served == 0 {
-        return Ok(false);
-    }
-    let resp3 = ctx.out.resp3();
-    if resp3 {
-        ctx.out.map_len(served);
-    } else {
-        ctx.out.array_len(served);
-    }
-    let now = ctx.now;
-    for (i, plan) in plans.iter().enumerate() {
-        let Some(plan) = *plan else { continue };
-        let key = a.get(r.keys.start + i);
-        if !resp3 {
-            ctx.out.array_len(2);
-        }
-        ctx.out.bulk(key);
-        let Some(s) = write(&mut ctx.ks, key)? else {
-            ctx.out.array_len(0);
-            continue;
-        };
-        let Some(start) = plan.after.next() else {
-            ctx.out.array_len(0);
-            continue;
-        };
-        let take = if r.count == 0 { usize::MAX } else { r.count };
-        match group {
-            None => {
-                let found: Vec<_> = s.range(start, StreamId::MAX).take(take).collect();
-                ctx.out.array_len(found.len());
-                for (id, f) in found {
-                    reply_entry(ctx.out, id, f);
-                }
-            }
-            Some((g, c)) => {
-                let Some(grp) = s.groups.get_mut(g) else {
-                    ctx.out.array_len(0);
-                    continue;
-                };
-                grp.consumer_seen(c, now);
-                if plan.history {
-                    serve_history(ctx.out, s, g, c, start, take, now);
-                } else {
-                    serve_new(ctx.out, s, g, c, start, take, now, r.noack);
-                }
-                ctx.ks.touch_dirty(key);
-            }
-        }
-    }
-    Ok(true)
-}
-
-/// XREADGROUP with an id: the consumer's pending entries from `start`, each delivered once more;
-/// a deleted entry shows as `[id, nil]`.
-fn serve_history(
-    out: &mut Reply,
-    s: &mut Stream,
-    g: &[u8],
-    c: &[u8],
-    start: StreamId,
-    take: usize,
-    now: u64,
-) {
-    let ids: Vec<StreamId> = s
-        .groups
-        .get(g)
-        .and_then(|grp| grp.consumers.get(c))
-        .map(|con| con.pel.range(start..).take(take).copied().collect())
-        .unwrap_or_default();
-    out.array_len(ids.len());
-    for id in ids {
-        match s.get(id) {
-            Some(f) => {
-                reply_entry(out, id, f);
-                if let Some(p) = s.groups.get_mut(g).and_then(|grp| grp.pel.get_mut(&id)) {
-                    p.delivery_time = now;
-                    p.delivery_count += 1;
-                }
-            }
-            None => {
-                out.array_len(2);
-                reply_id(out, id);
-                out.null_array();
-            }
-        }
-    }
-}
-
-/// XREADGROUP `>`: entries from `start` never delivered to the group; each moves the group's
-/// last id and (without NOACK) becomes pending for the consumer.
-#[allow(clippy::too_many_arguments)]
-fn serve_new(
-    out: &mut Reply,
-    s: &mut Stream,
-    g: &[u8],
-    c: &[u8],
-    start: StreamId,
-    take: usize,
-    now: u64,
-    noack: bool,
-) {
-    let ids: Vec<StreamId> = s
-        .range(start, StreamId::MAX)
-        .take(take)
-        .map(|(id, _)| id)
-        .collect();
-    out.array_len(ids.len());
-    for id in ids {
-        s.advance_group(g, id);
-        if let Some(f) = s.get(id) {
-            reply_entry(out, id, f);
-        }
-        if !noack {
-            if let Some(grp) = s.groups.get_mut(g) {
-                grp.assign(id, c, now, Some(1));
-            }
-        }
-    }
-}
-
 const S: Command = Command {
     group: "stream",
     acl: acl::STREAM,
@@ -805,14 +427,14 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "xsetid", arity: -3, flags: WRITE | DENYOOM | FAST, since: "5.0.0",
         summary: "An internal command for replicating stream values", complexity: "O(1)",
         handler: xsetid, ..S },
-    Command { name: "xread", arity: -4, flags: READONLY | BLOCKING, keys: (0, 0, 0), key_find: Some(xread_keys), since: "5.0.0",
+    Command { name: "xread", arity: -4, flags: READONLY | BLOCKING, keys: (0, 0, 0), key_find: Some(read::xread_keys), since: "5.0.0",
         summary: "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.",
         complexity: "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.",
-        handler: xread, ..S },
-    Command { name: "xreadgroup", arity: -7, flags: WRITE | BLOCKING, keys: (0, 0, 0), key_find: Some(xreadgroup_keys), since: "5.0.0",
+        handler: read::xread, ..S },
+    Command { name: "xreadgroup", arity: -7, flags: WRITE | BLOCKING, keys: (0, 0, 0), key_find: Some(read::xreadgroup_keys), since: "5.0.0",
         summary: "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.",
         complexity: "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.",
-        handler: xreadgroup, ..S },
+        handler: read::xreadgroup, ..S },
     Command { name: "xack", arity: -4, flags: WRITE | FAST, since: "5.0.0",
         summary: "Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.",
         complexity: "O(1) for each message ID processed.", handler: groups::xack, ..S },
@@ -844,35 +466,6 @@ const SUB: Command = Command {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn args(words: &[&str]) -> (String, Vec<Range<usize>>) {
-        let text = words.join(" ");
-        let mut ranges = Vec::new();
-        let mut at = 0;
-        for w in words {
-            ranges.push(at..at + w.len());
-            at += w.len() + 1;
-        }
-        (text, ranges)
-    }
-
-    #[test]
-    fn read_keys_are_the_first_half_after_streams() {
-        let (t, r) = args(&["xread", "COUNT", "2", "STREAMS", "a", "b", "0", "0"]);
-        assert_eq!(xread_keys(&Args::new(t.as_bytes(), &r)), 4..6);
-        let (t, r) = args(&[
-            "xreadgroup",
-            "GROUP",
-            "streams",
-            "streams",
-            "STREAMS",
-            "k",
-            ">",
-        ]);
-        assert_eq!(xreadgroup_keys(&Args::new(t.as_bytes(), &r)), 5..6);
-        let (t, r) = args(&["xread", "STREAMS", "a", "b", "0"]);
-        assert_eq!(xread_keys(&Args::new(t.as_bytes(), &r)), 0..0);
-    }
 
     #[test]
     fn interval_bounds_move_inwards_when_exclusive() {
