@@ -1239,3 +1239,68 @@ fn lag_ignores_deletions_before_the_first_entry_and_negative_retrycount_counts_u
         )])
     );
 }
+
+#[test]
+fn client_unblock_ends_a_blocked_xread() {
+    let srv = Server::start(&[]);
+    let (mut r, mut w) = (srv.raw(), srv.raw());
+    let id = r.call(&["CLIENT", "ID"]);
+    let id = id.trim_start_matches(':').trim().to_string();
+    send(&mut r, "XREAD BLOCK 0 STREAMS s $");
+    wait_blocked(&mut w, 1);
+    w.expect(&["CLIENT", "UNBLOCK", &id, "TIMEOUT"], &int(1));
+    assert_eq!(reply(&mut r), NULL_ARRAY);
+    send(&mut r, "XREAD BLOCK 0 STREAMS s $");
+    wait_blocked(&mut w, 1);
+    w.expect(&["CLIENT", "UNBLOCK", &id, "ERROR"], &int(1));
+    assert_eq!(
+        reply(&mut r),
+        err("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+    );
+    wait_blocked(&mut w, 0);
+    // A key that turned into a string while a reader waited is skipped, not an error.
+    send(&mut r, "XREAD BLOCK 0 STREAMS s $");
+    wait_blocked(&mut w, 1);
+    w.ex("SET s x", OK);
+    w.ex("DEL s", &int(1));
+    w.ex("XADD s 1-1 f v", &bulk("1-1"));
+    assert_eq!(
+        reply(&mut r),
+        a(&[a(&[bulk("s"), a(&[e("1-1", &["f", "v"])])])])
+    );
+}
+
+#[test]
+fn a_blocked_xreadgroup_ends_when_its_stream_goes_away() {
+    let srv = Server::start(&[]);
+    let (mut g, mut x, mut w) = (srv.raw(), srv.raw(), srv.raw());
+    let gone = err("UNBLOCKED the stream key no longer exists");
+    w.ex("XGROUP CREATE s g $ MKSTREAM", OK);
+    send(&mut g, "XREADGROUP GROUP g c BLOCK 0 STREAMS s >");
+    wait_blocked(&mut w, 1);
+    send(&mut x, "XREAD BLOCK 0 STREAMS s $");
+    wait_blocked(&mut w, 2);
+    // Overwritten by another type: the group reader ends, the plain reader keeps waiting.
+    w.ex("SET s x", OK);
+    assert_eq!(reply(&mut g), gone);
+    wait_blocked(&mut w, 1);
+    w.ex("DEL s", &int(1));
+    w.ex("XADD s 1-1 f v", &bulk("1-1"));
+    assert_eq!(
+        reply(&mut x),
+        a(&[a(&[bulk("s"), a(&[e("1-1", &["f", "v"])])])])
+    );
+    wait_blocked(&mut w, 0);
+    // Deleted, and expired.
+    w.ex("XGROUP CREATE s g $", OK);
+    send(&mut g, "XREADGROUP GROUP g c BLOCK 0 STREAMS s >");
+    wait_blocked(&mut w, 1);
+    w.ex("DEL s", &int(1));
+    assert_eq!(reply(&mut g), gone);
+    w.ex("XGROUP CREATE s g $ MKSTREAM", OK);
+    send(&mut g, "XREADGROUP GROUP g c BLOCK 0 STREAMS s >");
+    wait_blocked(&mut w, 1);
+    w.ex("PEXPIRE s 20", &int(1));
+    assert_eq!(reply(&mut g), gone);
+    wait_blocked(&mut w, 0);
+}

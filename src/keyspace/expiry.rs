@@ -70,7 +70,7 @@ fn expire_shard(g: &mut ShardData, signals: &Signals, now: u64, budget: usize) -
                 }
                 if e.expire_at <= now {
                     gone_volatile += 1;
-                    signals.modified(db, k, Change::Removed);
+                    signals.modified(db, k, Change::Deleted);
                     return false;
                 }
                 ttl_sum += e.expire_at - now;

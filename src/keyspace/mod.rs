@@ -337,7 +337,7 @@ impl<'a> Locked<'a> {
             hashbrown::hash_map::EntryRef::Occupied(o) => {
                 if o.get().is_expired(now) {
                     o.remove();
-                    signals.modified(db, key, Change::Removed);
+                    signals.modified(db, key, Change::Deleted);
                     count_volatile(&mut table.volatile, &mut sdb.volatile, true, false);
                     sdb.keys -= 1;
                     stats.expired_keys += 1;
@@ -443,7 +443,7 @@ impl<'a> Locked<'a> {
         let sdb = shard.dbs[db].as_mut()?;
         let table = &mut sdb.tables[slot - first];
         let e = table.map.remove(key)?;
-        signals.modified(db, key, Change::Removed);
+        signals.modified(db, key, Change::Deleted);
         sdb.keys -= 1;
         count_volatile(
             &mut table.volatile,

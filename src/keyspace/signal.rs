@@ -47,7 +47,11 @@ pub const UNBLOCK_ERROR: u8 = 2;
 pub enum Change {
     /// Written, created or grown: watchers are dirty, the first waiter is woken.
     Written,
-    /// Deleted, expired, or only its TTL changed: watchers are dirty; nothing to serve waiters.
+    /// Deleted or expired: watchers are dirty, and the first waiter is woken to look again, as
+    /// Redis 7.0's `signalDeletedKeyAsReady` does (a blocked XREADGROUP then ends with
+    /// `UNBLOCKED the stream key no longer exists`; other waiters find nothing and keep waiting).
+    Deleted,
+    /// Only its TTL changed: watchers are dirty; nothing to serve waiters.
     Removed,
 }
 
@@ -109,7 +113,7 @@ impl Signals {
             for w in &l.watchers {
                 w.dirty.store(true, Relaxed);
             }
-            if change == Change::Written {
+            if change != Change::Removed {
                 if let Some(w) = l.waiters.front() {
                     w.wake.notify_one();
                 }

@@ -195,8 +195,9 @@ fn resolve_ids(
     Ok(from)
 }
 
-/// Re-run of a blocked XREADGROUP: a stream that exists but lost the group (XGROUP DESTROY, or
-/// deleted and created again) ends the wait with Redis's error; a missing key keeps it waiting.
+/// Re-run of a blocked XREADGROUP: a key that is gone (deleted, expired, overwritten by another
+/// type) ends the wait with `UNBLOCKED the stream key no longer exists`, a stream that lost the
+/// group with `NOGROUP ...`, as Redis 7.0.15 answers.
 fn group_still_exists(
     ctx: &mut Ctx<'_, '_>,
     a: &Args<'_>,
@@ -204,11 +205,17 @@ fn group_still_exists(
     group: &[u8],
 ) -> CmdResult {
     for i in r.keys.clone() {
-        if let Ok(Some(s)) = read(&mut ctx.ks, a.get(i)) {
-            if !s.groups.contains_key(group) {
+        match read(&mut ctx.ks, a.get(i)) {
+            Ok(Some(s)) if s.groups.contains_key(group) => {}
+            Ok(Some(_)) => {
                 return Err(CmdError::Other(
                     "NOGROUP the consumer group this client was blocked on no longer exists".into(),
-                ));
+                ))
+            }
+            Ok(None) | Err(_) => {
+                return Err(CmdError::Other(
+                    "UNBLOCKED the stream key no longer exists".into(),
+                ))
             }
         }
     }
