@@ -33,6 +33,10 @@ pub struct Config {
     pub save: String,
     /// Only "no" until the AOF exists.
     pub appendonly: String,
+    /// (hard bytes, soft bytes, soft seconds) of the normal, replica and pubsub classes.
+    pub client_output_buffer_limit: [(u64, u64, u64); 3],
+    /// Keyspace notification classes (`crate::server::notify` bits).
+    pub notify_keyspace_events: u32,
 }
 
 impl Default for Config {
@@ -56,6 +60,8 @@ impl Default for Config {
             slowlog_max_len: 0,
             save: String::new(),
             appendonly: String::new(),
+            client_output_buffer_limit: [(0, 0, 0); 3],
+            notify_keyspace_events: 0,
         };
         for d in DIRECTIVES {
             let args: Vec<String> = split_line(d.default).unwrap_or_default();
@@ -334,6 +340,68 @@ pub static DIRECTIVES: &[Directive] = &[
             Err("persistence is not available yet: only appendonly no is accepted".into())
         },
         get: |c| c.appendonly.clone(),
+    },
+    Directive {
+        name: "client-output-buffer-limit",
+        default: "normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60",
+        mutable: true,
+        doc: "Output buffer limits per client class: <class> <hard> <soft> <soft-seconds>, one or \
+              more classes (normal, replica, pubsub). A client whose pending output passes the hard \
+              limit, or stays above the soft limit for soft-seconds, is closed; 0 disables a limit. \
+              shoal enforces the pubsub class on subscribers (messages published to them and not \
+              yet written); normal replies are written in bounded batches already.",
+        set: |c, a| {
+            let words: Vec<&str> = a.iter().flat_map(|x| x.split_whitespace()).collect();
+            if words.is_empty() || words.len() % 4 != 0 {
+                return Err("Wrong number of arguments in buffer limit configuration.".into());
+            }
+            let mut next = c.client_output_buffer_limit;
+            for w in words.chunks(4) {
+                let class = match w[0].to_ascii_lowercase().as_str() {
+                    "normal" => 0,
+                    "replica" | "slave" => 1,
+                    "pubsub" => 2,
+                    _ => {
+                        return Err(
+                            "Invalid client class specified in buffer limit configuration.".into(),
+                        )
+                    }
+                };
+                let bad = || "Error in hard, soft or soft_seconds setting in buffer limit configuration.".to_string();
+                let hard = parse_memory(w[1]).ok_or_else(bad)?;
+                let soft = parse_memory(w[2]).ok_or_else(bad)?;
+                let secs: i64 = w[3].parse().map_err(|_| bad())?;
+                if secs < 0 {
+                    return Err(bad());
+                }
+                next[class] = (hard, soft, secs as u64);
+            }
+            c.client_output_buffer_limit = next;
+            Ok(())
+        },
+        get: |c| {
+            let l = &c.client_output_buffer_limit;
+            format!(
+                "normal {} {} {} slave {} {} {} pubsub {} {} {}",
+                l[0].0, l[0].1, l[0].2, l[1].0, l[1].1, l[1].2, l[2].0, l[2].1, l[2].2
+            )
+        },
+    },
+    Directive {
+        name: "notify-keyspace-events",
+        default: "\"\"",
+        mutable: true,
+        doc: "Keyspace notifications published to pub/sub: K (keyspace channel), E (keyevent \
+              channel), and the classes g (generic) $ (string) l (list) s (set) h (hash) z (zset) \
+              x (expired) e (evicted) t (stream) m (key miss) d (module) n (new key), A = g$lshzxetd. \
+              Nothing is published unless K or E is given. Empty: off. See docs/pubsub.md.",
+        set: |c, a| {
+            c.notify_keyspace_events = crate::server::notify::parse(one(a)?).ok_or_else(|| {
+                "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string()
+            })?;
+            Ok(())
+        },
+        get: |c| crate::server::notify::format(c.notify_keyspace_events),
     },
 ];
 

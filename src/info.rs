@@ -282,8 +282,10 @@ fn section(srv: &Shared, ks: &mut Locked<'_>, name: &str, now_ms: u64, o: &mut S
             field!(o, "evicted_keys", 0);
             field!(o, "keyspace_hits", st.keyspace_hits);
             field!(o, "keyspace_misses", st.keyspace_misses);
-            field!(o, "pubsub_channels", 0);
-            field!(o, "pubsub_patterns", 0);
+            use crate::server::pubsub::Kind;
+            field!(o, "pubsub_channels", srv.pubsub.count(Kind::Channel));
+            field!(o, "pubsub_patterns", srv.pubsub.count(Kind::Pattern));
+            field!(o, "pubsubshard_channels", srv.pubsub.count(Kind::Shard));
             field!(o, "total_error_replies", s.error_replies.load(Relaxed));
         }
         "replication" => {

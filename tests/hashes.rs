@@ -420,3 +420,73 @@ fn resp2_hrandfield_withvalues_is_flat() {
     c.ex("HRANDFIELD one 1 WITHVALUES", &arr(&["f", "v"]));
     c.ex("HRANDFIELD one -2 WITHVALUES", &arr(&["f", "v", "f", "v"]));
 }
+
+/// HSET `key` with fields `{prefix}{i}` = `v{i}` for `i` in `range`.
+fn hset_range(r: &mut redis::Connection, key: &str, prefix: &str, range: std::ops::Range<usize>) {
+    let mut cmd = redis::cmd("HSET");
+    cmd.arg(key);
+    for i in range {
+        cmd.arg(format!("{prefix}{i}")).arg(format!("v{i}"));
+    }
+    let _: i64 = cmd.query(r).unwrap();
+}
+
+#[test]
+fn hscan_walks_a_hash_table_incrementally() {
+    let (_s, mut c, mut r) = setup();
+    hset_range(&mut r, "big", "f", 0..1000);
+    c.ex("OBJECT ENCODING big", &bulk("hashtable"));
+    let (items, calls) = scan_collection(&mut r, "HSCAN", "big", &["COUNT", "10"], |_, _| {});
+    assert!(calls > 10, "COUNT 10 over 1000 fields took {calls} calls");
+    let seen: BTreeMap<String, String> = items
+        .chunks(2)
+        .map(|p| (p[0].clone(), p[1].clone()))
+        .collect();
+    assert_eq!(seen.len(), 1000);
+    for i in 0..1000 {
+        assert_eq!(seen[&format!("f{i}")], format!("v{i}"));
+    }
+    // MATCH filters the fields visited.
+    let (items, _) = scan_collection(
+        &mut r,
+        "HSCAN",
+        "big",
+        &["MATCH", "f1?", "COUNT", "10"],
+        |_, _| {},
+    );
+    let got: BTreeSet<String> = items.chunks(2).map(|p| p[0].clone()).collect();
+    let want: BTreeSet<String> = (10..20).map(|i| format!("f{i}")).collect();
+    assert_eq!(got, want);
+    c.ex("HSCAN big abc", "-ERR invalid cursor\r\n");
+    c.ex("HSCAN big 0 COUNT 0", SYNTAX);
+}
+
+#[test]
+fn hscan_returns_fields_present_throughout_while_the_hash_changes() {
+    let (_s, _c, mut r) = setup();
+    hset_range(&mut r, "h", "keep", 0..600);
+    hset_range(&mut r, "h", "tmp", 0..600);
+    let (items, _) = scan_collection(&mut r, "HSCAN", "h", &["COUNT", "10"], |r, step| {
+        // Each step deletes six of the temporary fields and adds six new ones.
+        let mut del = redis::cmd("HDEL");
+        del.arg("h");
+        for j in 0..6 {
+            del.arg(format!("tmp{}", (step * 6 + j) % 600));
+        }
+        let _: i64 = del.query(r).unwrap();
+        hset_range(r, "h", &format!("new{step}-"), 0..6);
+    });
+    let seen: BTreeSet<String> = items.chunks(2).map(|p| p[0].clone()).collect();
+    for i in 0..600 {
+        assert!(seen.contains(&format!("keep{i}")), "keep{i} missed");
+    }
+}
+
+#[test]
+fn hscan_returns_a_listpack_whole() {
+    let (_s, mut c, mut r) = setup();
+    hset_range(&mut r, "small", "f", 0..100);
+    c.ex("OBJECT ENCODING small", &bulk("listpack"));
+    let (items, calls) = scan_collection(&mut r, "HSCAN", "small", &["COUNT", "10"], |_, _| {});
+    assert_eq!((calls, items.len()), (1, 200));
+}

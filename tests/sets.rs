@@ -704,3 +704,58 @@ fn command_info_rows() {
         vec!["d", "a", "b"]
     );
 }
+
+/// SADD `key` members `{prefix}{i}` for `i` in `range`.
+fn sadd_range(r: &mut redis::Connection, key: &str, prefix: &str, range: std::ops::Range<usize>) {
+    let mut cmd = redis::cmd("SADD");
+    cmd.arg(key);
+    for i in range {
+        cmd.arg(format!("{prefix}{i}"));
+    }
+    let _: i64 = cmd.query(r).unwrap();
+}
+
+#[test]
+fn sscan_walks_a_hashtable_incrementally_while_it_changes() {
+    let s = Server::start(&[]);
+    let mut r = s.client();
+    sadd_range(&mut r, "big", "m", 0..1000);
+    let (items, calls) = scan_collection(&mut r, "SSCAN", "big", &["COUNT", "10"], |_, _| {});
+    assert!(calls > 10, "COUNT 10 over 1000 members took {calls} calls");
+    let seen: BTreeSet<String> = items.into_iter().collect();
+    assert_eq!(seen, (0..1000).map(|i| format!("m{i}")).collect());
+    let (items, _) = scan_collection(
+        &mut r,
+        "SSCAN",
+        "big",
+        &["MATCH", "m99?", "COUNT", "10"],
+        |_, _| {},
+    );
+    let got: BTreeSet<String> = items.into_iter().collect();
+    assert_eq!(got, (990..1000).map(|i| format!("m{i}")).collect());
+    // Members present throughout come back though others are removed and added meanwhile.
+    sadd_range(&mut r, "ch", "keep", 0..600);
+    sadd_range(&mut r, "ch", "tmp", 0..600);
+    let (items, _) = scan_collection(&mut r, "SSCAN", "ch", &["COUNT", "10"], |r, step| {
+        let mut del = redis::cmd("SREM");
+        del.arg("ch");
+        for j in 0..6 {
+            del.arg(format!("tmp{}", (step * 6 + j) % 600));
+        }
+        let _: i64 = del.query(r).unwrap();
+        sadd_range(r, "ch", &format!("new{step}-"), 0..6);
+    });
+    let seen: BTreeSet<String> = items.into_iter().collect();
+    for i in 0..600 {
+        assert!(seen.contains(&format!("keep{i}")), "keep{i} missed");
+    }
+    // An intset is returned whole, whatever COUNT says.
+    let mut add = redis::cmd("SADD");
+    add.arg("ints");
+    for i in 0..500 {
+        add.arg(i);
+    }
+    let _: i64 = add.query(&mut r).unwrap();
+    let (items, calls) = scan_collection(&mut r, "SSCAN", "ints", &["COUNT", "10"], |_, _| {});
+    assert_eq!((calls, items.len()), (1, 500));
+}

@@ -909,3 +909,76 @@ fn big_sets_keep_order_and_ranks() {
     }
     assert_eq!(seen.len(), (n - 100) as usize);
 }
+
+/// ZADD `key` members `{prefix}{i}` with score `i / 10` for `i` in `range`.
+fn zadd_range(r: &mut redis::Connection, key: &str, prefix: &str, range: std::ops::Range<usize>) {
+    let mut cmd = redis::cmd("ZADD");
+    cmd.arg(key);
+    for i in range {
+        cmd.arg(i as f64 / 10.0).arg(format!("{prefix}{i}"));
+    }
+    let _: i64 = cmd.query(r).unwrap();
+}
+
+#[test]
+fn zscan_walks_a_skiplist_incrementally() {
+    let s = Server::start(&[]);
+    let mut r = s.client();
+    zadd_range(&mut r, "big", "m", 0..1000);
+    let (items, calls) = scan_collection(&mut r, "ZSCAN", "big", &["COUNT", "10"], |_, _| {});
+    assert!(calls > 10, "COUNT 10 over 1000 members took {calls} calls");
+    let seen: std::collections::BTreeMap<String, String> = items
+        .chunks(2)
+        .map(|p| (p[0].clone(), p[1].clone()))
+        .collect();
+    assert_eq!(seen.len(), 1000);
+    // Scores are `%.17g`, as Redis prints them.
+    assert_eq!(seen["m1"], "0.10000000000000001");
+    assert_eq!(seen["m20"], "2");
+    let (items, _) = scan_collection(
+        &mut r,
+        "ZSCAN",
+        "big",
+        &["MATCH", "m5?", "COUNT", "10"],
+        |_, _| {},
+    );
+    let got: std::collections::BTreeSet<String> = items.chunks(2).map(|p| p[0].clone()).collect();
+    assert_eq!(got, (50..60).map(|i| format!("m{i}")).collect());
+    let mut c = s.raw();
+    c.ex("ZSCAN big abc", "-ERR invalid cursor\r\n");
+    c.ex("ZSCAN nokey abc", "-ERR invalid cursor\r\n");
+    c.ex("ZSCAN nokey 0 FOO", "*2\r\n$1\r\n0\r\n*0\r\n");
+    c.ex("ZSCAN big 0 COUNT 0", SYNTAX);
+    // A listpack comes whole.
+    zadd_range(&mut r, "small", "m", 0..100);
+    let (items, calls) = scan_collection(&mut r, "ZSCAN", "small", &["COUNT", "10"], |_, _| {});
+    assert_eq!((calls, items.len()), (1, 200));
+}
+
+#[test]
+fn zscan_returns_members_present_throughout_while_the_set_changes() {
+    let s = Server::start(&[]);
+    let mut r = s.client();
+    zadd_range(&mut r, "z", "keep", 0..600);
+    zadd_range(&mut r, "z", "tmp", 0..600);
+    let (items, _) = scan_collection(&mut r, "ZSCAN", "z", &["COUNT", "10"], |r, step| {
+        // Remove and add members, and move kept ones to other scores.
+        let mut del = redis::cmd("ZREM");
+        del.arg("z");
+        for j in 0..6 {
+            del.arg(format!("tmp{}", (step * 6 + j) % 600));
+        }
+        let _: i64 = del.query(r).unwrap();
+        zadd_range(r, "z", &format!("new{step}-"), 0..6);
+        let _: f64 = redis::cmd("ZINCRBY")
+            .arg("z")
+            .arg(-1000)
+            .arg(format!("keep{}", (step * 37) % 600))
+            .query(r)
+            .unwrap();
+    });
+    let seen: std::collections::BTreeSet<String> = items.chunks(2).map(|p| p[0].clone()).collect();
+    for i in 0..600 {
+        assert!(seen.contains(&format!("keep{i}")), "keep{i} missed");
+    }
+}

@@ -13,6 +13,13 @@ pub const REDIS_VERSION: &str = "7.0.15";
 
 /// PING [message]. <https://redis.io/commands/ping/>
 fn ping(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
+    if a.len() <= 2 && ctx.out.proto == 2 && ctx.client.subscriptions() > 0 {
+        // RESP2 subscribed mode: PING answers as a message, `[pong, message or ""]`.
+        ctx.out.array_len(2);
+        ctx.out.bulk(b"pong");
+        ctx.out.bulk(if a.len() == 2 { &a[1] } else { b"" });
+        return Ok(());
+    }
     match a.len() {
         1 => ctx.out.simple("PONG"),
         2 => ctx.out.bulk(&a[1]),
@@ -36,6 +43,9 @@ fn quit(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
 
 /// RESET: back to a fresh connection's state. <https://redis.io/commands/reset/>
 fn reset(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
+    if let Some(subs) = ctx.client.pubsub.as_deref_mut() {
+        ctx.srv.pubsub.unsubscribe_all(subs);
+    }
     let c = &mut *ctx.client;
     c.release(&ctx.srv.keyspace);
     c.db = 0;
@@ -219,18 +229,32 @@ fn client_setinfo(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
+/// A CLIENT LIST/KILL `TYPE` argument: `normal`, `pubsub`, or `master`/`replica`/`slave` (no
+/// such clients exist on this node yet); `None` when unknown.
+fn client_type(v: &[u8]) -> Option<&'static str> {
+    if v.eq_ignore_ascii_case(b"normal") {
+        Some("normal")
+    } else if v.eq_ignore_ascii_case(b"pubsub") {
+        Some("pubsub")
+    } else if [&b"master"[..], b"replica", b"slave"]
+        .iter()
+        .any(|t| v.eq_ignore_ascii_case(t))
+    {
+        Some("replica")
+    } else {
+        None
+    }
+}
+
 /// CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id ...]. <https://redis.io/commands/client-list/>
 fn client_list(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let mut ids: Option<Vec<u64>> = None;
-    let mut only_normal = true;
+    let mut ctype = None;
     if a.len() == 4 && a.is(2, "type") {
-        if a.is(3, "normal") {
-            only_normal = true;
-        } else if a.is(3, "master") || a.is(3, "replica") || a.is(3, "slave") || a.is(3, "pubsub") {
-            only_normal = false;
-        } else {
-            return Err(CmdError::err(format!("Unknown client type '{}'", a.str(3))));
-        }
+        ctype = Some(
+            client_type(a.get(3))
+                .ok_or_else(|| CmdError::err(format!("Unknown client type '{}'", a.str(3))))?,
+        );
     } else if a.len() > 3 && a.is(2, "id") {
         let mut v = Vec::new();
         for i in 3..a.len() {
@@ -244,14 +268,14 @@ fn client_list(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         return Err(CmdError::Syntax);
     }
     let mut s = String::new();
-    if only_normal {
-        for c in ctx.srv.clients.all() {
-            if ids.as_ref().is_some_and(|v| !v.contains(&c.id)) {
-                continue;
-            }
-            s.push_str(&c.line(ctx.now));
-            s.push('\n');
+    for c in ctx.srv.clients.all() {
+        if ids.as_ref().is_some_and(|v| !v.contains(&c.id))
+            || ctype.is_some_and(|t| t != c.client_type())
+        {
+            continue;
         }
+        s.push_str(&c.line(ctx.now));
+        s.push('\n');
     }
     ctx.out.verbatim(s.as_bytes());
     Ok(())
@@ -286,7 +310,7 @@ fn client_kill(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         return Err(CmdError::Syntax);
     }
     let (mut id, mut addr, mut laddr, mut user, mut maxage) = (None, None, None, None, None);
-    let mut normal_type = None;
+    let mut ctype = None;
     let mut skipme = true;
     let mut i = 2;
     while i + 1 < a.len() {
@@ -297,19 +321,10 @@ fn client_kill(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
                 .ok_or_else(|| CmdError::err("client-id should be greater than 0"))?;
             id = Some(n as u64);
         } else if a.is(i, "type") {
-            normal_type = Some(if v.eq_ignore_ascii_case(b"normal") {
-                true
-            } else if [&b"master"[..], b"replica", b"slave", b"pubsub"]
-                .iter()
-                .any(|t| v.eq_ignore_ascii_case(t))
-            {
-                false
-            } else {
-                return Err(CmdError::err(format!(
-                    "Unknown client type '{}'",
-                    a.str(i + 1)
-                )));
-            });
+            ctype =
+                Some(client_type(v).ok_or_else(|| {
+                    CmdError::err(format!("Unknown client type '{}'", a.str(i + 1)))
+                })?);
         } else if a.is(i, "addr") {
             addr = Some(v);
         } else if a.is(i, "laddr") {
@@ -337,7 +352,7 @@ fn client_kill(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
             || addr.is_some_and(|x| x != c.addr.as_bytes())
             || laddr.is_some_and(|x| x != c.laddr.as_bytes())
             || user.is_some_and(|x| x != b"default")
-            || normal_type == Some(false)
+            || ctype.is_some_and(|t| t != c.client_type())
             || maxage.is_some_and(|m| ((ctx.now.saturating_sub(c.created_ms)) / 1000) as i64 <= m)
             || (skipme && c.id == ctx.client.id)
             || c.killed.load(Relaxed)

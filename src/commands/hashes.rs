@@ -4,7 +4,7 @@
 //! encodings live in `keyspace/hash.rs`.
 
 use super::table::{acl, flag::*, Command, BASE};
-use super::{Args, CmdError, CmdResult, Ctx};
+use super::{cursor, Args, CmdError, CmdResult, Ctx};
 use crate::keyspace::hash::Hash;
 use crate::keyspace::{Entry, Locked, Value};
 use rand::Rng;
@@ -73,6 +73,7 @@ fn set_pairs(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, name: &str) -> Result<usize, C
     for i in (2..a.len()).step_by(2) {
         added += h.set(&a[i], &a[i + 1]) as usize;
     }
+    ctx.notify(super::notify::HASH, "hset", &a[1]);
     Ok(added)
 }
 
@@ -88,6 +89,7 @@ fn hsetnx(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         return Ok(());
     }
     write_or_create(&mut ctx.ks, &a[1])?.set(&a[2], &a[3]);
+    ctx.notify(super::notify::HASH, "hset", &a[1]);
     ctx.out.int(1);
     Ok(())
 }
@@ -170,7 +172,9 @@ fn hdel(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         }
     }
     let empty = h.is_empty();
+    ctx.notify_if(removed > 0, super::notify::HASH, "hdel", key);
     ctx.ks.settle(key, empty, removed > 0);
+    ctx.notify_emptied(empty, key);
     ctx.out.int(removed);
     Ok(())
 }
@@ -209,6 +213,7 @@ fn hincrby(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let n = cur.checked_add(by).ok_or(CmdError::Overflow)?;
     let text = itoa::Buffer::new().format(n).as_bytes().to_vec();
     write_or_create(&mut ctx.ks, &a[1])?.set(&a[2], &text);
+    ctx.notify(super::notify::HASH, "hincrby", &a[1]);
     ctx.out.int(n);
     Ok(())
 }
@@ -230,6 +235,7 @@ fn hincrbyfloat(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         }
     };
     write_or_create(&mut ctx.ks, &a[1])?.set(&a[2], text.as_bytes());
+    ctx.notify(super::notify::HASH, "hincrbyfloat", &a[1]);
     ctx.out.bulk(text.as_bytes());
     Ok(())
 }
@@ -300,63 +306,27 @@ fn hrandfield(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// Whether `b` is a cursor Redis's `parseScanCursorOrReply` accepts (`strtoul` base 10 over the
-/// whole argument, no leading space, no overflow).
-fn valid_cursor(b: &[u8]) -> bool {
-    if b.is_empty() {
-        return true;
-    }
-    let digits = match b[0] {
-        b'+' | b'-' => &b[1..],
-        _ => b,
-    };
-    !digits.is_empty()
-        && digits.iter().all(u8::is_ascii_digit)
-        && std::str::from_utf8(digits)
-            .ok()
-            .and_then(|s| s.parse::<u64>().ok())
-            .is_some()
-}
-
-/// HSCAN key cursor [MATCH pattern] [COUNT count].
+/// HSCAN key cursor [MATCH pattern] [COUNT count]. Replies the next cursor and a flat array
+/// of field, value pairs.
 ///
-/// Every call returns all the (matching) fields and cursor 0, whatever the encoding: Redis does
-/// so for listpacks, and for a hash table it satisfies SCAN's guarantee (every field present for
-/// the whole iteration is returned) in one step. COUNT is validated and otherwise ignored.
+/// A listpack answers every field with cursor 0, as Redis does; a hash table visits COUNT
+/// positions per call (`keyspace::posmap` gives the cursor's guarantee: every field present for
+/// the whole iteration comes at least once). MATCH filters fields after the visit.
 /// <https://redis.io/commands/hscan/>
 fn hscan(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
-    if !valid_cursor(&a[2]) {
-        return Err(CmdError::err("invalid cursor"));
-    }
+    let cursor = cursor::parse_cursor(&a[2])?;
     let Some(h) = read(&mut ctx.ks, &a[1])? else {
-        ctx.out.array_len(2);
-        ctx.out.bulk(b"0");
-        ctx.out.array_len(0);
+        cursor::reply_head(ctx.out, 0, 0);
         return Ok(());
     };
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < a.len() {
-        let has_arg = i + 1 < a.len();
-        if a.is(i, "count") && has_arg {
-            if a.i64(i + 1)? < 1 {
-                return Err(CmdError::Syntax);
-            }
-        } else if a.is(i, "match") && has_arg {
-            let p = a.get(i + 1);
-            pattern = (p != b"*").then_some(p);
-        } else {
-            return Err(CmdError::Syntax);
+    let o = cursor::parse_options(a, 3)?;
+    let mut found: Vec<(&[u8], &[u8])> = Vec::new();
+    let next = h.scan(cursor, o.count, |f, v| {
+        if o.matches(f) {
+            found.push((f, v));
         }
-        i += 2;
-    }
-    let found: Vec<(&[u8], &[u8])> = h
-        .iter()
-        .filter(|(f, _)| pattern.is_none_or(|p| crate::util::glob_match(p, f, false)))
-        .collect();
-    ctx.out.array_len(2);
-    ctx.out.bulk(b"0");
-    ctx.out.array_len(found.len() * 2);
+    });
+    cursor::reply_head(ctx.out, next, found.len() * 2);
     for (f, v) in found {
         ctx.out.bulk(f);
         ctx.out.bulk(v);
@@ -419,18 +389,3 @@ pub static COMMANDS: &[Command] = &[
         complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
         handler: hscan, ..H },
 ];
-
-#[cfg(test)]
-mod tests {
-    use super::valid_cursor;
-
-    #[test]
-    fn cursors_parse_like_strtoul() {
-        for ok in ["0", "", "+1", "-1", "18446744073709551615", "007"] {
-            assert!(valid_cursor(ok.as_bytes()), "{ok}");
-        }
-        for bad in [" 0", "x", "1x", "-", "+", "18446744073709551616", "0 "] {
-            assert!(!valid_cursor(bad.as_bytes()), "{bad}");
-        }
-    }
-}

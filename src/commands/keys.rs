@@ -15,6 +15,7 @@ fn del(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     for k in a.iter().skip(1) {
         if ctx.ks.remove(k).is_some() {
             n += 1;
+            ctx.notify(super::notify::GENERIC, "del", k);
         }
     }
     ctx.out.int(n);
@@ -101,8 +102,10 @@ fn expire_generic(
     }
     if when <= ctx.now as i64 {
         ctx.ks.remove(key);
+        ctx.notify(super::notify::GENERIC, "del", key);
     } else {
         ctx.ks.set_expire(key, Some(when as u64));
+        ctx.notify(super::notify::GENERIC, "expire", key);
     }
     ctx.out.int(1);
     Ok(())
@@ -183,6 +186,7 @@ fn persist(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         .is_some();
     if has {
         ctx.ks.set_expire(&a[1], None);
+        ctx.notify(super::notify::GENERIC, "persist", &a[1]);
     }
     ctx.out.int(has as i64);
     Ok(())
@@ -211,6 +215,8 @@ fn rename_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, nx: bool) -> CmdResult {
         .expect("exists: checked above under the same lock");
     ctx.ks.remove(dst);
     ctx.ks.insert_entry(dst, e);
+    ctx.notify(super::notify::GENERIC, "rename_from", src);
+    ctx.notify(super::notify::GENERIC, "rename_to", dst);
     if nx {
         ctx.out.int(1);
     } else {
@@ -270,6 +276,7 @@ fn copy(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     } else {
         ctx.ks.remove(&a[2]);
         ctx.ks.insert_entry(&a[2], e);
+        ctx.notify(super::notify::GENERIC, "copy_to", &a[2]);
         true
     };
     ctx.ks.db = src_db;
@@ -299,8 +306,10 @@ fn move_(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         .ks
         .remove(&a[1])
         .expect("exists: checked above under the same lock");
+    ctx.notify(super::notify::GENERIC, "move_from", &a[1]);
     ctx.ks.db = dst_db;
     ctx.ks.insert_entry(&a[1], e);
+    ctx.notify(super::notify::GENERIC, "move_to", &a[1]);
     ctx.ks.db = src_db;
     ctx.out.int(1);
     Ok(())

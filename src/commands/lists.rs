@@ -64,6 +64,7 @@ fn push_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, end: End, only_existing: bo
             }
             let n = l.len();
             ctx.ks.touch_dirty(key);
+            ctx.notify(super::notify::LIST, super::notify::push_event(end), key);
             n
         }
         None if only_existing => 0,
@@ -74,6 +75,7 @@ fn push_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, end: End, only_existing: bo
             }
             let n = l.len();
             ctx.ks.insert(key, Value::List(Box::new(l)), 0);
+            ctx.notify(super::notify::LIST, super::notify::push_event(end), key);
             n
         }
     };
@@ -145,7 +147,9 @@ fn pop_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, end: End, name: &str) -> Cmd
         }
     }
     let empty = l.is_empty();
+    ctx.notify(super::notify::LIST, super::notify::pop_event(end), key);
     ctx.ks.settle(key, empty, true);
+    ctx.notify_emptied(empty, key);
     Ok(())
 }
 
@@ -219,6 +223,7 @@ fn lset(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         .ok_or_else(|| CmdError::err("index out of range"))?;
     l.items[i] = a[3].into();
     ctx.ks.touch_dirty(key);
+    ctx.notify(super::notify::LIST, "lset", key);
     ctx.out.ok();
     Ok(())
 }
@@ -235,7 +240,9 @@ fn lrem(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let n = l.remove_matching(&a[3], count);
     let empty = l.is_empty();
     if n > 0 {
+        ctx.notify(super::notify::LIST, "lrem", key);
         ctx.ks.settle(key, empty, true);
+        ctx.notify_emptied(empty, key);
     }
     ctx.out.int(n as i64);
     Ok(())
@@ -251,7 +258,9 @@ fn ltrim(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         let keep = l.range(start, stop);
         l.trim(keep);
         let empty = l.is_empty();
+        ctx.notify(super::notify::LIST, "ltrim", key);
         ctx.ks.settle(key, empty, true);
+        ctx.notify_emptied(empty, key);
     }
     ctx.out.ok();
     Ok(())
@@ -279,6 +288,7 @@ fn linsert(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     }
     let n = l.len();
     ctx.ks.touch_dirty(key);
+    ctx.notify(super::notify::LIST, "linsert", key);
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -380,6 +390,8 @@ fn move_generic(ctx: &mut Ctx<'_, '_>, src: &[u8], dst: &[u8], from: End, to: En
         ctx.out.bulk(&v);
         l.push(to, v);
         ctx.ks.touch_dirty(src);
+        ctx.notify(super::notify::LIST, super::notify::push_event(to), dst);
+        ctx.notify(super::notify::LIST, super::notify::pop_event(from), src);
         return Ok(());
     }
     as_list(e)?;
@@ -402,7 +414,10 @@ fn move_generic(ctx: &mut Ctx<'_, '_>, src: &[u8], dst: &[u8], from: End, to: En
             ctx.ks.insert(dst, Value::List(Box::new(l)), 0);
         }
     }
+    ctx.notify(super::notify::LIST, super::notify::push_event(to), dst);
+    ctx.notify(super::notify::LIST, super::notify::pop_event(from), src);
     ctx.ks.settle(src, empty, true);
+    ctx.notify_emptied(empty, src);
     Ok(())
 }
 
@@ -470,7 +485,9 @@ fn mpop_first<'k>(
             ctx.out.bulk(&v);
         }
         let empty = l.is_empty();
+        ctx.notify(super::notify::LIST, super::notify::pop_event(end), key);
         ctx.ks.settle(key, empty, true);
+        ctx.notify_emptied(empty, key);
         return Ok(true);
     }
     Ok(false)
@@ -509,6 +526,8 @@ fn bpop_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, end: End) -> CmdResult {
         ctx.out.bulk(&v);
         let empty = l.is_empty();
         ctx.ks.settle(key, empty, true);
+        ctx.notify(super::notify::LIST, super::notify::pop_event(end), key);
+        ctx.notify_emptied(empty, key);
         return Ok(());
     }
     block_or_timeout(ctx, (1..last).map(|i| a.get(i)), deadline, |o| {

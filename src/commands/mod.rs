@@ -10,12 +10,15 @@ pub mod error;
 pub mod table;
 
 pub mod connection;
+pub mod cursor;
 pub mod hashes;
 pub mod keys;
 pub mod lists;
+pub mod pubsub;
 pub mod server;
 pub mod sets;
 pub mod streams;
+pub mod sort;
 pub mod strings;
 pub mod transactions;
 pub mod zsets;
@@ -23,6 +26,7 @@ pub mod zsets;
 use crate::keyspace::Locked;
 use crate::protocol::Reply;
 use crate::server::client::{self, Client};
+pub use crate::server::notify;
 use crate::server::Shared;
 pub use args::Args;
 pub use error::{CmdError, CmdResult};
@@ -42,6 +46,8 @@ pub static FAMILIES: &[&[Command]] = &[
     zsets::COMMANDS,
     streams::COMMANDS,
     transactions::COMMANDS,
+    pubsub::COMMANDS,
+    sort::COMMANDS,
 ];
 
 /// What the connection must do after a command.
@@ -124,6 +130,56 @@ impl Ctx<'_, '_> {
     pub fn block_data<T: 'static>(&self) -> Option<&T> {
         self.client.block.as_ref()?.data.as_ref()?.downcast_ref()
     }
+
+    /// Raises keyspace event `event` of class `class` (`crate::server::notify` bits) on `key` in
+    /// the current database, as Redis's `notifyKeyspaceEvent`. One relaxed load when
+    /// notifications are off. <https://redis.io/docs/manual/keyspace-notifications/>
+    #[inline]
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
+        if self.srv.limits.notify_flags.load(Relaxed) & class != 0 {
+            let me = Some((self.client.id, &mut *self.out));
+            self.srv.notify_keyspace(class, event, key, self.ks.db, me);
+        }
+    }
+
+    /// Raises the event only when `cond` holds (e.g. something was removed).
+    #[inline]
+    pub fn notify_if(&mut self, cond: bool, class: u32, event: &str, key: &[u8]) {
+        if cond {
+            self.notify(class, event, key);
+        }
+    }
+
+    /// After a *STORE command (`cmd`, its name as sent) wrote `stored` entries to `key` of class
+    /// `class`: the command's own event (`zunionstore`, ...), or `del` when the empty result
+    /// deleted a key that `existed`, as Redis does.
+    pub fn notify_store(
+        &mut self,
+        class: u32,
+        stored: usize,
+        existed: bool,
+        cmd: &[u8],
+        key: &[u8],
+    ) {
+        if self.srv.limits.notify_flags.load(Relaxed) == 0 {
+            return;
+        }
+        if stored > 0 {
+            let ev = String::from_utf8_lossy(cmd).to_ascii_lowercase();
+            self.notify(class, &ev, key);
+        } else if existed {
+            self.notify(notify::GENERIC, "del", key);
+        }
+    }
+
+    /// Raises `del` on `key` when a command `emptied` its collection (Redis deletes empty
+    /// collections and says so with a generic `del` event).
+    #[inline]
+    pub fn notify_emptied(&mut self, emptied: bool, key: &[u8]) {
+        if emptied {
+            self.notify(notify::GENERIC, "del", key);
+        }
+    }
 }
 
 /// Executes one command at time `now` (unix ms) and writes its reply to `out`.
@@ -168,6 +224,19 @@ pub fn dispatch(
     }
     if !client.authenticated && cmd.flags & table::flag::NO_AUTH == 0 {
         return reject(srv, client, out, id, CmdError::NoAuth);
+    }
+    if client.pubsub.is_some()
+        && client.subscriptions() > 0
+        && out.proto == 2
+        && !pubsub::allowed_when_subscribed(cmd.name)
+    {
+        return reject(
+            srv,
+            client,
+            out,
+            id,
+            pubsub::not_allowed_when_subscribed(cmd.name),
+        );
     }
     if client.multi.is_some() {
         if cmd.flags & table::flag::NO_MULTI != 0 {
@@ -241,6 +310,9 @@ fn execute<'k>(
         client,
         ..
     } = ctx;
+    if srv.limits.notify_flags.load(Relaxed) & crate::server::notify::EXPIRED != 0 {
+        srv.notify_expired(Some((client.id, &mut *out)));
+    }
     let usec = start.elapsed().as_micros() as u64;
 
     let st = &srv.cmdstats[id];

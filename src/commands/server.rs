@@ -83,7 +83,7 @@ fn config_set(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
             return Err(fail("can't set immutable config"));
         }
         let value = a.str(i + 1);
-        let args: Vec<String> = if d.name == "bind" {
+        let args: Vec<String> = if d.name == "bind" || d.name == "client-output-buffer-limit" {
             value.split_whitespace().map(String::from).collect()
         } else {
             vec![value]
@@ -325,7 +325,7 @@ fn command_entry(ctx: &mut Ctx<'_, '_>, c: &Command) {
         .filter(|(b, _)| c.flags & b != 0)
         .map(|(_, n)| *n)
         .collect();
-    if c.keynum.0 > 0 || c.key_find.is_some() {
+    if c.movable_keys() {
         flags.push("movablekeys");
     }
     o.set_len(flags.len());
@@ -510,7 +510,7 @@ fn command_getkeys(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if !c.has_keys() {
         return Err(CmdError::err("The command has no key arguments"));
     }
-    let pos: Vec<usize> = c.key_positions(&a.skip(2)).collect();
+    let pos = c.all_key_positions(&a.skip(2));
     ctx.out.array_len(pos.len());
     for p in pos {
         ctx.out.bulk(&a[p + 2]);

@@ -4,7 +4,7 @@
 //! encodings (`intset` / `hashtable`) live in `keyspace/set.rs`.
 
 use super::table::{acl, flag::*, Command, BASE};
-use super::{Args, CmdError, CmdResult, Ctx};
+use super::{cursor, Args, CmdError, CmdResult, Ctx};
 use crate::keyspace::set::{Member, Set};
 use crate::keyspace::{Entry, Value};
 use crate::protocol::Reply;
@@ -63,6 +63,7 @@ fn sadd(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
             ctx.ks.insert(key, Value::Set(Box::new(s)), 0);
         }
     }
+    ctx.notify_if(added > 0, super::notify::SET, "sadd", key);
     ctx.out.int(added);
     Ok(())
 }
@@ -83,7 +84,9 @@ fn srem(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         }
     }
     let empty = s.is_empty();
+    ctx.notify_if(removed > 0, super::notify::SET, "srem", key);
     ctx.ks.settle(key, empty, removed > 0);
+    ctx.notify_emptied(empty, key);
     ctx.out.int(removed);
     Ok(())
 }
@@ -152,7 +155,9 @@ fn spop(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         let m = s.remove_at(i);
         ctx.out.bulk(&m);
         let empty = s.is_empty();
+        ctx.notify(super::notify::SET, "spop", key);
         ctx.ks.settle(key, empty, true);
+        ctx.notify_emptied(empty, key);
         return Ok(());
     }
     let count = crate::util::parse_i64(&a[2])
@@ -171,6 +176,8 @@ fn spop(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if count >= s.len() as u64 {
         reply_set(ctx.out, s);
         ctx.ks.remove(key);
+        ctx.notify(super::notify::SET, "spop", key);
+        ctx.notify(super::notify::GENERIC, "del", key);
         return Ok(());
     }
     let mut rng = rand::thread_rng();
@@ -181,6 +188,7 @@ fn spop(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         ctx.out.bulk(&m);
     }
     ctx.ks.touch_dirty(key);
+    ctx.notify(super::notify::SET, "spop", key);
     Ok(())
 }
 
@@ -261,16 +269,20 @@ fn smove(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     }
     let empty = s.is_empty();
     ctx.ks.settle(src, empty, true);
+    ctx.notify(super::notify::SET, "srem", src);
+    ctx.notify_emptied(empty, src);
     match ctx.ks.lookup_write(dst) {
         Some(e) => {
             if as_set_mut(e)?.insert(m) {
                 ctx.ks.touch_dirty(dst);
+                ctx.notify(super::notify::SET, "sadd", dst);
             }
         }
         None => {
             let mut s = Set::for_first(m);
             s.insert(m);
             ctx.ks.insert(dst, Value::Set(Box::new(s)), 0);
+            ctx.notify(super::notify::SET, "sadd", dst);
         }
     }
     ctx.out.int(1);
@@ -391,9 +403,16 @@ fn combine_store(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, op: Op) -> CmdResult {
     let dst = &a[1];
     let n = res.len();
     if n == 0 {
+        let existed = ctx.ks.exists(dst);
         ctx.ks.remove(dst);
+        ctx.notify_if(existed, super::notify::GENERIC, "del", dst);
     } else {
         ctx.ks.insert(dst, Value::Set(Box::new(res)), 0);
+        ctx.notify(
+            super::notify::SET,
+            ["sinterstore", "sunionstore", "sdiffstore"][op as usize],
+            dst,
+        );
     }
     ctx.out.int(n as i64);
     Ok(())
@@ -460,82 +479,26 @@ fn sintercard(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// Parses a SCAN cursor as Redis's `parseScanCursorOrReply` (C `strtoul`: a leading sign is
-/// accepted and a negative value wraps).
-fn parse_cursor(b: &[u8]) -> Result<u64, CmdError> {
-    let invalid = || CmdError::err("invalid cursor");
-    let (neg, digits) = match b.first() {
-        Some(b'-') => (true, &b[1..]),
-        Some(b'+') => (false, &b[1..]),
-        _ => (false, b),
-    };
-    if !digits.iter().all(u8::is_ascii_digit) || (digits.is_empty() && !b.is_empty()) {
-        return Err(invalid());
-    }
-    if digits.is_empty() {
-        return Ok(0);
-    }
-    let v: u64 = std::str::from_utf8(digits)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(invalid)?;
-    Ok(if neg { v.wrapping_neg() } else { v })
-}
-
 /// SSCAN key cursor [MATCH pattern] [COUNT count]. <https://redis.io/commands/sscan/>
 ///
 /// An `intset` is returned whole with cursor 0, as Redis does. A `hashtable` is walked by
-/// position from the top down: the cursor is the position where the next call stops (exclusive).
-/// Removal moves only the last member, to a lower position, so every member present for the
-/// whole iteration is returned at least once.
+/// position from the top down, COUNT positions per call ([`Set::scan`]; `keyspace::posmap`
+/// gives the guarantee: every member present for the whole iteration comes at least once).
 fn sscan(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
-    let cursor = parse_cursor(&a[2])?;
+    let cursor = cursor::parse_cursor(&a[2])?;
     let Some(e) = ctx.ks.lookup_read(&a[1]) else {
-        ctx.out.array_len(2);
-        ctx.out.bulk(b"0");
-        ctx.out.array_len(0);
+        cursor::reply_head(ctx.out, 0, 0);
         return Ok(());
     };
     let s = as_set(e)?;
-    let mut count = 10usize;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < a.len() {
-        let more = a.len() - i >= 2;
-        if a.is(i, "count") && more {
-            let n = a.i64(i + 1)?;
-            if n < 1 {
-                return Err(CmdError::Syntax);
-            }
-            count = n as usize;
-        } else if a.is(i, "match") && more {
-            let p = a.get(i + 1);
-            pattern = if p == b"*" { None } else { Some(p) };
-        } else {
-            return Err(CmdError::Syntax);
+    let o = cursor::parse_options(a, 3)?;
+    let mut found: Vec<Member<'_>> = Vec::new();
+    let next = s.scan(cursor, o.count, |m| {
+        if o.pattern.is_none() || m.with_bytes(|b| o.matches(b)) {
+            found.push(m);
         }
-        i += 2;
-    }
-    let n = s.len();
-    let (from, to, next) = match s {
-        Set::Ints(_) => (0, n, 0),
-        Set::Table(_) => {
-            let end = if cursor == 0 || cursor > n as u64 {
-                n
-            } else {
-                cursor as usize
-            };
-            let start = end.saturating_sub(count);
-            (start, end, start as u64)
-        }
-    };
-    let matches = |m: &Member<'_>| {
-        pattern.is_none_or(|p| m.with_bytes(|b| crate::util::glob_match(p, b, false)))
-    };
-    let found: Vec<Member<'_>> = (from..to).rev().map(|i| s.get(i)).filter(matches).collect();
-    ctx.out.array_len(2);
-    ctx.out.bulk(itoa::Buffer::new().format(next).as_bytes());
-    ctx.out.array_len(found.len());
+    });
+    cursor::reply_head(ctx.out, next, found.len());
     for m in found {
         reply_member(ctx.out, m);
     }

@@ -178,6 +178,10 @@ fn set_generic(
         Ttl::Unset | Ttl::Persist => 0,
     };
     ctx.ks.insert(key, Value::Str(Str::from_bytes(val)), at);
+    ctx.notify(super::notify::STRING, "set", key);
+    if let Ttl::At(_) = o.ttl {
+        ctx.notify(super::notify::GENERIC, "expire", key);
+    }
     if reply_int {
         ctx.out.int(1);
     } else if !o.get {
@@ -239,6 +243,7 @@ fn mset(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     for i in (1..a.len()).step_by(2) {
         ctx.ks
             .insert(&a[i], Value::Str(Str::from_bytes(&a[i + 1])), 0);
+        ctx.notify(super::notify::STRING, "set", &a[i]);
     }
     ctx.out.ok();
     Ok(())
@@ -258,6 +263,7 @@ fn msetnx(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     for i in (1..a.len()).step_by(2) {
         ctx.ks
             .insert(&a[i], Value::Str(Str::from_bytes(&a[i + 1])), 0);
+        ctx.notify(super::notify::STRING, "set", &a[i]);
     }
     ctx.out.int(1);
     Ok(())
@@ -270,6 +276,7 @@ fn getdel(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         Some(e) => {
             as_str(e)?.with_bytes(|b| ctx.out.bulk(b));
             ctx.ks.remove(&a[1]);
+            ctx.notify(super::notify::GENERIC, "del", &a[1]);
         }
     }
     Ok(())
@@ -289,13 +296,16 @@ fn getex(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     match o.ttl {
         Ttl::At(ms) if ms as u64 <= ctx.now => {
             ctx.ks.remove(key);
+            ctx.notify(super::notify::GENERIC, "del", key);
         }
         Ttl::At(ms) => {
             ctx.ks.set_expire(key, Some(ms as u64));
+            ctx.notify(super::notify::GENERIC, "expire", key);
         }
         Ttl::Persist => {
             if ctx.ks.peek(key).and_then(|e| e.expire_at()).is_some() {
                 ctx.ks.set_expire(key, None);
+                ctx.notify(super::notify::GENERIC, "persist", key);
             }
         }
         Ttl::Unset | Ttl::Keep => {}
@@ -313,6 +323,7 @@ fn append(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     match cur {
         None => {
             ctx.ks.insert(key, Value::Str(Str::Raw(add.to_vec())), 0);
+            ctx.notify(super::notify::STRING, "append", key);
             ctx.out.int(add.len() as i64);
         }
         Some(len) => {
@@ -322,6 +333,7 @@ fn append(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
             v.extend_from_slice(add);
             let n = v.len();
             ctx.ks.touch_dirty(key);
+            ctx.notify(super::notify::STRING, "append", key);
             ctx.out.int(n as i64);
         }
     }
@@ -401,6 +413,7 @@ fn setrange(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     v[off..off + val.len()].copy_from_slice(val);
     let n = v.len();
     ctx.ks.touch_dirty(key);
+    ctx.notify(super::notify::STRING, "setrange", key);
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -426,6 +439,7 @@ fn incr_by(ctx: &mut Ctx<'_, '_>, key: &[u8], by: i64) -> CmdResult {
             n
         }
     };
+    ctx.notify(super::notify::STRING, "incrby", key);
     ctx.out.int(n);
     Ok(())
 }
@@ -505,6 +519,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         }
         None => ctx.ks.insert(key, value, 0),
     }
+    ctx.notify(super::notify::STRING, "incrbyfloat", key);
     ctx.out.bulk(text.as_bytes());
     Ok(())
 }

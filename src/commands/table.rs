@@ -129,6 +129,10 @@ pub struct Command {
     /// after STREAMS): returns the positions' range. The handler uses the same function, so the
     /// keys it touches are the ones dispatch locked. Such commands are `movablekeys`.
     pub key_find: Option<fn(&Args<'_>) -> std::ops::Range<usize>>,
+    /// Keys found by reading the arguments (Redis's `getkeys_proc`, e.g. SORT's `STORE dst`):
+    /// returns every key position, `keys` included. Such commands are `movablekeys`; they must
+    /// also carry [`flag::LOCK_ALL`], since dispatch locks by `keys`/`keynum` only.
+    pub getkeys: Option<fn(&Args<'_>) -> Vec<usize>>,
     /// Explicit ACL categories ([`acl`] bits); those implied by flags are added by [`Command::acl`].
     pub acl: u32,
     /// Redis's command group (`string`, `generic`, `connection`, `server`, ...).
@@ -181,6 +185,20 @@ impl Command {
             n == self.arity
         } else {
             n >= -self.arity
+        }
+    }
+
+    /// Whether the key positions depend on the arguments (COMMAND INFO's `movablekeys`).
+    pub fn movable_keys(&self) -> bool {
+        self.keynum.0 > 0 || self.getkeys.is_some() || self.key_find.is_some()
+    }
+
+    /// Key positions as COMMAND GETKEYS reports them: the row's `getkeys` when it has one,
+    /// else [`Command::key_positions`].
+    pub fn all_key_positions(&self, args: &Args<'_>) -> Vec<usize> {
+        match self.getkeys {
+            Some(f) => f(args),
+            None => self.key_positions(args).collect(),
         }
     }
 
@@ -371,6 +389,7 @@ pub const BASE: Command = Command {
     keys: (0, 0, 0),
     keynum: (0, 0, 0),
     key_find: None,
+    getkeys: None,
     acl: 0,
     group: "",
     since: "",

@@ -402,6 +402,12 @@ fn zadd_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, force_incr: bool) -> CmdRes
         if added + updated > 0 {
             ctx.ks.touch_dirty(key);
         }
+        ctx.notify_if(
+            added + updated > 0,
+            super::notify::ZSET,
+            if incr { "zincr" } else { "zadd" },
+            key,
+        );
         if let Some(e) = err {
             return Err(e);
         }
@@ -444,7 +450,9 @@ fn zrem(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         }
     }
     let empty = z.is_empty();
+    ctx.notify_if(n > 0, super::notify::ZSET, "zrem", key);
     ctx.ks.settle(key, empty, n > 0);
+    ctx.notify_emptied(empty, key);
     ctx.out.int(n);
     Ok(())
 }
@@ -666,7 +674,9 @@ fn zrange_generic(
         None => reply_entries(ctx.out, &items, withscores),
         Some(d) => {
             let n = items.len();
+            let existed = n == 0 && ctx.ks.exists(&a[d]);
             store_result(ctx, &a[d], items);
+            ctx.notify_store(super::notify::ZSET, n, existed, &a[0], &a[d]);
             ctx.out.int(n as i64);
         }
     }
@@ -751,7 +761,14 @@ fn zremrange_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, rtype: RangeType) -> C
     };
     let n = z.remove_ranks(start, end);
     let empty = z.is_empty();
+    ctx.notify_if(
+        n > 0,
+        super::notify::ZSET,
+        ["zremrangebyrank", "zremrangebyscore", "zremrangebylex"][rtype as usize - 1],
+        key,
+    );
     ctx.ks.settle(key, empty, n > 0);
+    ctx.notify_emptied(empty, key);
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -797,7 +814,14 @@ fn pop_from(
         z.remove_ranks(0, n);
     }
     let empty = z.is_empty();
+    ctx.notify_if(
+        n > 0,
+        super::notify::ZSET,
+        if max { "zpopmax" } else { "zpopmin" },
+        key,
+    );
     ctx.ks.settle(key, empty, n > 0);
+    ctx.notify_emptied(empty, key);
     Ok(Some(items))
 }
 
@@ -1031,53 +1055,32 @@ fn zrandmember(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// ZSCAN key cursor [MATCH pattern] [COUNT count]. Returns every entry in one call with cursor 0
-/// (what Redis does for `listpack` sets; valid for any size since nothing is missed).
+/// ZSCAN key cursor [MATCH pattern] [COUNT count]. Replies the next cursor and a flat array
+/// of member, score pairs (scores as `%.17g`).
+///
+/// A listpack answers every entry in order with cursor 0, as Redis does; a skiplist visits
+/// COUNT positions of its member dictionary per call ([`ZSet::scan`]; `keyspace::posmap`
+/// gives the guarantee: every member present for the whole iteration comes at least once, even
+/// if its score changes). MATCH filters members after the visit.
 /// <https://redis.io/commands/zscan/>
 fn zscan(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
-    let cursor = std::str::from_utf8(&a[2])
-        .ok()
-        .and_then(|s| {
-            // strtoul: a leading minus wraps around.
-            s.strip_prefix('-').map_or_else(
-                || s.parse::<u64>().ok(),
-                |r| r.parse::<u64>().ok().map(|v| v.wrapping_neg()),
-            )
-        })
-        .ok_or_else(|| CmdError::err("invalid cursor"))?;
-    let _ = cursor;
-    let mut pattern: Option<&[u8]> = None;
-    let mut j = 3;
-    while j < a.len() {
-        let left = a.len() - j - 1;
-        if a.is(j, "count") && left >= 1 {
-            let c = a.i64(j + 1)?;
-            if c < 1 {
-                return Err(CmdError::Syntax);
-            }
-            j += 2;
-        } else if a.is(j, "match") && left >= 1 {
-            pattern = Some(a.get(j + 1));
-            j += 2;
-        } else {
-            return Err(CmdError::Syntax);
+    let cursor = super::cursor::parse_cursor(&a[2])?;
+    let Some(e) = ctx.ks.lookup_read(&a[1]) else {
+        super::cursor::reply_head(ctx.out, 0, 0);
+        return Ok(());
+    };
+    let z = zset_ref(&e.value)?;
+    let o = super::cursor::parse_options(a, 3)?;
+    let mut found: Vec<(&[u8], f64)> = Vec::new();
+    let next = z.scan(cursor, o.count, |m, s| {
+        if o.matches(m) {
+            found.push((m, s));
         }
-    }
-    let mut items: Vec<(f64, Vec<u8>)> = Vec::new();
-    if let Some(e) = ctx.ks.lookup_read(&a[1]) {
-        let z = zset_ref(&e.value)?;
-        for (s, m) in z.iter() {
-            if pattern.is_none_or(|p| crate::util::glob_match(p, m, false)) {
-                items.push((s, m.to_vec()));
-            }
-        }
-    }
-    ctx.out.array_len(2);
-    ctx.out.bulk(b"0");
-    ctx.out.array_len(items.len() * 2);
-    for (s, m) in &items {
+    });
+    super::cursor::reply_head(ctx.out, next, found.len() * 2);
+    for (m, s) in found {
         ctx.out.bulk(m);
-        ctx.out.bulk(format_score(*s).as_bytes());
+        ctx.out.bulk(format_score(s).as_bytes());
     }
     Ok(())
 }
@@ -1248,7 +1251,9 @@ fn zsetop_generic(
     match dst {
         Some(d) => {
             let n = result.len();
+            let existed = n == 0 && ctx.ks.exists(&a[d]);
             store_result(ctx, &a[d], result);
+            ctx.notify_store(super::notify::ZSET, n, existed, &a[0], &a[d]);
             ctx.out.int(n as i64);
         }
         None => {

@@ -10,6 +10,50 @@
 
 use super::signal::{Change, Signals};
 use super::{Keyspace, ShardData};
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+
+/// Keys that expired (lazily on access or in the active cycle), queued for the `expired`
+/// keyspace notification while `on` (notify-keyspace-events has `x` and `K` or `E`). The server
+/// drains it after each command and every cron tick; the keyspace itself knows nothing of
+/// pub/sub. When off, recording costs one relaxed load.
+#[derive(Default)]
+pub struct ExpiredQueue {
+    on: AtomicBool,
+    keys: Mutex<Vec<(usize, Box<[u8]>)>>,
+}
+
+/// Queued keys beyond this are dropped (and their events lost) rather than held without bound.
+const EXPIRED_QUEUE_MAX: usize = 1 << 20;
+
+impl ExpiredQueue {
+    /// Records that `key` of database `db` expired.
+    #[inline]
+    pub fn push(&self, db: usize, key: &[u8]) {
+        if self.on.load(Relaxed) {
+            let mut q = self.keys.lock();
+            if q.len() < EXPIRED_QUEUE_MAX {
+                q.push((db, key.into()));
+            }
+        }
+    }
+
+    /// Starts or stops recording; stopping forgets what was queued.
+    pub fn set_on(&self, on: bool) {
+        self.on.store(on, Relaxed);
+        if !on {
+            self.keys.lock().clear();
+        }
+    }
+
+    /// Takes the queued keys, oldest first.
+    pub fn drain(&self) -> Vec<(usize, Box<[u8]>)> {
+        if !self.on.load(Relaxed) {
+            return Vec::new();
+        }
+        std::mem::take(&mut *self.keys.lock())
+    }
+}
 
 /// What one cycle did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +77,7 @@ impl Keyspace {
                 // Snapshots begin under every shard lock, so this check under one is exact.
                 break;
             }
-            let st = expire_shard(&mut g, &self.signals, now, budget);
+            let st = expire_shard(&mut g, &self.signals, now, budget, &self.expired);
             total.examined += st.examined;
             total.expired += st.expired;
         }
@@ -41,7 +85,13 @@ impl Keyspace {
     }
 }
 
-fn expire_shard(g: &mut ShardData, signals: &Signals, now: u64, budget: usize) -> CycleStats {
+fn expire_shard(
+    g: &mut ShardData,
+    signals: &Signals,
+    now: u64,
+    budget: usize,
+    q: &ExpiredQueue,
+) -> CycleStats {
     let mut st = CycleStats::default();
     let ShardData { dbs, stats, .. } = g;
     for (db, sdb) in dbs.iter_mut().enumerate() {
@@ -69,6 +119,7 @@ fn expire_shard(g: &mut ShardData, signals: &Signals, now: u64, budget: usize) -
                     return true;
                 }
                 if e.expire_at <= now {
+                    q.push(db, k);
                     gone_volatile += 1;
                     signals.modified(db, k, Change::Deleted);
                     return false;

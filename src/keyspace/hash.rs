@@ -3,11 +3,15 @@
 //! Two encodings, as Redis 7.0 keeps them:
 //! - `listpack`: a vector of (field, value) pairs in insertion order (HGETALL returns that order,
 //!   a deletion keeps the others' order), searched linearly;
-//! - `hashtable`: a hash map, once the hash has more than [`LISTPACK_MAX_ENTRIES`] fields or a
+//! - `hashtable`: a [`PosMap`] (entries in a vector, a hash index of positions), once the hash
+//!   has more than [`LISTPACK_MAX_ENTRIES`] fields or a
 //!   field or value longer than [`LISTPACK_MAX_VALUE`] bytes (Redis's `hash-max-listpack-entries`
 //!   and `hash-max-listpack-value` defaults). The conversion is one way, as in Redis.
+//!
+//! HSCAN ([`Hash::scan`]): a listpack answers every field in one call with cursor 0, as Redis
+//! does; a hash table walks positions with a cursor ([`super::posmap`] states the guarantee).
 
-use hashbrown::HashMap;
+use super::posmap::PosMap;
 
 /// Redis 7.0's built-in `hash-max-listpack-entries` default (512; the example redis.conf shipped
 /// with Redis sets 128, but a server started without that file, as the tests start Redis, uses 512).
@@ -21,7 +25,7 @@ pub type Field = (Box<[u8]>, Box<[u8]>);
 #[derive(Debug, Clone)]
 enum Repr {
     Listpack(Vec<Field>),
-    Table(HashMap<Box<[u8]>, Box<[u8]>>),
+    Table(PosMap<Box<[u8]>>),
 }
 
 /// A hash of fields to values.
@@ -48,27 +52,18 @@ impl PartialEq for Hash {
 impl Eq for Hash {}
 
 /// Iterator over a hash's (field, value) pairs.
-pub enum Iter<'a> {
-    Listpack(std::slice::Iter<'a, Field>),
-    Table(hashbrown::hash_map::Iter<'a, Box<[u8]>, Box<[u8]>>),
-}
+pub struct Iter<'a>(std::slice::Iter<'a, Field>);
 
 impl<'a> Iterator for Iter<'a> {
     type Item = (&'a [u8], &'a [u8]);
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        match self {
-            Iter::Listpack(it) => it.next().map(|(f, v)| (&f[..], &v[..])),
-            Iter::Table(it) => it.next().map(|(f, v)| (&f[..], &v[..])),
-        }
+        self.0.next().map(|(f, v)| (&f[..], &v[..]))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        match self {
-            Iter::Listpack(it) => it.size_hint(),
-            Iter::Table(it) => it.size_hint(),
-        }
+        self.0.size_hint()
     }
 }
 
@@ -125,16 +120,7 @@ impl Hash {
                     true
                 }
             },
-            Repr::Table(m) => match m.get_mut(field) {
-                Some(x) => {
-                    *x = value.into();
-                    false
-                }
-                None => {
-                    m.insert(field.into(), value.into());
-                    true
-                }
-            },
+            Repr::Table(m) => m.insert(field, value.into()).is_none(),
         };
         if new && self.len() > LISTPACK_MAX_ENTRIES {
             self.convert();
@@ -159,15 +145,35 @@ impl Hash {
     /// The (field, value) pairs: insertion order for a listpack, arbitrary for a hash table.
     pub fn iter(&self) -> Iter<'_> {
         match &self.repr {
-            Repr::Listpack(v) => Iter::Listpack(v.iter()),
-            Repr::Table(m) => Iter::Table(m.iter()),
+            Repr::Listpack(v) => Iter(v.iter()),
+            Repr::Table(m) => Iter(m.entries().iter()),
+        }
+    }
+
+    /// One HSCAN step from `cursor`: calls `f` on each (field, value) visited and returns the
+    /// next cursor. A listpack is visited whole (cursor 0); a hash table visits `count`
+    /// positions (see [`super::posmap`]).
+    pub fn scan<'s>(
+        &'s self,
+        cursor: u64,
+        count: usize,
+        mut f: impl FnMut(&'s [u8], &'s [u8]),
+    ) -> u64 {
+        match &self.repr {
+            Repr::Listpack(v) => {
+                for (k, x) in v {
+                    f(k, x);
+                }
+                0
+            }
+            Repr::Table(m) => m.scan(cursor, count, |k, x| f(k, x)),
         }
     }
 
     /// Turns a listpack into a hash table (no-op for a hash table).
     fn convert(&mut self) {
         if let Repr::Listpack(v) = &mut self.repr {
-            let m: HashMap<Box<[u8]>, Box<[u8]>> = std::mem::take(v).into_iter().collect();
+            let m: PosMap<Box<[u8]>> = std::mem::take(v).into_iter().collect();
             self.repr = Repr::Table(m);
         }
     }

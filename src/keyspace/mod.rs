@@ -14,6 +14,7 @@
 pub mod expiry;
 pub mod hash;
 pub mod list;
+pub mod posmap;
 pub mod set;
 pub mod signal;
 pub mod slot;
@@ -117,6 +118,8 @@ pub struct Keyspace {
     pub snapshot: snapshot::Snapshot,
     shard_shift: u32,
     databases: usize,
+    /// Expired keys waiting for their `expired` notification.
+    pub expired: expiry::ExpiredQueue,
 }
 
 impl Keyspace {
@@ -141,6 +144,7 @@ impl Keyspace {
             snapshot: snapshot::Snapshot::default(),
             shard_shift: per.trailing_zeros(),
             databases,
+            expired: Default::default(),
         }
     }
 
@@ -315,9 +319,8 @@ impl<'a> Locked<'a> {
     #[inline]
     fn find(&mut self, key: &[u8], access: u8) -> Option<&mut Entry> {
         let slot = key_slot(key);
-        let (db, now) = (self.db, self.now);
-        let signals = &self.ks.signals;
-        let ks = self.ks;
+        let (db, now, ks) = (self.db, self.now, self.ks);
+        let signals = &ks.signals;
         let shard = self.shard(slot);
         ks.snapshot.before_write(shard, slot);
         let ShardData {
@@ -336,6 +339,7 @@ impl<'a> Locked<'a> {
         match table.map.entry_ref(key) {
             hashbrown::hash_map::EntryRef::Occupied(o) => {
                 if o.get().is_expired(now) {
+                    ks.expired.push(db, key);
                     o.remove();
                     signals.modified(db, key, Change::Deleted);
                     count_volatile(&mut table.volatile, &mut sdb.volatile, true, false);
@@ -434,9 +438,8 @@ impl<'a> Locked<'a> {
     /// Removes `key`; returns its entry if it existed and had not expired.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let slot = key_slot(key);
-        let (db, now) = (self.db, self.now);
-        let signals = &self.ks.signals;
-        let ks = self.ks;
+        let (db, now, ks) = (self.db, self.now, self.ks);
+        let signals = &ks.signals;
         let shard = self.shard(slot);
         ks.snapshot.before_write(shard, slot);
         let first = shard.first_slot;
@@ -452,6 +455,7 @@ impl<'a> Locked<'a> {
             false,
         );
         if e.is_expired(now) {
+            ks.expired.push(db, key);
             shard.stats.expired_keys += 1;
             return None;
         }

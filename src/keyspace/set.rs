@@ -4,13 +4,15 @@
 //! - `intset`: a sorted `Vec<i64>` searched by binary search, while every member is a canonical
 //!   integer (`string2ll`, [`crate::util::parse_i64`]) and there are at most
 //!   [`MAX_INTSET_ENTRIES`] (set-max-intset-entries) of them;
-//! - `hashtable`: members in a `Vec` indexed by a [`hashbrown::HashTable`] of positions, so a
+//! - `hashtable`: a [`PosMap`] (members in a `Vec` indexed by a hash table of positions), so a
 //!   random member (SPOP, SRANDMEMBER) is O(1) and SSCAN can walk positions with a cursor.
 //!
 //! The conversion is one way: a `hashtable` set never goes back to `intset`.
 
-use hashbrown::{DefaultHashBuilder, HashTable};
-use std::hash::BuildHasher;
+use super::posmap::PosMap;
+
+/// The `hashtable` encoding: members by position plus a hash index of positions.
+pub type Table = PosMap<()>;
 
 /// Redis's default `set-max-intset-entries`.
 pub const MAX_INTSET_ENTRIES: usize = 512;
@@ -34,71 +36,6 @@ impl Member<'_> {
 
     pub fn to_vec(&self) -> Vec<u8> {
         self.with_bytes(|b| b.to_vec())
-    }
-}
-
-/// The `hashtable` encoding: members by position plus a hash index of positions.
-#[derive(Clone, Default)]
-pub struct Table {
-    items: Vec<Box<[u8]>>,
-    index: HashTable<u32>,
-    hasher: DefaultHashBuilder,
-}
-
-impl Table {
-    #[inline]
-    fn hash(&self, m: &[u8]) -> u64 {
-        self.hasher.hash_one(m)
-    }
-
-    fn contains(&self, m: &[u8]) -> bool {
-        let items = &self.items;
-        self.index
-            .find(self.hash(m), |&i| &*items[i as usize] == m)
-            .is_some()
-    }
-
-    fn insert(&mut self, m: &[u8]) -> bool {
-        let h = self.hash(m);
-        let Table {
-            items,
-            index,
-            hasher,
-        } = self;
-        if index.find(h, |&i| &*items[i as usize] == m).is_some() {
-            return false;
-        }
-        let pos = items.len() as u32;
-        index.insert_unique(h, pos, |&i| hasher.hash_one(&*items[i as usize]));
-        items.push(m.into());
-        true
-    }
-
-    /// Removes the member at position `pos`: the last member moves into its place.
-    fn remove_at(&mut self, pos: usize) -> Box<[u8]> {
-        let h = self.hash(&self.items[pos]);
-        if let Ok(e) = self.index.find_entry(h, |&i| i as usize == pos) {
-            e.remove();
-        }
-        let last = self.items.len() - 1;
-        if pos != last {
-            let hl = self.hash(&self.items[last]);
-            if let Some(slot) = self.index.find_mut(hl, |&i| i as usize == last) {
-                *slot = pos as u32;
-            }
-        }
-        self.items.swap_remove(pos)
-    }
-
-    fn remove(&mut self, m: &[u8]) -> bool {
-        let items = &self.items;
-        match self.index.find(self.hash(m), |&i| &*items[i as usize] == m) {
-            Some(&pos) => {
-                self.remove_at(pos as usize);
-                true
-            }
-            None => false,
-        }
     }
 }
 
@@ -139,14 +76,14 @@ impl Set {
         if crate::util::parse_i64(m).is_some() {
             Set::Ints(Vec::new())
         } else {
-            Set::Table(Box::default())
+            Set::Table(Box::new(PosMap::new()))
         }
     }
 
     pub fn len(&self) -> usize {
         match self {
             Set::Ints(v) => v.len(),
-            Set::Table(t) => t.items.len(),
+            Set::Table(t) => t.len(),
         }
     }
 
@@ -167,7 +104,7 @@ impl Set {
     pub fn get(&self, i: usize) -> Member<'_> {
         match self {
             Set::Ints(v) => Member::Int(v[i]),
-            Set::Table(t) => Member::Bytes(&t.items[i]),
+            Set::Table(t) => Member::Bytes(t.at(i).0),
         }
     }
 
@@ -178,7 +115,7 @@ impl Set {
     pub fn contains(&self, m: &[u8]) -> bool {
         match self {
             Set::Ints(v) => crate::util::parse_i64(m).is_some_and(|n| v.binary_search(&n).is_ok()),
-            Set::Table(t) => t.contains(m),
+            Set::Table(t) => t.contains_key(m),
         }
     }
 
@@ -192,11 +129,10 @@ impl Set {
     /// Converts to `hashtable` (one way).
     fn make_table(&mut self) -> &mut Table {
         if let Set::Ints(v) = self {
-            let mut t = Table::default();
-            t.items.reserve(v.len() + 1);
+            let mut t = Table::with_capacity(v.len() + 1);
             let mut buf = itoa::Buffer::new();
             for n in v.iter() {
-                t.insert(buf.format(*n).as_bytes());
+                t.insert(buf.format(*n).as_bytes(), ());
             }
             *self = Set::Table(Box::new(t));
         }
@@ -228,7 +164,7 @@ impl Set {
             }
         }
         match self {
-            Set::Table(t) => t.insert(m),
+            Set::Table(t) => t.insert(m, ()).is_none(),
             Set::Ints(_) => unreachable!("handled above"),
         }
     }
@@ -260,7 +196,7 @@ impl Set {
                 }
                 _ => false,
             },
-            Set::Table(t) => t.remove(m),
+            Set::Table(t) => t.remove(m).is_some(),
         }
     }
 
@@ -270,8 +206,8 @@ impl Set {
             Set::Ints(v) => v.retain(|&n| f(Member::Int(n))),
             Set::Table(t) => {
                 let mut i = 0;
-                while i < t.items.len() {
-                    if f(Member::Bytes(&t.items[i])) {
+                while i < t.len() {
+                    if f(Member::Bytes(t.at(i).0)) {
                         i += 1;
                     } else {
                         t.remove_at(i);
@@ -285,11 +221,11 @@ impl Set {
     /// `intset` (what Redis's SINTERSTORE/SDIFFSTORE destination gets).
     pub fn compact(&mut self) {
         if let Set::Table(t) = self {
-            if t.items.len() > MAX_INTSET_ENTRIES {
+            if t.len() > MAX_INTSET_ENTRIES {
                 return;
             }
-            let mut v = Vec::with_capacity(t.items.len());
-            for m in &t.items {
+            let mut v = Vec::with_capacity(t.len());
+            for (m, _) in t.iter() {
                 match crate::util::parse_i64(m) {
                     Some(n) => v.push(n),
                     None => return,
@@ -300,11 +236,26 @@ impl Set {
         }
     }
 
+    /// One SSCAN step from `cursor`: calls `f` on each member visited and returns the next
+    /// cursor. An `intset` is visited whole (cursor 0), as Redis does; a `hashtable` visits
+    /// `count` positions from the top down ([`super::posmap`] gives the guarantee).
+    pub fn scan<'s>(&'s self, cursor: u64, count: usize, mut f: impl FnMut(Member<'s>)) -> u64 {
+        match self {
+            Set::Ints(v) => {
+                for &n in v {
+                    f(Member::Int(n));
+                }
+                0
+            }
+            Set::Table(t) => t.scan(cursor, count, |m, _| f(Member::Bytes(m))),
+        }
+    }
+
     /// Removes and returns the member at position `i` (< len).
     pub fn remove_at(&mut self, i: usize) -> Vec<u8> {
         match self {
             Set::Ints(v) => itoa::Buffer::new().format(v.remove(i)).as_bytes().to_vec(),
-            Set::Table(t) => t.remove_at(i).into_vec(),
+            Set::Table(t) => t.remove_at(i).0.into_vec(),
         }
     }
 }

@@ -4,14 +4,15 @@
 //! - `listpack`: a `Vec` of (score, member) kept sorted by (score, member), while there are at
 //!   most [`MAX_LISTPACK_ENTRIES`] entries and every member has at most [`MAX_LISTPACK_VALUE`]
 //!   bytes (zset-max-listpack-entries / zset-max-listpack-value);
-//! - `skiplist`: a member -> score hash map plus an order-statistic tree (a treap with subtree
+//! - `skiplist`: a member -> score map (a [`PosMap`], whose positions ZSCAN walks with a cursor,
+//!   see [`super::posmap`]) plus an order-statistic tree (a treap with subtree
 //!   sizes, in an arena) ordered by (score, member), so rank, select-by-rank and range bounds are
 //!   O(log n).
 //!
 //! The conversion is one way, except for the results of the store commands, which Redis
 //! re-compacts ([`ZSet::from_sorted`]).
 
-use hashbrown::HashMap;
+use super::posmap::PosMap;
 
 /// Redis's default `zset-max-listpack-entries`.
 pub const MAX_LISTPACK_ENTRIES: usize = 128;
@@ -261,7 +262,8 @@ impl Treap {
 
 #[derive(Debug, Clone)]
 struct Big {
-    map: HashMap<Box<[u8]>, f64>,
+    /// Member -> score, positional so ZSCAN can walk it with a cursor.
+    map: PosMap<f64>,
     tree: Treap,
 }
 
@@ -297,7 +299,7 @@ impl ZSet {
         if size > MAX_LISTPACK_ENTRIES || max_member_len > MAX_LISTPACK_VALUE {
             ZSet {
                 repr: Repr::Big(Box::new(Big {
-                    map: HashMap::with_capacity(size),
+                    map: PosMap::with_capacity(size),
                     tree: Treap::new(),
                 })),
             }
@@ -353,15 +355,21 @@ impl ZSet {
         if let Repr::Small(v) = &mut self.repr {
             let v = std::mem::take(v);
             let mut big = Big {
-                map: HashMap::with_capacity(v.len() + 1),
+                map: PosMap::with_capacity(v.len() + 1),
                 tree: Treap::new(),
             };
             for (s, m) in v {
-                big.map.insert(m.clone(), s);
+                big.map.insert(&m, s);
                 big.tree.insert(s, m);
             }
             self.repr = Repr::Big(Box::new(big));
         }
+    }
+
+    /// Converts to the `skiplist` encoding (one way), as Redis 7.0's SORT does to a sorted set
+    /// it sorts.
+    pub fn make_skiplist(&mut self) {
+        self.make_big();
     }
 
     /// Sets the score of `member`, adding it if absent; returns the previous score.
@@ -400,7 +408,7 @@ impl ZSet {
                 }
                 b.tree.insert(score, member.into());
                 if prev.is_none() {
-                    b.map.insert(member.into(), score);
+                    b.map.insert(member, score);
                 } else if let Some(s) = b.map.get_mut(member) {
                     *s = score;
                 }
@@ -450,6 +458,21 @@ impl ZSet {
     /// All entries in ascending order.
     pub fn iter(&self) -> impl Iterator<Item = (f64, &[u8])> + '_ {
         (0..self.len()).map(|i| self.get(i))
+    }
+
+    /// One ZSCAN step from `cursor`: calls `f` on each (member, score) visited and returns the
+    /// next cursor. A listpack is visited whole in order (cursor 0), as Redis does; a skiplist
+    /// visits `count` positions of its member dictionary (see [`super::posmap`]).
+    pub fn scan<'s>(&'s self, cursor: u64, count: usize, mut f: impl FnMut(&'s [u8], f64)) -> u64 {
+        match &self.repr {
+            Repr::Small(v) => {
+                for (s, m) in v {
+                    f(m, *s);
+                }
+                0
+            }
+            Repr::Big(b) => b.map.scan(cursor, count, |m, s| f(m, *s)),
+        }
     }
 
     /// Removes the entries of ranks `start..end` (ascending); returns how many.

@@ -126,6 +126,16 @@ impl Reply {
         self.len_line(b'*', n as i64);
     }
 
+    /// A push header of `n` elements: `>n` (RESP3) or `*n` (RESP2); pub/sub messages and
+    /// (un)subscribe confirmations (<https://redis.io/docs/reference/protocol-spec/#pushes>).
+    pub fn push_len(&mut self, n: usize) {
+        if self.resp3() {
+            self.len_line(b'>', n as i64);
+        } else {
+            self.len_line(b'*', n as i64);
+        }
+    }
+
     /// A map header of `n` pairs: `%n` (RESP3) or `*2n` (RESP2).
     pub fn map_len(&mut self, n: usize) {
         if self.resp3() {

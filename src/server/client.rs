@@ -30,6 +30,9 @@ pub struct Client {
     /// CLIENT REPLY SKIP: drop the reply of the next command.
     pub skip_next_reply: bool,
     pub info: Arc<ClientInfo>,
+    /// Pub/sub subscriptions and the outbox publishers write to; created by the first
+    /// (P|S)SUBSCRIBE and kept for the connection's life.
+    pub pubsub: Option<Box<super::pubsub::ClientSubs>>,
     /// Between MULTI and EXEC/DISCARD: the queued commands.
     pub multi: Option<Box<MultiState>>,
     /// True while EXEC runs the queue: blocking commands do not block then.
@@ -86,6 +89,7 @@ impl Client {
             authenticated,
             reply_mode: ReplyMode::On,
             skip_next_reply: false,
+            pubsub: None,
             info,
             multi: None,
             in_exec: false,
@@ -128,9 +132,23 @@ impl Client {
 
     /// Drops what this client registered elsewhere (on disconnect and RESET).
     pub fn release(&mut self, ks: &Keyspace) {
-        self.end_block(ks, false);
+        // Passing on: a wake-up meant for this client may have arrived just before it left.
+        self.end_block(ks, true);
         self.unwatch_all(ks);
         self.discard_multi();
+    }
+
+    /// Subscriptions of every kind; a RESP2 client with any is in subscribed mode.
+    #[inline]
+    pub fn subscriptions(&self) -> usize {
+        self.pubsub.as_ref().map_or(0, |p| p.total())
+    }
+
+    /// The client's subscriptions, created (with its outbox) on first use.
+    pub fn subs(&mut self) -> &mut super::pubsub::ClientSubs {
+        let info = self.info.clone();
+        self.pubsub
+            .get_or_insert_with(|| Box::new(super::pubsub::ClientSubs::new(info)))
     }
 
     /// The client's protocol version (2 or 3).
@@ -175,6 +193,14 @@ pub struct ClientInfo {
     pub qbuf: AtomicUsize,
     /// Bytes in the output buffer now (CLIENT LIST `omem=`).
     pub omem: AtomicUsize,
+    /// Channel subscriptions (CLIENT LIST `sub`).
+    pub sub: AtomicUsize,
+    /// Pattern subscriptions (CLIENT LIST `psub`).
+    pub psub: AtomicUsize,
+    /// Shard-channel subscriptions (CLIENT LIST `ssub`).
+    pub ssub: AtomicUsize,
+    /// Bytes published to this subscriber and not yet written (part of CLIENT LIST `omem`).
+    pub pubsub_omem: AtomicUsize,
     /// Set by CLIENT KILL / SHUTDOWN; the connection closes at its next step.
     pub killed: AtomicBool,
     pub kill: Notify,
@@ -202,6 +228,10 @@ impl ClientInfo {
             flags: AtomicU64::new(0),
             qbuf: AtomicUsize::new(0),
             omem: AtomicUsize::new(0),
+            sub: AtomicUsize::new(0),
+            psub: AtomicUsize::new(0),
+            ssub: AtomicUsize::new(0),
+            pubsub_omem: AtomicUsize::new(0),
             killed: AtomicBool::new(false),
             kill: Notify::new(),
             waiter: Arc::new(Waiter::default()),
@@ -221,6 +251,15 @@ impl ClientInfo {
         }
     }
 
+    /// `normal` or `pubsub` (a client with subscriptions), as CLIENT LIST/KILL TYPE match them.
+    pub fn client_type(&self) -> &'static str {
+        if self.sub.load(Relaxed) + self.psub.load(Relaxed) + self.ssub.load(Relaxed) > 0 {
+            "pubsub"
+        } else {
+            "normal"
+        }
+    }
+
     /// Asks the connection to close.
     pub fn kill(&self) {
         self.killed.store(true, Relaxed);
@@ -234,6 +273,14 @@ impl ClientInfo {
         let mut f = String::new();
         if flags & cflag::MONITOR != 0 {
             f.push('O');
+        }
+        let (sub, psub, ssub) = (
+            self.sub.load(Relaxed),
+            self.psub.load(Relaxed),
+            self.ssub.load(Relaxed),
+        );
+        if sub + psub + ssub > 0 {
+            f.push('P');
         }
         if flags & cflag::MULTI != 0 {
             f.push('x');
@@ -255,11 +302,11 @@ impl ClientInfo {
                 .map_or("NULL", |c| c.name),
         };
         let qbuf = self.qbuf.load(Relaxed);
-        let omem = self.omem.load(Relaxed);
+        let omem = self.omem.load(Relaxed) + self.pubsub_omem.load(Relaxed);
         let lib_name = self.lib_name.lock().clone().unwrap_or_default();
         let lib_ver = self.lib_ver.lock().clone().unwrap_or_default();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} \
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} \
              qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} \
              events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
@@ -271,6 +318,9 @@ impl ClientInfo {
             now_ms.saturating_sub(self.last_ms.load(Relaxed)) / 1000,
             f,
             self.db.load(Relaxed),
+            sub,
+            psub,
+            ssub,
             self.multi.load(Relaxed),
             qbuf,
             16384usize.saturating_sub(qbuf),

@@ -68,6 +68,9 @@ pub async fn serve(shared: Arc<Shared>, mut sock: TcpStream, peer: SocketAddr) {
     if client.info.has_flag(cflag::MONITOR) {
         shared.monitors.fetch_sub(1, Relaxed);
     }
+    if let Some(subs) = client.pubsub.as_deref_mut() {
+        shared.pubsub.unsubscribe_all(subs);
+    }
     client.release(&shared.keyspace);
     shared.clients.remove(id);
 }
@@ -106,7 +109,8 @@ impl Conn {
                 self.rbuf.reserve(READ_CHUNK);
             }
             let timeout = shared.limits.timeout.load(Relaxed);
-            let idle_applies = timeout > 0 && self.monitor.is_none();
+            // Like Redis, `timeout` spares MONITOR and pub/sub clients.
+            let idle_applies = timeout > 0 && self.monitor.is_none() && client.subscriptions() == 0;
             let idle = async {
                 if idle_applies {
                     tokio::time::sleep(Duration::from_secs(timeout)).await
@@ -114,10 +118,20 @@ impl Conn {
                     std::future::pending::<()>().await
                 }
             };
+            // A subscriber's outbox: messages other clients published to it. Input is polled
+            // first and the outbox is drained after every batch too, so neither a flood of
+            // messages nor a flood of commands starves the other.
+            let outbox = client.pubsub.as_ref().map(|p| p.outbox.clone());
             let n = tokio::select! {
                 biased;
                 _ = client.info.kill.notified() => return Ok(()),
                 r = sock.read_buf(&mut self.rbuf) => r?,
+                _ = recv_outbox(&outbox) => {
+                    if !drain_outbox(shared, sock, client, &outbox).await? {
+                        return Ok(());
+                    }
+                    continue;
+                }
                 line = recv_monitor(&mut self.monitor) => {
                     match line {
                         Some(l) => {
@@ -151,6 +165,9 @@ impl Conn {
                         }
                     }
                 }
+            }
+            if !drain_outbox(shared, sock, client, &outbox).await? {
+                return Ok(());
             }
             let limit = shared.limits.query_buffer_limit.load(Relaxed) as usize;
             if self.rbuf.len() > limit {
@@ -369,6 +386,41 @@ impl Conn {
             self.out.buf = BytesMut::with_capacity(16 * 1024);
         }
         Ok(())
+    }
+}
+
+/// Writes what publishers queued for this subscriber; false if the client was killed meanwhile.
+async fn drain_outbox(
+    shared: &Shared,
+    sock: &mut TcpStream,
+    client: &Client,
+    outbox: &Option<Arc<super::pubsub::Outbox>>,
+) -> std::io::Result<bool> {
+    let Some(ob) = outbox else {
+        return Ok(true);
+    };
+    let data = ob.take();
+    if data.is_empty() {
+        return Ok(true);
+    }
+    // A subscriber that stops reading blocks this write; a kill (for its output limit, CLIENT
+    // KILL, shutdown) still ends it.
+    tokio::select! {
+        r = sock.write_all(&data) => r?,
+        _ = client.info.kill.notified() => return Ok(false),
+    }
+    ob.written(data.len());
+    shared
+        .stats
+        .net_output_bytes
+        .fetch_add(data.len() as u64, Relaxed);
+    Ok(true)
+}
+
+async fn recv_outbox(ob: &Option<Arc<super::pubsub::Outbox>>) {
+    match ob {
+        Some(ob) => ob.ready.notified().await,
+        None => std::future::pending().await,
     }
 }
 

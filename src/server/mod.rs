@@ -6,6 +6,8 @@
 
 pub mod client;
 pub mod connection;
+pub mod notify;
+pub mod pubsub;
 pub mod slowlog;
 
 use crate::commands::{Args, Table};
@@ -14,7 +16,9 @@ use crate::keyspace::Keyspace;
 use client::{Client, Registry};
 use parking_lot::{Mutex, RwLock};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed,
+};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::net::TcpListener;
@@ -33,6 +37,9 @@ pub struct Limits {
     pub hz: AtomicU64,
     /// Whether the active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire: AtomicBool,
+    /// Effective `notify-keyspace-events` classes ([`notify`] bits); 0 unless K or E is set, so
+    /// a command that may raise an event pays one relaxed load when notifications are off.
+    pub notify_flags: AtomicU32,
 }
 
 impl Limits {
@@ -45,6 +52,8 @@ impl Limits {
         self.slowlog_log_slower_than
             .store(c.slowlog_log_slower_than, Relaxed);
         self.hz.store(c.hz, Relaxed);
+        self.notify_flags
+            .store(notify::effective(c.notify_keyspace_events), Relaxed);
     }
 }
 
@@ -80,6 +89,8 @@ pub struct Shared {
     pub limits: Limits,
     pub keyspace: Keyspace,
     pub clients: Registry,
+    /// Channel, pattern and shard-channel subscriptions.
+    pub pubsub: pubsub::PubSub,
     pub stats: ServerStats,
     pub cmdstats: Box<[CmdStat]>,
     pub slowlog: Mutex<slowlog::SlowLog>,
@@ -110,7 +121,8 @@ impl Shared {
         limits.active_expire.store(true, Relaxed);
         let rows = Table::get().rows.len();
         let (monitor_tx, _) = broadcast::channel(4096);
-        Shared {
+        let initial = config.clone();
+        let shared = Shared {
             keyspace: Keyspace::new(config.databases, config.shards),
             slowlog: Mutex::new(slowlog::SlowLog::new(config.slowlog_max_len as usize)),
             port: AtomicU64::new(config.port as u64),
@@ -118,6 +130,7 @@ impl Shared {
             config_file,
             limits,
             clients: Registry::new(),
+            pubsub: pubsub::PubSub::default(),
             stats: ServerStats::default(),
             cmdstats: (0..rows).map(|_| CmdStat::default()).collect(),
             monitors: AtomicUsize::new(0),
@@ -129,7 +142,9 @@ impl Shared {
             shutting_down: AtomicBool::new(false),
             log_level,
             memory_peak: AtomicU64::new(0),
-        }
+        };
+        shared.apply_config(&initial);
+        shared
     }
 
     /// Sends a command to MONITOR clients, formatted as Redis does:
@@ -181,6 +196,12 @@ impl Shared {
     /// Applies a changed configuration to the live server.
     pub fn apply_config(&self, c: &Config) {
         self.limits.update(c);
+        let (hard, soft, secs) = c.client_output_buffer_limit[2];
+        self.pubsub.limit.hard.store(hard, Relaxed);
+        self.pubsub.limit.soft.store(soft, Relaxed);
+        self.pubsub.limit.soft_secs.store(secs, Relaxed);
+        let expired = notify::effective(c.notify_keyspace_events) & notify::EXPIRED != 0;
+        self.keyspace.expired.set_on(expired);
         self.slowlog.lock().set_max_len(c.slowlog_max_len as usize);
         self.log_level.set(&c.loglevel);
     }
@@ -324,6 +345,10 @@ async fn cron(shared: Arc<Shared>) {
                 )
             })
             .await;
+        }
+        // `expired` notifications of keys the cycle (or a walk) reclaimed.
+        if shared.limits.notify_flags.load(Relaxed) & notify::EXPIRED != 0 {
+            shared.notify_expired(None);
         }
         let el = last.elapsed().as_secs_f64();
         if el >= 0.1 {

@@ -424,3 +424,33 @@ pub fn arr(items: &[&str]) -> String {
     }
     s
 }
+
+/// Runs a full collection scan (`HSCAN`, `SSCAN` or `ZSCAN` `key` with `extra` options) from
+/// cursor 0 back to 0, calling `between(conn, step)` after each call so a test can change the
+/// collection mid-iteration. Returns every item of every call, flat (HSCAN/ZSCAN pairs stay
+/// adjacent), and the number of calls. Panics after 100000 calls.
+pub fn scan_collection(
+    r: &mut redis::Connection,
+    cmd: &str,
+    key: &str,
+    extra: &[&str],
+    mut between: impl FnMut(&mut redis::Connection, usize),
+) -> (Vec<String>, usize) {
+    let mut items = Vec::new();
+    let mut cursor = "0".to_string();
+    for step in 0..100_000 {
+        let (next, got): (String, Vec<String>) = redis::cmd(cmd)
+            .arg(key)
+            .arg(&cursor)
+            .arg(extra)
+            .query(r)
+            .unwrap_or_else(|e| panic!("{cmd} {key} {cursor}: {e}"));
+        items.extend(got);
+        between(r, step);
+        if next == "0" {
+            return (items, step + 1);
+        }
+        cursor = next;
+    }
+    panic!("{cmd} {key} did not return to cursor 0");
+}

@@ -1,0 +1,262 @@
+//! A map from byte strings to values that keeps its entries in a vector, indexed by a hash
+//! table of positions: the big encodings of hashes and sets (`hashtable`) and sorted sets
+//! (`skiplist`'s member -> score dictionary) use it, so HSCAN, SSCAN and ZSCAN can walk
+//! positions with a cursor, and SPOP/SRANDMEMBER can pick a position in O(1).
+//!
+//! Positions are dense (`0..len`). Inserting appends; removing moves the last entry into the
+//! freed position (`swap_remove`). Nothing else moves an entry: the index is rehashed when it
+//! grows, but it stores positions, not entries.
+//!
+//! # The scan cursor ([`scan_window`])
+//! A scan walks positions from the top down. Cursor 0 starts at `len`; each call visits the
+//! `count` positions below its cursor and answers the lowest one visited as the next cursor, or
+//! 0 once position 0 was visited. A cursor above the current length starts at the length.
+//!
+//! Guarantee (Redis's SCAN guarantee): an entry present from the first call to the last is
+//! returned at least once. An unvisited entry sits below the cursor; removing another entry
+//! moves only the last entry, always to a lower position, so an unvisited entry stays below the
+//! cursor (an already visited one may move below it and come again). Entries added during the
+//! scan may or may not be returned. A call costs O(count), however the collection changed.
+
+use hashbrown::{DefaultHashBuilder, HashTable};
+use std::hash::BuildHasher;
+use std::ops::Range;
+
+/// Byte-string keys to values `V`, in a vector with a hash index of positions.
+#[derive(Clone, Default)]
+pub struct PosMap<V> {
+    items: Vec<(Box<[u8]>, V)>,
+    index: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+}
+
+impl<V: std::fmt::Debug> std::fmt::Debug for PosMap<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(
+                self.items
+                    .iter()
+                    .map(|(k, v)| (String::from_utf8_lossy(k), v)),
+            )
+            .finish()
+    }
+}
+
+impl<V> PosMap<V> {
+    pub fn new() -> PosMap<V> {
+        PosMap {
+            items: Vec::new(),
+            index: HashTable::new(),
+            hasher: DefaultHashBuilder::default(),
+        }
+    }
+
+    /// An empty map with room for `n` entries (clamped to 64Ki: a hint, not a promise).
+    pub fn with_capacity(n: usize) -> PosMap<V> {
+        let n = n.min(1 << 16);
+        PosMap {
+            items: Vec::with_capacity(n),
+            index: HashTable::with_capacity(n),
+            hasher: DefaultHashBuilder::default(),
+        }
+    }
+
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    #[inline]
+    fn position(&self, k: &[u8]) -> Option<usize> {
+        let items = &self.items;
+        self.index
+            .find(self.hasher.hash_one(k), |&i| &*items[i as usize].0 == k)
+            .map(|&i| i as usize)
+    }
+
+    /// The value of `k`.
+    #[inline]
+    pub fn get(&self, k: &[u8]) -> Option<&V> {
+        self.position(k).map(|i| &self.items[i].1)
+    }
+
+    #[inline]
+    pub fn get_mut(&mut self, k: &[u8]) -> Option<&mut V> {
+        self.position(k).map(|i| &mut self.items[i].1)
+    }
+
+    pub fn contains_key(&self, k: &[u8]) -> bool {
+        self.position(k).is_some()
+    }
+
+    /// Sets `k` to `v`; returns the previous value. A new key goes to the last position.
+    pub fn insert(&mut self, k: &[u8], v: V) -> Option<V> {
+        if let Some(i) = self.position(k) {
+            return Some(std::mem::replace(&mut self.items[i].1, v));
+        }
+        self.push(k.into(), v);
+        None
+    }
+
+    /// Appends a key known to be absent.
+    fn push(&mut self, k: Box<[u8]>, v: V) {
+        let PosMap {
+            items,
+            index,
+            hasher,
+        } = self;
+        let pos = items.len() as u32;
+        index.insert_unique(hasher.hash_one(&*k), pos, |&i| {
+            hasher.hash_one(&*items[i as usize].0)
+        });
+        items.push((k, v));
+    }
+
+    /// Removes `k`; returns its value. The last entry moves into its position.
+    pub fn remove(&mut self, k: &[u8]) -> Option<V> {
+        let h = self.hasher.hash_one(k);
+        let items = &self.items;
+        let pos = match self.index.find_entry(h, |&i| &*items[i as usize].0 == k) {
+            Ok(e) => e.remove().0 as usize,
+            Err(_) => return None,
+        };
+        Some(self.fill_hole(pos).1)
+    }
+
+    /// Removes the entry at position `pos` (< len); the last entry moves into its position.
+    pub fn remove_at(&mut self, pos: usize) -> (Box<[u8]>, V) {
+        let h = self.hasher.hash_one(&*self.items[pos].0);
+        if let Ok(e) = self.index.find_entry(h, |&i| i as usize == pos) {
+            e.remove();
+        }
+        self.fill_hole(pos)
+    }
+
+    /// Takes the entry at `pos` out of the vector once its index entry is gone: the last entry
+    /// moves into the hole and its index entry follows.
+    fn fill_hole(&mut self, pos: usize) -> (Box<[u8]>, V) {
+        let last = self.items.len() - 1;
+        if pos != last {
+            let hl = self.hasher.hash_one(&*self.items[last].0);
+            if let Some(slot) = self.index.find_mut(hl, |&i| i as usize == last) {
+                *slot = pos as u32;
+            }
+        }
+        self.items.swap_remove(pos)
+    }
+
+    /// The entry at position `i` (< len).
+    #[inline]
+    pub fn at(&self, i: usize) -> (&[u8], &V) {
+        let (k, v) = &self.items[i];
+        (k, v)
+    }
+
+    /// The entries in position order, as a slice.
+    #[inline]
+    pub fn entries(&self) -> &[(Box<[u8]>, V)] {
+        &self.items
+    }
+
+    /// The entries in position order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&[u8], &V)> + '_ {
+        self.items.iter().map(|(k, v)| (&k[..], v))
+    }
+
+    /// Calls `f` on the entries of one scan step from `cursor` (see the module docs) and
+    /// returns the next cursor.
+    pub fn scan<'s>(
+        &'s self,
+        cursor: u64,
+        count: usize,
+        mut f: impl FnMut(&'s [u8], &'s V),
+    ) -> u64 {
+        let (range, next) = scan_window(self.len(), cursor, count);
+        for i in range.rev() {
+            let (k, v) = self.at(i);
+            f(k, v);
+        }
+        next
+    }
+}
+
+impl<V> FromIterator<(Box<[u8]>, V)> for PosMap<V> {
+    /// Builds a map from distinct keys.
+    fn from_iter<I: IntoIterator<Item = (Box<[u8]>, V)>>(it: I) -> PosMap<V> {
+        let it = it.into_iter();
+        let mut m = PosMap::with_capacity(it.size_hint().0);
+        for (k, v) in it {
+            m.push(k, v);
+        }
+        m
+    }
+}
+
+/// One step of a top-down positional scan over `len` positions (module docs): the positions to
+/// visit (walked from the highest) and the next cursor (0: done).
+pub fn scan_window(len: usize, cursor: u64, count: usize) -> (Range<usize>, u64) {
+    let end = if cursor == 0 || cursor > len as u64 {
+        len
+    } else {
+        cursor as usize
+    };
+    let start = end.saturating_sub(count.max(1));
+    (start..end, start as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn insert_remove_keep_the_index() {
+        let mut m = PosMap::new();
+        for i in 0..100u32 {
+            assert_eq!(m.insert(format!("k{i}").as_bytes(), i), None);
+        }
+        assert_eq!(m.insert(b"k5", 500), Some(5));
+        for i in (0..100u32).step_by(3) {
+            assert!(m.remove(format!("k{i}").as_bytes()).is_some());
+        }
+        assert_eq!(m.remove(b"k0"), None);
+        for i in 0..100u32 {
+            let want = (i % 3 != 0).then_some(if i == 5 { 500 } else { i });
+            assert_eq!(m.get(format!("k{i}").as_bytes()).copied(), want, "k{i}");
+        }
+        assert_eq!(m.len(), 66);
+    }
+
+    #[test]
+    fn scan_returns_every_entry_present_throughout() {
+        let mut m = PosMap::new();
+        for i in 0..1000u32 {
+            m.insert(format!("k{i}").as_bytes(), i);
+        }
+        let mut seen = HashSet::new();
+        let mut cursor = 0;
+        let mut step = 0u32;
+        loop {
+            cursor = m.scan(cursor, 10, |k, _| {
+                seen.insert(k.to_vec());
+            });
+            // Churn: remove some never-kept keys, add new ones.
+            for j in 0..7 {
+                m.remove(format!("k{}", (step * 7 + j) % 500 + 500).as_bytes());
+                m.insert(format!("new{step}-{j}").as_bytes(), 0);
+            }
+            step += 1;
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..500 {
+            assert!(seen.contains(format!("k{i}").as_bytes()), "k{i}");
+        }
+    }
+}
