@@ -1304,3 +1304,62 @@ fn a_blocked_xreadgroup_ends_when_its_stream_goes_away() {
     assert_eq!(reply(&mut g), gone);
     wait_blocked(&mut w, 0);
 }
+
+#[test]
+fn stream_commands_raise_keyspace_events() {
+    let srv = Server::start(&[]);
+    let (mut sub, mut c) = (srv.raw(), srv.raw());
+    c.ex("CONFIG SET notify-keyspace-events Et", OK);
+    let _ = sub.call(&["PSUBSCRIBE", "__keyevent@0__:*"]);
+    let steps: &[(&str, &[&str])] = &[
+        ("XADD s 1-1 a 1", &["xadd"]),
+        ("XADD s MAXLEN 1 2-1 a 1", &["xadd", "xtrim"]),
+        ("XADD n NOMKSTREAM * a 1", &[]),
+        ("XTRIM s MAXLEN 0", &["xtrim"]),
+        ("XADD s 3-1 a 1", &["xadd"]),
+        ("XDEL s 3-1 9-9", &["xdel"]),
+        ("XSETID s 10-0", &["xsetid"]),
+        ("XGROUP CREATE s g $", &["xgroup-create"]),
+        ("XGROUP SETID s g 0", &["xgroup-setid"]),
+        ("XGROUP CREATECONSUMER s g c", &["xgroup-createconsumer"]),
+        ("XGROUP DELCONSUMER s g c", &["xgroup-delconsumer"]),
+        ("XGROUP DELCONSUMER s g c", &[]),
+        ("XADD s 11-1 a 1", &["xadd"]),
+        (
+            "XREADGROUP GROUP g c1 STREAMS s >",
+            &["xgroup-createconsumer"],
+        ),
+        ("XACK s g 11-1", &[]),
+        ("XCLAIM s g c2 0 11-1 FORCE", &["xgroup-createconsumer"]),
+        ("XGROUP DESTROY s g", &["xgroup-destroy"]),
+    ];
+    for (cmd, events) in steps {
+        let _ = c.call(&cmd.split_whitespace().collect::<Vec<_>>());
+        for ev in *events {
+            let chan = format!("__keyevent@0__:{ev}");
+            let key = cmd
+                .split_whitespace()
+                .nth(if cmd.starts_with("XGROUP") { 2 } else { 1 });
+            let key = if cmd.starts_with("XREADGROUP") {
+                "s"
+            } else {
+                key.unwrap()
+            };
+            assert_eq!(
+                String::from_utf8_lossy(&sub.read_reply()),
+                format!(
+                    "*4\r\n{}{}{}{}",
+                    bulk("pmessage"),
+                    bulk("__keyevent@0__:*"),
+                    bulk(&chan),
+                    bulk(key)
+                ),
+                "{cmd}"
+            );
+        }
+    }
+    // Nothing else arrived: the next event is the one of a marker XADD.
+    let _ = c.call(&["XADD", "marker", "*", "a", "1"]);
+    let last = String::from_utf8_lossy(&sub.read_reply()).into_owned();
+    assert!(last.contains("marker"), "{last}");
+}

@@ -12,7 +12,7 @@ mod info;
 mod read;
 
 use super::table::{acl, flag::*, Command, BASE};
-use super::{Args, CmdError, CmdResult, Ctx};
+use super::{notify, Args, CmdError, CmdResult, Ctx};
 use crate::keyspace::stream::{parse_id, AddError, Fields, IdArg, Stream, StreamId, Trim};
 use crate::keyspace::{Entry, Locked, Value};
 use crate::protocol::Reply;
@@ -224,14 +224,13 @@ fn xadd(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let key = &a[1];
     let now = ctx.now;
     let pairs = (id_pos + 1..a.len()).map(|i| a.get(i));
-    let id = match write(&mut ctx.ks, key)? {
+    let trim = |s: &mut Stream| o.trim.map_or(0, |t| s.trim(t, o.approx, o.limit));
+    let (id, trimmed) = match write(&mut ctx.ks, key)? {
         Some(s) => {
             let id = s.add(o.id, now, pairs).map_err(add_error)?;
-            if let Some(t) = o.trim {
-                s.trim(t, o.approx, o.limit);
-            }
+            let trimmed = trim(s);
             ctx.ks.touch_dirty(key);
-            id
+            (id, trimmed)
         }
         None if o.nomkstream => {
             ctx.out.null();
@@ -240,14 +239,14 @@ fn xadd(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         None => {
             let mut s = Stream::new();
             let id = s.add(o.id, now, pairs).map_err(add_error)?;
-            if let Some(t) = o.trim {
-                s.trim(t, o.approx, o.limit);
-            }
+            let trimmed = trim(&mut s);
             ctx.ks.insert(key, Value::Stream(Box::new(s)), 0);
-            id
+            (id, trimmed)
         }
     };
     reply_id(ctx.out, id);
+    ctx.notify(notify::STREAM, "xadd", key);
+    ctx.notify_if(trimmed > 0, notify::STREAM, "xtrim", key);
     Ok(())
 }
 
@@ -320,6 +319,7 @@ fn xdel(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         ctx.ks.touch_dirty(key);
     }
     ctx.out.int(n as i64);
+    ctx.notify_if(n > 0, notify::STREAM, "xdel", key);
     Ok(())
 }
 
@@ -336,6 +336,7 @@ fn xtrim(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         ctx.ks.touch_dirty(key);
     }
     ctx.out.int(n as i64);
+    ctx.notify_if(n > 0, notify::STREAM, "xtrim", key);
     Ok(())
 }
 
@@ -390,6 +391,7 @@ fn xsetid(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     }
     ctx.ks.touch_dirty(key);
     ctx.out.ok();
+    ctx.notify(notify::STREAM, "xsetid", key);
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 
 use super::{interval_id, loose_id, read, reply_entry, reply_id, strict_id, write, SUB};
 use crate::commands::table::{flag::*, Command};
-use crate::commands::{Args, CmdError, CmdResult, Ctx};
+use crate::commands::{notify, Args, CmdError, CmdResult, Ctx};
 use crate::keyspace::stream::{Group, Stream, StreamId, INVALID_ENTRIES_READ};
 use crate::keyspace::Value;
 
@@ -98,6 +98,7 @@ fn xgroup_create(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         .insert(a.get(3).into(), Group::new(id, entries_read));
     ctx.ks.touch_dirty(key);
     ctx.out.ok();
+    ctx.notify(notify::STREAM, "xgroup-create", key);
     Ok(())
 }
 
@@ -127,6 +128,7 @@ fn xgroup_setid(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     }
     ctx.ks.touch_dirty(a.get(2));
     ctx.out.ok();
+    ctx.notify(notify::STREAM, "xgroup-setid", a.get(2));
     Ok(())
 }
 
@@ -139,6 +141,7 @@ fn xgroup_destroy(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         ctx.ks.touch_dirty(a.get(2));
     }
     ctx.out.int(gone as i64);
+    ctx.notify_if(gone, notify::STREAM, "xgroup-destroy", a.get(2));
     Ok(())
 }
 
@@ -155,6 +158,7 @@ fn xgroup_createconsumer(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         ctx.ks.touch_dirty(a.get(2));
     }
     ctx.out.int(created as i64);
+    ctx.notify_if(created, notify::STREAM, "xgroup-createconsumer", a.get(2));
     Ok(())
 }
 
@@ -171,6 +175,7 @@ fn xgroup_delconsumer(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         ctx.ks.touch_dirty(a.get(2));
     }
     ctx.out.int(pending as i64);
+    ctx.notify_if(existed, notify::STREAM, "xgroup-delconsumer", a.get(2));
     Ok(())
 }
 
@@ -385,6 +390,7 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     };
     let mut claimed: Vec<StreamId> = Vec::new();
     let mut changed = false;
+    let mut created = false;
     let exists: Vec<bool> = ids.iter().map(|id| s.contains(*id)).collect();
     let Some(g) = s.groups.get_mut(gname) else {
         return Err(no_key_or_group(a));
@@ -408,6 +414,7 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
                 continue;
             }
         }
+        created |= !g.consumers.contains_key(consumer);
         g.consumer_seen(consumer, now as u64);
         let count = match (retry, pending) {
             // A negative RETRYCOUNT counts as not given (Redis's -1 sentinel).
@@ -436,6 +443,7 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if changed {
         ctx.ks.touch_dirty(key);
     }
+    ctx.notify_if(created, notify::STREAM, "xgroup-createconsumer", key);
     Ok(())
 }
 
@@ -509,6 +517,7 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     for id in &deleted {
         g.ack(*id);
     }
+    let created = !claim.is_empty() && !g.consumers.contains_key(consumer);
     if !claim.is_empty() {
         g.consumer_seen(consumer, now);
     }
@@ -538,6 +547,7 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if changed {
         ctx.ks.touch_dirty(key);
     }
+    ctx.notify_if(created, notify::STREAM, "xgroup-createconsumer", key);
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 //! `xreadCommand` in `t_stream.c`.
 
 use super::{read, reply_entry, reply_id, strict_id, write};
-use crate::commands::{Args, CmdError, CmdResult, Ctx};
+use crate::commands::{notify, Args, CmdError, CmdResult, Ctx};
 use crate::keyspace::stream::{Stream, StreamId};
 use crate::protocol::Reply;
 use std::ops::Range;
@@ -283,6 +283,8 @@ fn serve(
         ctx.out.array_len(served);
     }
     let now = ctx.now;
+    // Consumers made by this read (by key index): their events go after the whole reply.
+    let mut created: Vec<usize> = Vec::new();
     for (i, plan) in plans.iter().enumerate() {
         let Some(plan) = *plan else { continue };
         let key = a.get(r.keys.start + i);
@@ -312,6 +314,9 @@ fn serve(
                     ctx.out.array_len(0);
                     continue;
                 };
+                if !grp.consumers.contains_key(c) {
+                    created.push(i);
+                }
                 grp.consumer_seen(c, now);
                 if plan.history {
                     serve_history(ctx.out, s, g, c, start, take, now);
@@ -321,6 +326,10 @@ fn serve(
                 ctx.ks.touch_dirty(key);
             }
         }
+    }
+    for i in created {
+        let key = a.get(r.keys.start + i);
+        ctx.notify(notify::STREAM, "xgroup-createconsumer", key);
     }
     Ok(true)
 }
