@@ -285,30 +285,22 @@ pub(super) fn xpending(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         }
         return Ok(());
     };
-    let ids: Vec<StreamId> = match consumer {
-        Some(name) => match g.consumers.get(name) {
+    // Walk only the range asked for (a BTreeMap range panics on start > end: none then).
+    let bounds = (start <= end).then_some(start..=end);
+    let ids: Box<dyn Iterator<Item = StreamId> + '_> = match (consumer, bounds) {
+        (_, None) => Box::new(std::iter::empty()),
+        (Some(name), Some(r)) => match g.consumers.get(name) {
             None => {
                 out.array_len(0);
                 return Ok(());
             }
-            Some(c) => c
-                .pel
-                .iter()
-                .copied()
-                .filter(|id| *id >= start && *id <= end)
-                .collect(),
+            Some(c) => Box::new(c.pel.range(r).copied()),
         },
-        None => g
-            .pel
-            .keys()
-            .copied()
-            .filter(|id| *id >= start && *id <= end)
-            .collect(),
+        (None, Some(r)) => Box::new(g.pel.range(r).map(|(id, _)| *id)),
     };
     let now = ctx.now as i64;
     let rows: Vec<_> = ids
-        .iter()
-        .filter_map(|id| g.pel.get(id).map(|p| (*id, p)))
+        .filter_map(|id| g.pel.get(&id).map(|p| (id, p)))
         .filter(|(_, p)| min_idle == 0 || now - p.delivery_time as i64 >= min_idle)
         .take(count as usize)
         .collect();
