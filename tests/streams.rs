@@ -780,6 +780,7 @@ fn xautoclaim_scans_the_pel_and_reports_deleted_ids() {
 fn xinfo_stream_groups_and_consumers_shapes() {
     let (_s, mut c) = setup();
     c.ex("XINFO STREAM nokey", &err("ERR no such key"));
+    c.ex("XINFO STREAM nokey FOO", &err("ERR no such key"));
     c.ex("XINFO GROUPS nokey", &err("ERR no such key"));
     c.ex("XINFO CONSUMERS nokey g", &err("ERR no such key"));
     c.ex("XADD s 1-1 a 1", &bulk("1-1"));

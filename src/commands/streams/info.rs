@@ -59,6 +59,8 @@ fn stream_head(out: &mut Reply, s: &Stream) {
 /// XINFO STREAM key [FULL [COUNT count]]. Radix tree figures are modelled (one key per node of
 /// 100 entries, one more tree node than keys), not Redis's exact tree.
 fn xinfo_stream(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
+    // Redis looks the key up before it reads the options.
+    stream(&mut ctx.ks, a)?;
     let opts = a.len() - 3;
     let mut full = false;
     let mut count: i64 = 10;
