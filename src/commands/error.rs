@@ -36,6 +36,8 @@ pub enum CmdError {
     WrongPass,
     /// `ERR unknown subcommand '<sub>'. Try <CMD> HELP.`
     UnknownSubcommand { sub: String, cmd: String },
+    /// `ERR Invalid stream ID specified as stream command argument`
+    InvalidStreamId,
     /// A full error line given as is (code included), for one-off messages.
     Other(String),
 }
@@ -71,6 +73,9 @@ impl fmt::Display for CmdError {
             }
             CmdError::UnknownSubcommand { sub, cmd } => {
                 write!(f, "ERR unknown subcommand '{sub}'. Try {cmd} HELP.")
+            }
+            CmdError::InvalidStreamId => {
+                f.write_str("ERR Invalid stream ID specified as stream command argument")
             }
             CmdError::Other(s) => f.write_str(s),
         }

@@ -19,6 +19,7 @@ pub mod pubsub;
 pub mod server;
 pub mod sets;
 pub mod sort;
+pub mod streams;
 pub mod strings;
 pub mod transactions;
 pub mod zsets;
@@ -44,6 +45,7 @@ pub static FAMILIES: &[&[Command]] = &[
     hashes::COMMANDS,
     sets::COMMANDS,
     zsets::COMMANDS,
+    streams::COMMANDS,
     transactions::COMMANDS,
     pubsub::COMMANDS,
     sort::COMMANDS,

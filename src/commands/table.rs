@@ -125,6 +125,10 @@ pub struct Command {
     /// (position of the count, offset of the first key after it, step); (0, 0, 0) = none.
     /// Such commands are `movablekeys`; their keys are found in addition to `keys`.
     pub keynum: (i32, i32, i32),
+    /// Keys found by parsing the arguments (XREAD / XREADGROUP: the first half of the arguments
+    /// after STREAMS): returns the positions' range. The handler uses the same function, so the
+    /// keys it touches are the ones dispatch locked. Such commands are `movablekeys`.
+    pub key_find: Option<fn(&Args<'_>) -> std::ops::Range<usize>>,
     /// Keys found by reading the arguments (Redis's `getkeys_proc`, e.g. SORT's `STORE dst`):
     /// returns every key position, `keys` included. Such commands are `movablekeys`; they must
     /// also carry [`flag::LOCK_ALL`], since dispatch locks by `keys`/`keynum` only.
@@ -186,7 +190,7 @@ impl Command {
 
     /// Whether the key positions depend on the arguments (COMMAND INFO's `movablekeys`).
     pub fn movable_keys(&self) -> bool {
-        self.keynum.0 > 0 || self.getkeys.is_some()
+        self.keynum.0 > 0 || self.getkeys.is_some() || self.key_find.is_some()
     }
 
     /// Key positions as COMMAND GETKEYS reports them: the row's `getkeys` when it has one,
@@ -201,7 +205,7 @@ impl Command {
     /// Whether the command has keys at all.
     #[inline]
     pub fn has_keys(&self) -> bool {
-        self.keys.0 > 0 || self.keynum.0 > 0
+        self.keys.0 > 0 || self.keynum.0 > 0 || self.key_find.is_some()
     }
 
     /// Positions of the keys among `args` (name at 0): the fixed range, then the counted ones.
@@ -223,7 +227,8 @@ impl Command {
             let end = (start + n * step).min(argc).max(start);
             (start..end).step_by(step)
         };
-        self.fixed_key_positions(argc).chain(counted)
+        let found = self.key_find.map_or(0..0, |f| f(args));
+        self.fixed_key_positions(argc).chain(counted).chain(found)
     }
 
     fn fixed_key_positions(&self, argc: usize) -> impl Iterator<Item = usize> {
@@ -383,6 +388,7 @@ pub const BASE: Command = Command {
     flags: 0,
     keys: (0, 0, 0),
     keynum: (0, 0, 0),
+    key_find: None,
     getkeys: None,
     acl: 0,
     group: "",

@@ -121,7 +121,7 @@ fn expire_shard(
                 if e.expire_at <= now {
                     q.push(db, k);
                     gone_volatile += 1;
-                    signals.modified(db, k, Change::Removed);
+                    signals.modified(db, k, Change::Deleted);
                     return false;
                 }
                 ttl_sum += e.expire_at - now;

@@ -19,6 +19,7 @@ pub mod set;
 pub mod signal;
 pub mod slot;
 pub mod snapshot;
+pub mod stream;
 pub mod value;
 pub mod walk;
 pub mod zset;
@@ -340,7 +341,7 @@ impl<'a> Locked<'a> {
                 if o.get().is_expired(now) {
                     ks.expired.push(db, key);
                     o.remove();
-                    signals.modified(db, key, Change::Removed);
+                    signals.modified(db, key, Change::Deleted);
                     count_volatile(&mut table.volatile, &mut sdb.volatile, true, false);
                     sdb.keys -= 1;
                     stats.expired_keys += 1;
@@ -445,7 +446,7 @@ impl<'a> Locked<'a> {
         let sdb = shard.dbs[db].as_mut()?;
         let table = &mut sdb.tables[slot - first];
         let e = table.map.remove(key)?;
-        signals.modified(db, key, Change::Removed);
+        signals.modified(db, key, Change::Deleted);
         sdb.keys -= 1;
         count_volatile(
             &mut table.volatile,

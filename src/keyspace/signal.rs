@@ -47,7 +47,11 @@ pub const UNBLOCK_ERROR: u8 = 2;
 pub enum Change {
     /// Written, created or grown: watchers are dirty, the first waiter is woken.
     Written,
-    /// Deleted, expired, or only its TTL changed: watchers are dirty; nothing to serve waiters.
+    /// Deleted or expired: watchers are dirty, and the first waiter is woken to look again, as
+    /// Redis 7.0's `signalDeletedKeyAsReady` does (a blocked XREADGROUP then ends with
+    /// `UNBLOCKED the stream key no longer exists`; other waiters find nothing and keep waiting).
+    Deleted,
+    /// Only its TTL changed: watchers are dirty; nothing to serve waiters.
     Removed,
 }
 
@@ -109,7 +113,7 @@ impl Signals {
             for w in &l.watchers {
                 w.dirty.store(true, Relaxed);
             }
-            if change == Change::Written {
+            if change != Change::Removed {
                 if let Some(w) = l.waiters.front() {
                     w.wake.notify_one();
                 }
@@ -182,6 +186,30 @@ impl Signals {
             }
             if l.watchers.is_empty() && l.waiters.is_empty() {
                 reg.remove(&k);
+            }
+        }
+    }
+
+    /// Wakes the waiter queued right behind `waiter` on each of `keys` in `db`. For waiters that
+    /// want different things from one key (XREAD readers with different ids): one that was woken
+    /// but found nothing for itself keeps its place and hands the wake-up on, so a reader further
+    /// back that the write did serve is not left waiting. Each hand-off goes one step back, so a
+    /// write costs at most one re-run per queued waiter.
+    pub fn wake_next<'k>(
+        &self,
+        db: usize,
+        keys: impl Iterator<Item = &'k [u8]>,
+        waiter: &Arc<Waiter>,
+    ) {
+        let reg = self.keys.lock();
+        for key in keys {
+            let Some(l) = reg.get(&KeyRef(db, key)) else {
+                continue;
+            };
+            if let Some(pos) = l.waiters.iter().position(|w| Arc::ptr_eq(w, waiter)) {
+                if let Some(w) = l.waiters.get(pos + 1) {
+                    w.wake.notify_one();
+                }
             }
         }
     }
@@ -261,6 +289,16 @@ mod tests {
                 .await
                 .expect("served waiter passes the key on");
         });
+        // A woken waiter that found nothing hands the wake-up to the one behind it.
+        let c = Arc::new(Waiter::default());
+        s.block(0, [&b"k"[..]].into_iter(), &c);
+        s.wake_next(0, [&b"k"[..], b"none"].into_iter(), &b);
+        rt.block_on(async {
+            tokio::time::timeout(std::time::Duration::from_secs(1), c.wake.notified())
+                .await
+                .expect("the waiter behind is woken");
+        });
+        s.unblock(0, [&b"k"[..]].into_iter(), &c, false);
         s.unblock(0, [&b"k"[..]].into_iter(), &b, false);
         assert!(!s.active());
         assert_eq!(s.waiters(0, b"k"), 0);

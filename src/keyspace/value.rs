@@ -89,7 +89,7 @@ impl Str {
 }
 
 /// A value of any type. Collections are boxed so an entry stays small; each type lives in its
-/// own module (`list.rs`, `hash.rs`, `set.rs`, `zset.rs`) with its compact small encoding.
+/// own module (`list.rs`, `hash.rs`, `set.rs`, `zset.rs`, `stream.rs`) with its compact small encoding.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Str(Str),
@@ -97,6 +97,7 @@ pub enum Value {
     Hash(Box<super::hash::Hash>),
     Set(Box<super::set::Set>),
     ZSet(Box<super::zset::ZSet>),
+    Stream(Box<super::stream::Stream>),
 }
 
 impl Value {
@@ -108,6 +109,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -119,6 +121,7 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(x) => x.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 }
