@@ -169,9 +169,10 @@ pub fn read_value<R: Read>(inp: &mut Input<R>, ty: u8) -> Result<Option<Value>, 
             )?
         }
         types::STREAM_LISTPACKS | types::STREAM_LISTPACKS_2 => {
-            return Err(RdbError::Unsupported(format!(
-                "stream values (type {ty}) are not supported yet"
-            )))
+            // An empty stream is a valid key (XDEL of every entry, XGROUP CREATE MKSTREAM).
+            return Ok(Some(Value::Stream(Box::new(super::stream::read_stream(
+                inp, ty,
+            )?))));
         }
         types::MODULE_PRE_GA | types::MODULE_2 => {
             return Err(RdbError::Unsupported(format!("module values (type {ty})")))
@@ -184,6 +185,7 @@ pub fn read_value<R: Read>(inp: &mut Input<R>, ty: u8) -> Result<Option<Value>, 
         Value::Set(s) => s.is_empty(),
         Value::Hash(h) => h.is_empty(),
         Value::ZSet(z) => z.is_empty(),
+        Value::Stream(_) => false,
     };
     Ok((!empty).then_some(v))
 }

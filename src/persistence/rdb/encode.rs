@@ -11,6 +11,7 @@
 //! | hash, `hashtable` | HASH (4) | count, field, value, ... |
 //! | zset, `listpack` | ZSET_LISTPACK (17) | a listpack of member, score (`%.17g`, integers as integers), ... |
 //! | zset, `skiplist` | ZSET_2 (5) | count, then member + binary double from the highest score down |
+//! | stream | STREAM_LISTPACKS_2 (19) | nodes of listpacks, metadata, consumer groups ([`super::stream`]) |
 
 use super::codec::{put_double_bin, put_int_string, put_len, put_string};
 use super::packed::{build_intset, Listpack};
@@ -37,6 +38,7 @@ pub fn value_type(value: &Value) -> u8 {
         Value::Hash(_) => types::HASH,
         Value::ZSet(z) if z.encoding() == "listpack" => types::ZSET_LISTPACK,
         Value::ZSet(_) => types::ZSET_2,
+        Value::Stream(_) => types::STREAM_LISTPACKS_2,
     }
 }
 
@@ -96,6 +98,7 @@ pub fn put_value(b: &mut Vec<u8>, value: &Value) {
                 }
             }
         }
+        Value::Stream(s) => super::stream::put_stream(b, s),
     }
 }
 

@@ -16,7 +16,7 @@
 //! [`RdbWriter`] and [`RdbReader`]; they must not write bytes of their own.
 //!
 //! Layout: [`codec`] (lengths, strings, doubles), [`packed`] (listpack, intset, ziplist,
-//! zipmap), [`encode`] / [`decode`] (values by type), [`writer`], [`reader`], [`check`]
+//! zipmap), [`encode`] / [`decode`] (values by type), [`stream`] (streams), [`writer`], [`reader`], [`check`]
 //! (`--check-rdb`), [`dump`] (DUMP/RESTORE payloads).
 
 pub mod check;
@@ -26,6 +26,7 @@ pub mod dump;
 pub mod encode;
 pub mod packed;
 pub mod reader;
+pub mod stream;
 pub mod writer;
 
 #[cfg(test)]

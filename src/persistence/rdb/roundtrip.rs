@@ -108,6 +108,11 @@ fn samples() -> Vec<(&'static str, Value)> {
         ("zset-special", Value::ZSet(Box::new(z_special))),
         ("zset-skiplist", zset(300, 0)),
         ("zset-long-member", zset(3, 100)),
+        (
+            "stream",
+            Value::Stream(Box::new(super::stream::tests::sample_stream())),
+        ),
+        ("stream-empty", Value::Stream(Box::default())),
     ]
 }
 
