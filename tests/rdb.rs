@@ -368,3 +368,34 @@ fn redis_files_with_functions_lru_lfu_info_and_no_checksum_read() {
         })
     ));
 }
+
+#[test]
+fn a_keyspace_snapshot_written_through_rdb_encoder_loads_in_redis() {
+    if !have_redis() {
+        return;
+    }
+    use shoal::keyspace::Keyspace;
+    use shoal::persistence::rdb::RDB_ENCODER;
+    let now = shoal::clock::now_ms();
+    let entries = shoal_entries(now);
+    let ks = Keyspace::new(16, 16);
+    for (db, key, e) in &entries {
+        let mut l = ks.lock_keys([&key[..]].into_iter(), *db as usize, now);
+        l.insert(key, e.value.clone(), e.expire_at().unwrap_or(0));
+    }
+    let mut w = RdbWriter::new(Vec::new()).unwrap();
+    w.aux_defaults(0).unwrap();
+    ks.snapshot(&RDB_ENCODER, now, |chunk| w.chunk(chunk))
+        .unwrap();
+    let bytes = w.finish().unwrap();
+    let r = Redis::start(Some(&bytes));
+    let mut c = r.client();
+    let shoal = Server::start(&[]);
+    let mut sc = shoal.client();
+    for (db, key, e) in &entries {
+        let _: () = redis::cmd("SELECT").arg(*db).query(&mut c).unwrap();
+        let name = String::from_utf8_lossy(key).into_owned();
+        assert_eq!(fetch(&mut c, key), expected(&e.value, &mut sc), "{name}");
+        assert_eq!(pexpiretime(&mut c, key), e.expire_at(), "{name}");
+    }
+}
