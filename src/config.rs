@@ -29,8 +29,18 @@ pub struct Config {
     pub hz: u64,
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
-    /// RDB save points; only "" (none) until snapshots exist.
-    pub save: String,
+    /// RDB save points: save when at least `changes` writes happened in `seconds`.
+    pub save: Vec<(u64, u64)>,
+    /// Directory of the RDB file (and the AOF later); relative to the working directory.
+    pub dir: String,
+    /// RDB file name inside `dir`.
+    pub dbfilename: String,
+    /// LZF-compress long strings in RDB files.
+    pub rdbcompression: bool,
+    /// Write (and check on load) the RDB CRC64 trailer.
+    pub rdbchecksum: bool,
+    /// Refuse writes (-MISCONF) while the last background save failed and save points exist.
+    pub stop_writes_on_bgsave_error: bool,
     /// Only "no" until the AOF exists.
     pub appendonly: String,
     /// (hard bytes, soft bytes, soft seconds) of the normal, replica and pubsub classes.
@@ -58,7 +68,12 @@ impl Default for Config {
             hz: 0,
             slowlog_log_slower_than: 0,
             slowlog_max_len: 0,
-            save: String::new(),
+            save: Vec::new(),
+            dir: String::new(),
+            dbfilename: String::new(),
+            rdbcompression: true,
+            rdbchecksum: true,
+            stop_writes_on_bgsave_error: true,
             appendonly: String::new(),
             client_output_buffer_limit: [(0, 0, 0); 3],
             notify_keyspace_events: 0,
@@ -107,6 +122,38 @@ fn int<T: std::str::FromStr>(args: &[String], min: i64, max: i64) -> Result<T, S
     }
     s.parse::<T>()
         .map_err(|_| "argument couldn't be parsed into an integer".to_string())
+}
+
+fn yes_no(args: &[String]) -> Result<bool, String> {
+    match one(args)?.to_ascii_lowercase().as_str() {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err("argument must be 'yes' or 'no'".into()),
+    }
+}
+
+fn yes_no_str(b: bool) -> String {
+    if b { "yes" } else { "no" }.into()
+}
+
+/// `save` arguments: pairs of seconds and changes, or one empty string for none (Redis's
+/// "Invalid save parameters" otherwise).
+fn parse_save_points(args: &[String]) -> Result<Vec<(u64, u64)>, String> {
+    // CONFIG SET passes the whole value as one argument; the config file, separate words.
+    let words: Vec<&str> = args.iter().flat_map(|a| a.split_whitespace()).collect();
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    if words.len() % 2 != 0 {
+        return Err("Invalid save parameters".into());
+    }
+    words
+        .chunks(2)
+        .map(|p| match (p[0].parse::<u64>(), p[1].parse::<u64>()) {
+            (Ok(s), Ok(n)) if s > 0 && n > 0 => Ok((s, n)),
+            _ => Err("Invalid save parameters".into()),
+        })
+        .collect()
 }
 
 fn mem(args: &[String]) -> Result<u64, String> {
@@ -314,18 +361,91 @@ pub static DIRECTIVES: &[Directive] = &[
     },
     Directive {
         name: "save",
-        default: "\"\"",
+        default: "3600 1 300 100 60 10000",
         mutable: true,
-        doc: "RDB snapshot points. shoal has no persistence yet, so the only accepted value is \"\" \
-              (never save); clients and redis-benchmark read it with CONFIG GET.",
+        doc: "RDB save points: `save <seconds> <changes> [<seconds> <changes> ...]` writes a snapshot \
+              in the background when at least <changes> writes happened within <seconds>. \
+              `save \"\"` disables them (SAVE, BGSAVE and SHUTDOWN SAVE still work). Several \
+              `save` lines in a config file add up, as in redis.conf.",
         set: |c, a| {
-            if a.iter().all(|x| x.is_empty()) {
-                c.save = String::new();
-                return Ok(());
-            }
-            Err("persistence is not available yet: only save \"\" is accepted".into())
+            c.save = parse_save_points(a)?;
+            Ok(())
         },
-        get: |c| c.save.clone(),
+        get: |c| {
+            c.save
+                .iter()
+                .map(|(s, n)| format!("{s} {n}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        },
+    },
+    Directive {
+        name: "dir",
+        default: "./",
+        mutable: true,
+        doc: "Directory where the RDB file is written and read (absolute, or relative to the \
+              directory the server was started in).",
+        set: |c, a| {
+            let d = one(a)?;
+            if d.is_empty() {
+                return Err("dir must not be empty".into());
+            }
+            c.dir = d.to_string();
+            Ok(())
+        },
+        get: |c| c.dir.clone(),
+    },
+    Directive {
+        name: "dbfilename",
+        default: "dump.rdb",
+        mutable: true,
+        doc: "File name of the RDB snapshot inside `dir`.",
+        set: |c, a| {
+            let f = one(a)?;
+            if f.is_empty() || f.contains('/') {
+                return Err("dbfilename can't be a path, just a filename".into());
+            }
+            c.dbfilename = f.to_string();
+            Ok(())
+        },
+        get: |c| c.dbfilename.clone(),
+    },
+    Directive {
+        name: "rdbcompression",
+        default: "yes",
+        mutable: true,
+        doc: "Accepted so redis.conf files load; shoal always LZF-compresses strings longer than 20 \
+              bytes in RDB files and DUMP payloads when that saves space.",
+        set: |c, a| {
+            c.rdbcompression = yes_no(a)?;
+            Ok(())
+        },
+        get: |c| yes_no_str(c.rdbcompression),
+    },
+    Directive {
+        name: "rdbchecksum",
+        default: "yes",
+        mutable: true,
+        doc: "Accepted so redis.conf files load; shoal always ends RDB files with a CRC64 and \
+              checks it on load (a stored checksum of 0, from Redis's `rdbchecksum no`, loads).",
+        set: |c, a| {
+            c.rdbchecksum = yes_no(a)?;
+            Ok(())
+        },
+        get: |c| yes_no_str(c.rdbchecksum),
+    },
+    Directive {
+        name: "stop-writes-on-bgsave-error",
+        default: "yes",
+        mutable: true,
+        doc: "While the last background save failed and save points are set, refuse write \
+              commands with -MISCONF, so a broken disk is noticed rather than data silently \
+              not persisted.",
+        set: |c, a| {
+            c.stop_writes_on_bgsave_error = yes_no(a)?;
+            Ok(())
+        },
+        get: |c| yes_no_str(c.stop_writes_on_bgsave_error),
     },
     Directive {
         name: "appendonly",
@@ -438,6 +558,7 @@ impl std::fmt::Display for ConfigError {
 impl Config {
     /// Applies the lines of a config text; `origin` names it in errors (`FILE:LINE`).
     pub fn apply_text(&mut self, text: &str, origin: &str) -> Result<(), ConfigError> {
+        let mut seen_save = false;
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -451,7 +572,17 @@ impl Config {
             let d = directive(name).ok_or_else(|| {
                 ConfigError(format!("{at}: Bad directive or wrong number of arguments: '{name}' is not a directive shoal supports"))
             })?;
+            let before = (d.name == "save").then(|| self.save.clone());
             (d.set)(self, rest).map_err(|e| ConfigError(format!("{at}: '{line}': {e}")))?;
+            if let Some(mut before) = before {
+                // redis.conf lists one save point per line: a file's lines add up (the first
+                // replaces the default), and `save ""` clears them.
+                if seen_save && !self.save.is_empty() {
+                    before.append(&mut self.save);
+                    self.save = before;
+                }
+                seen_save = true;
+            }
         }
         Ok(())
     }

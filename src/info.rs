@@ -230,17 +230,75 @@ fn section(srv: &Shared, ks: &mut Locked<'_>, name: &str, now_ms: u64, o: &mut S
         }
         "persistence" => {
             let st = ks.stats();
+            let p = &srv.persistence;
+            let bg_start = p.bgsave_started_ms.load(Relaxed);
             o.push_str("# Persistence\r\n");
             field!(o, "loading", 0);
             field!(o, "async_loading", 0);
-            field!(o, "rdb_changes_since_last_save", st.dirty);
-            field!(o, "rdb_bgsave_in_progress", 0);
-            field!(o, "rdb_last_save_time", srv.start_ms / 1000);
-            field!(o, "rdb_last_bgsave_status", "ok");
+            field!(o, "current_cow_peak", 0);
+            field!(o, "current_cow_size", 0);
+            field!(o, "current_cow_size_age", 0);
+            field!(o, "current_fork_perc", "0.00");
+            field!(o, "current_save_keys_processed", 0);
+            field!(o, "current_save_keys_total", 0);
+            field!(
+                o,
+                "rdb_changes_since_last_save",
+                st.dirty.saturating_sub(p.dirty_at_save.load(Relaxed))
+            );
+            field!(
+                o,
+                "rdb_bgsave_in_progress",
+                u8::from(p.bgsave_in_progress.load(Relaxed))
+            );
+            field!(o, "rdb_last_save_time", p.last_save_secs.load(Relaxed));
+            field!(
+                o,
+                "rdb_last_bgsave_status",
+                if p.last_bgsave_failed.load(Relaxed) {
+                    "err"
+                } else {
+                    "ok"
+                }
+            );
+            field!(
+                o,
+                "rdb_last_bgsave_time_sec",
+                p.last_bgsave_secs.load(Relaxed)
+            );
+            field!(
+                o,
+                "rdb_current_bgsave_time_sec",
+                if bg_start == 0 {
+                    -1
+                } else {
+                    (now_ms.saturating_sub(bg_start) / 1000) as i64
+                }
+            );
+            field!(o, "rdb_saves", p.saves.load(Relaxed));
+            field!(o, "rdb_last_cow_size", 0);
+            field!(
+                o,
+                "rdb_last_load_keys_expired",
+                p.last_load_keys_expired.load(Relaxed)
+            );
+            field!(
+                o,
+                "rdb_last_load_keys_loaded",
+                p.last_load_keys_loaded.load(Relaxed)
+            );
             field!(o, "aof_enabled", 0);
             field!(o, "aof_rewrite_in_progress", 0);
+            field!(o, "aof_rewrite_scheduled", 0);
+            field!(o, "aof_last_rewrite_time_sec", -1);
+            field!(o, "aof_current_rewrite_time_sec", -1);
             field!(o, "aof_last_bgrewrite_status", "ok");
+            field!(o, "aof_rewrites", 0);
+            field!(o, "aof_rewrites_consecutive_failures", 0);
             field!(o, "aof_last_write_status", "ok");
+            field!(o, "aof_last_cow_size", 0);
+            field!(o, "module_fork_in_progress", 0);
+            field!(o, "module_fork_last_cow_size", 0);
         }
         "stats" => {
             let st = ks.stats();

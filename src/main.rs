@@ -6,7 +6,6 @@
 
 use shoal::config::Config;
 use shoal::server::{self, Shared};
-use std::sync::Arc;
 
 #[global_allocator]
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -117,7 +116,26 @@ fn main() {
             config.port,
             std::process::id()
         );
-        let shared = Arc::new(Shared::new(config, file, level));
+        let shared = Shared::new(config, file, level).into_arc();
+        // The dataset comes back before the first client is served (they wait in the backlog).
+        let path = shoal::persistence::save::rdb_path(&shared);
+        let started = std::time::Instant::now();
+        match shoal::persistence::save::load(&shared, &path) {
+            Ok(Some(r)) => tracing::info!(
+                "DB loaded from disk: {:.3} seconds ({} keys, {} expired keys skipped)",
+                started.elapsed().as_secs_f64(),
+                r.keys,
+                r.expired
+            ),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(
+                    "Fatal error loading the DB ({}): {e}. Exiting.",
+                    path.display()
+                );
+                return 1;
+            }
+        }
         server::run(shared, listeners).await;
         0
     });

@@ -227,6 +227,12 @@ pub fn dispatch(
     if !client.authenticated && cmd.flags & table::flag::NO_AUTH == 0 {
         return reject(srv, client, out, id, CmdError::NoAuth);
     }
+    if cmd.flags & table::flag::WRITE != 0
+        && srv.persistence.last_bgsave_failed.load(Relaxed)
+        && crate::persistence::save::writes_refused(srv)
+    {
+        return reject(srv, client, out, id, CmdError::Other(MISCONF.into()));
+    }
     if client.pubsub.is_some()
         && client.subscriptions() > 0
         && out.proto == 2
@@ -336,6 +342,10 @@ fn execute<'k>(
     }
     (action, ks)
 }
+
+/// The error for writes while the last background save failed (`stop-writes-on-bgsave-error`),
+/// Redis 7.0's text.
+const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 
 /// Inside MULTI, an error while queueing makes EXEC fail (Redis's `flagTransaction`).
 fn flag_transaction(client: &mut Client) {

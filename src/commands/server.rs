@@ -6,6 +6,7 @@
 use super::table::{acl, flag, flag::*, Command, Table, BASE};
 use super::{Action, Args, CmdError, CmdResult, Ctx};
 use crate::config::{self, Config};
+use crate::persistence::save;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
@@ -170,7 +171,8 @@ fn time(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
 /// LASTSAVE: unix seconds of the last successful save; the start time until snapshots exist,
 /// as Redis initialises it. <https://redis.io/commands/lastsave/>
 fn lastsave(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
-    ctx.out.int((ctx.srv.start_ms / 1000) as i64);
+    ctx.out
+        .int(ctx.srv.persistence.last_save_secs.load(Relaxed) as i64);
     Ok(())
 }
 
@@ -269,13 +271,65 @@ fn shutdown(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if abort {
         return Err(CmdError::err("No shutdown in progress."));
     }
-    if save {
-        tracing::warn!("SHUTDOWN SAVE refused: this node has no persistence to save to");
-        return Err(CmdError::err("Errors trying to SHUTDOWN. Check logs."));
-    }
     tracing::warn!("User requested shutdown...");
+    // As Redis: save when asked, or by default when save points are configured.
+    if !nosave && (save || !ctx.srv.config.read().save.is_empty()) {
+        tracing::info!("Saving the final RDB snapshot before exiting.");
+        if let Err(e) = save::save(ctx.srv) {
+            tracing::warn!("Error trying to save the DB, can't exit: {e}");
+            return Err(CmdError::err("Errors trying to SHUTDOWN. Check logs."));
+        }
+    }
+    // Saved (or not wanted): the shutdown path must not save again.
+    ctx.srv.persistence.shutdown_saved.store(true, Relaxed);
     ctx.action = Action::Shutdown;
     Ok(())
+}
+
+/// SAVE: writes the RDB file now; the caller waits, other clients go on.
+/// <https://redis.io/commands/save/>
+fn save_cmd(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
+    match save::save(ctx.srv) {
+        Ok(_) => {
+            ctx.out.ok();
+            Ok(())
+        }
+        Err(save::SaveError::InProgress) => {
+            Err(CmdError::err("Background save already in progress"))
+        }
+        Err(e) => {
+            tracing::warn!("SAVE failed: {e}");
+            Err(CmdError::Other("ERR".into()))
+        }
+    }
+}
+
+/// BGSAVE [SCHEDULE]: starts writing the RDB file in the background.
+/// <https://redis.io/commands/bgsave/>
+fn bgsave(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
+    if a.len() > 2 || (a.len() == 2 && !a.is(1, "schedule")) {
+        return Err(CmdError::Syntax);
+    }
+    if ctx.ks.holds_all() {
+        // Inside EXEC the snapshot cannot take the shard locks the transaction holds; Redis
+        // schedules it too.
+        ctx.srv.persistence.bgsave_scheduled.store(true, Relaxed);
+        ctx.out.simple("Background saving scheduled");
+        return Ok(());
+    }
+    let Some(srv) = ctx.srv.me() else {
+        return Err(CmdError::err("server is shutting down"));
+    };
+    match save::bgsave(&srv) {
+        Ok(()) => {
+            ctx.out.simple("Background saving started");
+            Ok(())
+        }
+        Err(save::SaveError::InProgress) => {
+            Err(CmdError::err("Background save already in progress"))
+        }
+        Err(e) => Err(CmdError::err(format!("Background save failed: {e}"))),
+    }
 }
 
 /// DEBUG SLEEP seconds | SET-ACTIVE-EXPIRE 0|1 | HELP. <https://redis.io/commands/debug/>
@@ -285,6 +339,23 @@ fn debug(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         let d = Duration::from_secs_f64(secs.clamp(0.0, 3600.0));
         ctx.out.ok();
         ctx.action = Action::Sleep(d);
+        return Ok(());
+    }
+    if a.is(1, "reload") && a.len() == 2 {
+        // Save, empty the keyspace, load the file back: checks that a dump round-trips.
+        if ctx.ks.holds_all() {
+            return Err(CmdError::err(
+                "DEBUG RELOAD is not allowed inside a transaction",
+            ));
+        }
+        save::save(ctx.srv)
+            .map_err(|e| CmdError::err(format!("Error trying to save the DB: {e}")))?;
+        drop(ctx.ks.flush_all());
+        let path = save::rdb_path(ctx.srv);
+        save::load(ctx.srv, &path)
+            .map_err(|e| CmdError::err(format!("Error trying to load the RDB dump: {e}")))?;
+        tracing::info!("DB reloaded by DEBUG RELOAD");
+        ctx.out.ok();
         return Ok(());
     }
     if a.is(1, "set-active-expire") && a.len() == 3 {
@@ -615,6 +686,10 @@ pub static COMMANDS: &[Command] = &[
     ], ..SV },
     Command { name: "time", arity: 1, flags: LOADING | STALE | FAST, since: "2.6.0", summary: "Returns the server time.",
         complexity: "O(1)", handler: time, ..SV },
+    Command { name: "save", arity: 1, flags: ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, since: "1.0.0",
+        summary: "Synchronously save the dataset to disk", complexity: "O(N) where N is the total number of keys in all databases", handler: save_cmd, ..SV },
+    Command { name: "bgsave", arity: -1, flags: ADMIN | NOSCRIPT | NO_ASYNC_LOADING, since: "1.0.0",
+        summary: "Asynchronously save the dataset to disk", complexity: "O(1)", handler: bgsave, ..SV },
     Command { name: "lastsave", arity: 1, flags: LOADING | STALE | FAST, acl: acl::DANGEROUS, since: "1.0.0",
         summary: "Returns the Unix timestamp of the last successful save to disk.", complexity: "O(1)", handler: lastsave, ..SV },
     Command { name: "slowlog", arity: -2, since: "2.2.12", summary: "A container for slow log commands.",

@@ -35,6 +35,7 @@ pub mod flag {
     pub const NO_MULTI: u32 = 1 << 14;
     pub const ALLOW_BUSY: u32 = 1 << 15;
     pub const SENTINEL: u32 = 1 << 16;
+    pub const NO_ASYNC_LOADING: u32 = 1 << 17;
     /// shoal's own (not shown by COMMAND): the command runs holding every shard lock, because
     /// it reaches keys its arguments do not name (SORT ... BY/GET patterns).
     pub const LOCK_ALL: u32 = 1 << 24;
@@ -55,6 +56,7 @@ pub mod flag {
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
         (SENTINEL, "sentinel"),

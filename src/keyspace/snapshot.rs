@@ -131,16 +131,26 @@ pub enum SnapshotError {
     Io(#[from] std::io::Error),
 }
 
+/// A snapshot whose instant is fixed ([`Keyspace::begin_snapshot`]) and whose walk has not run
+/// yet. Either [`SnapshotRun::run`] or [`SnapshotRun::abort`] it (with the same keyspace):
+/// until then writers keep copying slots for it. It owns no borrow, so a background thread can
+/// take it.
+pub struct SnapshotRun {
+    running: std::sync::Arc<Running>,
+    rx: mpsc::Receiver<Vec<u8>>,
+    /// The keyspace's write counter at the snapshot's instant (sum of the shards' `dirty`).
+    pub dirty: u64,
+}
+
 impl Keyspace {
-    /// Takes a point-in-time snapshot at `now` (unix ms), handing encoded chunks to `sink` in
-    /// an unspecified slot order (each chunk starts with `begin_db`). Runs on the calling
-    /// thread; commands on other threads go on meanwhile. Returns the number of chunk bytes.
-    pub fn snapshot(
+    /// Fixes a snapshot's instant at `now` (unix ms): takes every shard lock for a moment, so
+    /// the snapshot holds exactly the writes acknowledged before this call returns. Must not be
+    /// called while holding a shard lock. [`SnapshotError::Busy`] while another one runs.
+    pub fn begin_snapshot(
         &self,
         encoder: &'static dyn SlotEncoder,
         now: u64,
-        mut sink: impl FnMut(&[u8]) -> std::io::Result<()>,
-    ) -> Result<u64, SnapshotError> {
+    ) -> Result<SnapshotRun, SnapshotError> {
         let (tx, rx) = mpsc::channel();
         let running = std::sync::Arc::new(Running {
             done: (0..SLOTS / 64).map(|_| AtomicU64::new(0)).collect(),
@@ -148,35 +158,72 @@ impl Keyspace {
             encoder,
             now,
         });
-        {
-            // The snapshot's instant: no command is between its lock and its unlock.
-            let _all = self.lock_all();
-            let mut slot = self.snapshot.running.lock();
-            if slot.is_some() {
-                return Err(SnapshotError::Busy);
-            }
-            *slot = Some(running.clone());
-            self.snapshot.active.store(true, Ordering::Relaxed);
+        let all = self.lock_all();
+        let dirty = all.iter().map(|g| g.stats.dirty).sum();
+        let mut slot = self.snapshot.running.lock();
+        if slot.is_some() {
+            return Err(SnapshotError::Busy);
         }
-        let result = self.walk_snapshot(&running, &rx, &mut sink);
-        // Every slot is done (or the walk failed): stop copying and drain what writers sent.
-        self.snapshot.active.store(false, Ordering::Relaxed);
-        *self.snapshot.running.lock() = None;
-        drop(running);
-        let mut bytes = result?;
-        for chunk in rx.try_iter() {
+        *slot = Some(running.clone());
+        self.snapshot.active.store(true, Ordering::Relaxed);
+        Ok(SnapshotRun { running, rx, dirty })
+    }
+
+    /// [`Keyspace::begin_snapshot`] then [`SnapshotRun::run`], on the calling thread.
+    pub fn snapshot(
+        &self,
+        encoder: &'static dyn SlotEncoder,
+        now: u64,
+        sink: impl FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> Result<u64, SnapshotError> {
+        self.begin_snapshot(encoder, now)?.run(self, sink)
+    }
+}
+
+impl SnapshotRun {
+    /// Walks the slots of `ks` (the keyspace that began it), handing encoded chunks to `sink`
+    /// in an unspecified slot order (each chunk starts with `begin_db`). Commands on other
+    /// threads go on meanwhile. Returns the number of chunk bytes. Ends the snapshot, also on
+    /// error.
+    pub fn run(
+        self,
+        ks: &Keyspace,
+        mut sink: impl FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> Result<u64, SnapshotError> {
+        let walked = self.walk(ks, &mut sink);
+        // Every slot is done (or the walk failed): no writer copies any more.
+        self.end(ks);
+        let mut bytes = walked?;
+        for chunk in self.rx.try_iter() {
             sink(&chunk)?;
             bytes += chunk.len() as u64;
         }
         Ok(bytes)
     }
 
-    fn walk_snapshot(
+    /// Ends the snapshot without walking it.
+    pub fn abort(self, ks: &Keyspace) {
+        self.end(ks);
+    }
+
+    /// Ends this snapshot (a later snapshot's state is left alone).
+    fn end(&self, ks: &Keyspace) {
+        let mut slot = ks.snapshot.running.lock();
+        if slot
+            .as_ref()
+            .is_some_and(|r| std::sync::Arc::ptr_eq(r, &self.running))
+        {
+            ks.snapshot.active.store(false, Ordering::Relaxed);
+            *slot = None;
+        }
+    }
+
+    fn walk(
         &self,
-        running: &Running,
-        rx: &mpsc::Receiver<Vec<u8>>,
+        ks: &Keyspace,
         sink: &mut impl FnMut(&[u8]) -> std::io::Result<()>,
     ) -> Result<u64, SnapshotError> {
+        let (running, rx) = (&self.running, &self.rx);
         let mut bytes = 0u64;
         let mut out = Vec::with_capacity(64 * 1024);
         for slot in 0..SLOTS {
@@ -189,7 +236,7 @@ impl Keyspace {
             }
             out.clear();
             {
-                let g = self.shards()[self.shard_of_slot(slot)].data.lock();
+                let g = ks.shards()[ks.shard_of_slot(slot)].data.lock();
                 if running.is_done(slot) {
                     continue;
                 }

@@ -1,9 +1,10 @@
-//! Persistence formats. [`rdb`]: the RDB file format (version 10, as Redis 7.0) and the
-//! DUMP/RESTORE payloads; [`lzf`]: the compressor RDB strings use.
+//! Persistence. [`rdb`]: the RDB file format (version 10, as Redis 7.0) and the DUMP/RESTORE
+//! payloads; [`lzf`]: the compressor RDB strings use; [`save`]: RDB files on disk (SAVE,
+//! BGSAVE, save points, the save on shutdown, loading at start-up).
 //!
-//! This module owns bytes on disk and on the wire only: it reads and writes values and
-//! entries handed to it. Walking the keyspace (snapshots), SAVE/BGSAVE, loading at start-up
-//! and the AOF live elsewhere and call in here.
+//! The formats own bytes only: they read and write values and entries handed to them. The
+//! keyspace's copy-on-write walk (`keyspace::snapshot`) feeds the writer.
 
 pub mod lzf;
 pub mod rdb;
+pub mod save;

@@ -108,6 +108,10 @@ pub struct Shared {
     pub log_level: Arc<crate::logging::Level>,
     /// Highest used_memory seen by INFO, bytes.
     pub memory_peak: AtomicU64,
+    /// RDB saves: state and INFO persistence counters.
+    pub persistence: crate::persistence::save::SaveState,
+    /// This value's own `Arc`, for work that outlives a command (BGSAVE's thread).
+    me: std::sync::OnceLock<std::sync::Weak<Shared>>,
 }
 
 impl Shared {
@@ -142,7 +146,14 @@ impl Shared {
             shutting_down: AtomicBool::new(false),
             log_level,
             memory_peak: AtomicU64::new(0),
+            persistence: Default::default(),
+            me: std::sync::OnceLock::new(),
         };
+        shared
+            .persistence
+            .last_save_secs
+            .store(shared.start_ms / 1000, Relaxed);
+        shared.persistence.last_bgsave_secs.store(-1, Relaxed);
         shared.apply_config(&initial);
         shared
     }
@@ -186,6 +197,19 @@ impl Shared {
         for c in self.clients.all() {
             c.kill();
         }
+    }
+
+    /// Moves the shared state into its `Arc` and lets it hand out clones of it ([`Shared::me`]).
+    pub fn into_arc(self) -> Arc<Shared> {
+        let a = Arc::new(self);
+        let _ = a.me.set(Arc::downgrade(&a));
+        a
+    }
+
+    /// A strong reference to this state, for a thread that outlives the command starting it;
+    /// `None` before [`Shared::into_arc`] or once the server is being dropped.
+    pub fn me(&self) -> Option<Arc<Shared>> {
+        self.me.get()?.upgrade()
     }
 
     /// Records `used` as a memory reading and returns the peak so far.
@@ -291,6 +315,16 @@ pub async fn run(shared: Arc<Shared>, listeners: Vec<TcpListener>) {
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
+    // SIGTERM/SIGINT: save as SHUTDOWN without arguments would, when save points are set.
+    if !shared.persistence.shutdown_saved.load(Relaxed) && !shared.config.read().save.is_empty() {
+        tracing::info!("Saving the final RDB snapshot before exiting.");
+        let s = shared.clone();
+        match tokio::task::spawn_blocking(move || crate::persistence::save::save(&s)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!("Error trying to save the DB: {e}"),
+            Err(e) => tracing::warn!("Error trying to save the DB: {e}"),
+        }
+    }
     tracing::warn!("shoal is now ready to exit, bye bye...");
 }
 
@@ -350,6 +384,7 @@ async fn cron(shared: Arc<Shared>) {
         if shared.limits.notify_flags.load(Relaxed) & notify::EXPIRED != 0 {
             shared.notify_expired(None);
         }
+        crate::persistence::save::cron(&shared);
         let el = last.elapsed().as_secs_f64();
         if el >= 0.1 {
             let cmds = shared.stats.commands_processed.load(Relaxed);

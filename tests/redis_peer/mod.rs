@@ -76,13 +76,25 @@ impl Redis {
                 return false;
             }
             if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
+                // A listener that resets or closes us is not ready yet (or not ours): retry.
                 s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-                s.write_all(b"INFO server\r\n").unwrap();
-                let r = read_reply(&mut s);
-                let text = String::from_utf8_lossy(&r);
-                if let Some(pid) = text.split("process_id:").nth(1) {
-                    let pid = pid.split("\r\n").next().unwrap_or("").trim();
-                    return pid == self.child.id().to_string();
+                if s.write_all(b"INFO server\r\n").is_ok() {
+                    let mut text = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    while let Ok(n) = std::io::Read::read(&mut s, &mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        text.extend_from_slice(&buf[..n]);
+                        let t = String::from_utf8_lossy(&text);
+                        if let Some(pid) = t.split("process_id:").nth(1) {
+                            if let Some(pid) =
+                                pid.split("\r\n").next().filter(|_| pid.contains("\r\n"))
+                            {
+                                return pid.trim() == self.child.id().to_string();
+                            }
+                        }
+                    }
                 }
             }
             std::thread::sleep(Duration::from_millis(30));

@@ -16,6 +16,8 @@ pub struct Server {
     pub port: u16,
     child: Child,
     pub dir: PathBuf,
+    /// Whether dropping the server removes `dir` (not when the test gave the directory).
+    owns_dir: bool,
 }
 
 /// Which implementation the tests talk to.
@@ -51,16 +53,36 @@ impl Server {
     /// between; if the server exits instead of listening, it is started again on a new port.
     pub fn start_with_config(config: Option<&str>, extra: &[&str]) -> Server {
         for _ in 0..5 {
-            if let Some(s) = Self::try_start(config, extra) {
+            if let Some(s) = Self::try_start(config, extra, None) {
                 return s;
             }
         }
         panic!("server did not start on any of 5 free ports");
     }
 
-    fn try_start(config: Option<&str>, extra: &[&str]) -> Option<Server> {
+    /// Starts a server whose working directory is `dir` (kept when the server is dropped), so
+    /// a test can restart a server on the files the previous one wrote.
+    pub fn start_in(dir: &std::path::Path, extra: &[&str]) -> Server {
+        for _ in 0..5 {
+            if let Some(s) = Self::try_start(None, extra, Some(dir)) {
+                return s;
+            }
+        }
+        panic!("server did not start on any of 5 free ports");
+    }
+
+    fn try_start(
+        config: Option<&str>,
+        extra: &[&str],
+        in_dir: Option<&std::path::Path>,
+    ) -> Option<Server> {
         let port = free_port();
-        let dir = std::env::temp_dir().join(format!("shoal-test-{}-{}", std::process::id(), port));
+        let dir = match in_dir {
+            Some(d) => d.to_path_buf(),
+            None => {
+                std::env::temp_dir().join(format!("shoal-test-{}-{}", std::process::id(), port))
+            }
+        };
         std::fs::create_dir_all(&dir).unwrap();
         let mut cmd = if against_redis() {
             Command::new("redis-server")
@@ -80,7 +102,12 @@ impl Server {
         cmd.args(extra);
         cmd.stdout(Stdio::null()).stderr(Stdio::null());
         let child = cmd.spawn().expect("spawn server");
-        let mut server = Server { port, child, dir };
+        let mut server = Server {
+            port,
+            child,
+            dir,
+            owns_dir: in_dir.is_none(),
+        };
         server.wait_ready().then_some(server)
     }
 
@@ -175,13 +202,51 @@ impl Server {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+
+    /// Sends SIGKILL to our own process and reaps it (a crash, as `kill -9`).
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Sends SIGTERM to our own process (by its PID) and waits up to 30 s for it to exit.
+    pub fn terminate(&mut self) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.wait_exit(Duration::from_secs(30))
+    }
+}
+
+/// A fresh empty directory under the system temp dir for `name`, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let d = std::env::temp_dir().join(format!(
+            "shoal-{name}-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        TempDir(d)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if self.owns_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
