@@ -172,10 +172,11 @@ start_server() {
 }
 
 REDIS_ARGS=(--save '' --appendonly no --daemonize no)
-shoal_args=()
-# A redis-server standing in for shoal (dry run) gets the same persistence-off settings.
+# Persistence off on both sides: no background save may land inside a measurement.
+shoal_args=(--save '' --appendonly no)
+# A redis-server standing in for shoal (dry run) gets redis-server's settings.
 if "$SHOAL_BIN" --version 2>/dev/null | grep -q '^Redis server'; then
-    shoal_args+=("${REDIS_ARGS[@]}")
+    shoal_args=("${REDIS_ARGS[@]}")
 fi
 read -r -a extra <<<"$SHOAL_ARGS"
 shoal_args+=("${extra[@]}")

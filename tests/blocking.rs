@@ -13,50 +13,21 @@ use support::*;
 
 const NULL_ARRAY: &str = "*-1\r\n";
 
-/// Clients blocked now, from INFO clients.
-fn blocked(c: &mut Raw) -> usize {
-    let info = c.call(&["INFO", "clients"]);
-    info.lines()
-        .find_map(|l| l.strip_prefix("blocked_clients:"))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("blocked_clients in INFO")
-}
-
-/// Waits until exactly `n` clients are blocked.
-#[track_caller]
-fn wait_blocked(c: &mut Raw, n: usize) {
-    assert!(
-        poll_until(Duration::from_secs(10), || blocked(c) == n),
-        "expected {n} blocked clients, INFO says {}",
-        blocked(c)
-    );
-}
-
-/// Sends a command without reading its reply.
-fn send(c: &mut Raw, cmd: &str) {
-    let args: Vec<&[u8]> = cmd.split_whitespace().map(str::as_bytes).collect();
-    c.send(&resp(&args));
-}
-
-fn read(c: &mut Raw) -> String {
-    String::from_utf8_lossy(&c.read_reply()).into_owned()
-}
-
 #[test]
 fn blpop_is_served_by_a_push_from_another_client() {
     let srv = Server::start(&[]);
     let (mut a, mut b) = (srv.raw(), srv.raw());
-    send(&mut a, "BLPOP q1 q2 0");
-    wait_blocked(&mut b, 1);
+    a.send_cmd("BLPOP q1 q2 0");
+    b.wait_blocked(1);
     let list = b.call(&["CLIENT", "LIST"]);
     assert!(
         list.contains("flags=b ") && list.contains("cmd=blpop "),
         "{list}"
     );
     b.ex("RPUSH q2 a b", &int(2));
-    assert_eq!(read(&mut a), arr(&["q2", "a"]));
+    assert_eq!(a.reply(), arr(&["q2", "a"]));
     b.ex("LRANGE q2 0 -1", &arr(&["b"]));
-    wait_blocked(&mut b, 0);
+    b.wait_blocked(0);
     // Data already there: no blocking at all.
     a.ex("BLPOP q1 q2 0", &arr(&["q2", "b"]));
     b.ex("EXISTS q2", &int(0));
@@ -71,25 +42,25 @@ fn waiters_are_served_first_come_first_served() {
     let mut admin = srv.raw();
     let mut clients: Vec<Raw> = (0..3).map(|_| srv.raw()).collect();
     for (i, c) in clients.iter_mut().enumerate() {
-        send(c, "BLPOP fifo 0");
-        wait_blocked(&mut admin, i + 1);
+        c.send_cmd("BLPOP fifo 0");
+        admin.wait_blocked(i + 1);
     }
     // One element at a time: the earliest waiter gets each.
     for (i, c) in clients.iter_mut().enumerate() {
         admin.expect(&["RPUSH", "fifo", &format!("e{i}")], &int(1));
-        assert_eq!(read(c), arr(&["fifo", &format!("e{i}")]));
+        assert_eq!(c.reply(), arr(&["fifo", &format!("e{i}")]));
     }
     // Several elements at once serve several waiters, in order.
     for (i, c) in clients.iter_mut().enumerate() {
-        send(c, "BLPOP fifo 0");
-        wait_blocked(&mut admin, i + 1);
+        c.send_cmd("BLPOP fifo 0");
+        admin.wait_blocked(i + 1);
     }
     admin.ex("RPUSH fifo x y", &int(2));
-    assert_eq!(read(&mut clients[0]), arr(&["fifo", "x"]));
-    assert_eq!(read(&mut clients[1]), arr(&["fifo", "y"]));
-    wait_blocked(&mut admin, 1);
+    assert_eq!(clients[0].reply(), arr(&["fifo", "x"]));
+    assert_eq!(clients[1].reply(), arr(&["fifo", "y"]));
+    admin.wait_blocked(1);
     admin.ex("RPUSH fifo z", &int(1));
-    assert_eq!(read(&mut clients[2]), arr(&["fifo", "z"]));
+    assert_eq!(clients[2].reply(), arr(&["fifo", "z"]));
 }
 
 #[test]
@@ -123,7 +94,7 @@ fn timeouts_with_decimals_reply_null() {
     c.ex("BLMOVE q d LEFT RIGHT 0.01", "_\r\n");
     // Nobody is left blocked.
     assert!(c.call(&["HELLO", "2"]).starts_with('*'));
-    wait_blocked(&mut c, 0);
+    c.wait_blocked(0);
 }
 
 #[test]
@@ -167,40 +138,40 @@ fn blocking_forms_are_served_by_their_writes() {
     let srv = Server::start(&[]);
     let (mut a, mut b) = (srv.raw(), srv.raw());
     // BLMOVE: the element lands in the destination.
-    send(&mut a, "BLMOVE src dst RIGHT LEFT 0");
-    wait_blocked(&mut b, 1);
+    a.send_cmd("BLMOVE src dst RIGHT LEFT 0");
+    b.wait_blocked(1);
     b.ex("RPUSH src 1 2", &int(2));
-    assert_eq!(read(&mut a), bulk("2"));
+    assert_eq!(a.reply(), bulk("2"));
     b.ex("LRANGE dst 0 -1", &arr(&["2"]));
     b.ex("LRANGE src 0 -1", &arr(&["1"]));
     // BRPOPLPUSH.
-    send(&mut a, "BRPOPLPUSH empty dst 0");
-    wait_blocked(&mut b, 1);
+    a.send_cmd("BRPOPLPUSH empty dst 0");
+    b.wait_blocked(1);
     b.ex("LPUSH empty z", &int(1));
-    assert_eq!(read(&mut a), bulk("z"));
+    assert_eq!(a.reply(), bulk("z"));
     b.ex("LRANGE dst 0 -1", &arr(&["z", "2"]));
     // BLMPOP with COUNT.
-    send(&mut a, "BLMPOP 0 2 m1 m2 RIGHT COUNT 5");
-    wait_blocked(&mut b, 1);
+    a.send_cmd("BLMPOP 0 2 m1 m2 RIGHT COUNT 5");
+    b.wait_blocked(1);
     b.ex("RPUSH m2 a b c", &int(3));
     assert_eq!(
-        read(&mut a),
+        a.reply(),
         "*2\r\n$2\r\nm2\r\n*3\r\n$1\r\nc\r\n$1\r\nb\r\n$1\r\na\r\n"
     );
     // BZPOPMIN / BZPOPMAX / BZMPOP served by ZADD.
-    send(&mut a, "BZPOPMIN z1 z2 0");
-    wait_blocked(&mut b, 1);
+    a.send_cmd("BZPOPMIN z1 z2 0");
+    b.wait_blocked(1);
     b.ex("ZADD z2 2 two 1 one", &int(2));
-    assert_eq!(read(&mut a), arr(&["z2", "one", "1"]));
-    send(&mut a, "BZPOPMAX z3 0");
-    wait_blocked(&mut b, 1);
+    assert_eq!(a.reply(), arr(&["z2", "one", "1"]));
+    a.send_cmd("BZPOPMAX z3 0");
+    b.wait_blocked(1);
     b.ex("ZADD z3 1.5 x 7 y", &int(2));
-    assert_eq!(read(&mut a), arr(&["z3", "y", "7"]));
-    send(&mut a, "BZMPOP 0 1 z4 MIN COUNT 2");
-    wait_blocked(&mut b, 1);
+    assert_eq!(a.reply(), arr(&["z3", "y", "7"]));
+    a.send_cmd("BZMPOP 0 1 z4 MIN COUNT 2");
+    b.wait_blocked(1);
     b.ex("ZADD z4 3 c 1 a 2 b", &int(3));
     assert_eq!(
-        read(&mut a),
+        a.reply(),
         "*2\r\n$2\r\nz4\r\n*2\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n"
     );
     b.ex("ZRANGE z4 0 -1", &arr(&["c"]));
@@ -212,10 +183,10 @@ fn disconnect_while_blocked_leaves_no_waiter_behind() {
     let mut b = srv.raw();
     {
         let mut a = srv.raw();
-        send(&mut a, "BLPOP gone 0");
-        wait_blocked(&mut b, 1);
+        a.send_cmd("BLPOP gone 0");
+        b.wait_blocked(1);
     } // a's socket closes here
-    wait_blocked(&mut b, 0);
+    b.wait_blocked(0);
     // A later push stays in the list: nobody took it.
     b.ex("RPUSH gone x", &int(1));
     b.ex("LLEN gone", &int(1));
@@ -223,39 +194,39 @@ fn disconnect_while_blocked_leaves_no_waiter_behind() {
     b.ex("DEL gone", &int(1));
     let mut first = srv.raw();
     let mut second = srv.raw();
-    send(&mut first, "BLPOP gone 0");
-    wait_blocked(&mut b, 1);
-    send(&mut second, "BLPOP gone 0");
-    wait_blocked(&mut b, 2);
+    first.send_cmd("BLPOP gone 0");
+    b.wait_blocked(1);
+    second.send_cmd("BLPOP gone 0");
+    b.wait_blocked(2);
     drop(first);
-    wait_blocked(&mut b, 1);
+    b.wait_blocked(1);
     b.ex("RPUSH gone y", &int(1));
-    assert_eq!(read(&mut second), arr(&["gone", "y"]));
+    assert_eq!(second.reply(), arr(&["gone", "y"]));
 }
 
 #[test]
 fn a_push_inside_multi_is_served_after_exec() {
     let srv = Server::start(&[]);
     let (mut a, mut b) = (srv.raw(), srv.raw());
-    send(&mut a, "BLPOP mq 0");
-    wait_blocked(&mut b, 1);
+    a.send_cmd("BLPOP mq 0");
+    b.wait_blocked(1);
     b.ex("MULTI", OK);
     b.ex("LPUSH mq a", "+QUEUED\r\n");
     b.ex("LPUSH mq b", "+QUEUED\r\n");
     b.ex("LPUSH mq c", "+QUEUED\r\n");
     b.ex("EXEC", &format!("*3\r\n{}{}{}", int(1), int(2), int(3)));
     // The waiter sees the list as EXEC left it: c b a.
-    assert_eq!(read(&mut a), arr(&["mq", "c"]));
+    assert_eq!(a.reply(), arr(&["mq", "c"]));
     // LPUSH + DEL in one transaction wakes nobody for good.
-    send(&mut a, "BLPOP mq2 0");
-    wait_blocked(&mut b, 1);
+    a.send_cmd("BLPOP mq2 0");
+    b.wait_blocked(1);
     b.ex("MULTI", OK);
     b.ex("LPUSH mq2 a", "+QUEUED\r\n");
     b.ex("DEL mq2", "+QUEUED\r\n");
     b.ex("EXEC", &format!("*2\r\n{}{}", int(1), int(1)));
-    wait_blocked(&mut b, 1);
+    b.wait_blocked(1);
     b.ex("RPUSH mq2 later", &int(1));
-    assert_eq!(read(&mut a), arr(&["mq2", "later"]));
+    assert_eq!(a.reply(), arr(&["mq2", "later"]));
     // Inside MULTI a blocking pop answers at once.
     b.ex("MULTI", OK);
     b.ex("BLPOP nothing 0", "+QUEUED\r\n");
@@ -268,19 +239,19 @@ fn a_push_inside_multi_is_served_after_exec() {
 fn a_key_of_another_type_does_not_serve_the_waiter() {
     let srv = Server::start(&[]);
     let (mut a, mut b) = (srv.raw(), srv.raw());
-    send(&mut a, "BLPOP t 0");
-    wait_blocked(&mut b, 1);
+    a.send_cmd("BLPOP t 0");
+    b.wait_blocked(1);
     b.ex("SET t string", OK);
     b.ex("DEL t", &int(1));
     b.ex("RPUSH t x", &int(1));
-    assert_eq!(read(&mut a), arr(&["t", "x"]));
+    assert_eq!(a.reply(), arr(&["t", "x"]));
     // SWAPDB brings a list in under a waiter.
-    send(&mut a, "BLPOP sw 0");
-    wait_blocked(&mut b, 1);
+    a.send_cmd("BLPOP sw 0");
+    b.wait_blocked(1);
     b.ex("SELECT 1", OK);
     b.ex("RPUSH sw from-db1", &int(1));
     b.ex("SWAPDB 0 1", OK);
-    assert_eq!(read(&mut a), arr(&["sw", "from-db1"]));
+    assert_eq!(a.reply(), arr(&["sw", "from-db1"]));
 }
 
 #[test]
@@ -294,15 +265,15 @@ fn client_unblock_and_pipelined_commands_behind_a_blocked_one() {
     let mut p = resp(&[b"BLPOP", b"u", b"0"]);
     p.extend(resp(&[b"PING"]));
     a.send(&p);
-    wait_blocked(&mut b, 1);
+    b.wait_blocked(1);
     b.expect(&["CLIENT", "UNBLOCK", &id], &int(1));
-    assert_eq!(read(&mut a), NULL_ARRAY);
-    assert_eq!(read(&mut a), "+PONG\r\n");
-    send(&mut a, "BLPOP u 0");
-    wait_blocked(&mut b, 1);
+    assert_eq!(a.reply(), NULL_ARRAY);
+    assert_eq!(a.reply(), "+PONG\r\n");
+    a.send_cmd("BLPOP u 0");
+    b.wait_blocked(1);
     b.expect(&["CLIENT", "UNBLOCK", &id, "ERROR"], &int(1));
     assert_eq!(
-        read(&mut a),
+        a.reply(),
         err("UNBLOCKED client unblocked via CLIENT UNBLOCK")
     );
     b.expect(
@@ -310,7 +281,7 @@ fn client_unblock_and_pipelined_commands_behind_a_blocked_one() {
         &err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"),
     );
     b.ex("CLIENT UNBLOCK x", NOT_INT);
-    wait_blocked(&mut b, 0);
+    b.wait_blocked(0);
     a.ex("PING", "+PONG\r\n");
 }
 
@@ -377,5 +348,5 @@ fn reliable_queue_consumes_every_item_exactly_once() {
     assert!(unique.iter().all(|i| expected.contains(*i)));
     let mut c = connect();
     c.ex("LLEN jobs", &int(0));
-    wait_blocked(&mut c, 0);
+    c.wait_blocked(0);
 }

@@ -1036,59 +1036,30 @@ fn scan_type_filter_finds_streams() {
 // BLOCK
 // ---------------------------------------------------------------------------------------------
 
-/// Clients blocked now, from INFO clients.
-fn blocked(c: &mut Raw) -> usize {
-    let info = c.call(&["INFO", "clients"]);
-    info.lines()
-        .find_map(|l| l.strip_prefix("blocked_clients:"))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("blocked_clients in INFO")
-}
-
-/// Waits until exactly `n` clients are blocked.
-#[track_caller]
-fn wait_blocked(c: &mut Raw, n: usize) {
-    assert!(
-        poll_until(std::time::Duration::from_secs(10), || blocked(c) == n),
-        "expected {n} blocked clients, INFO says {}",
-        blocked(c)
-    );
-}
-
-/// Sends a command without reading its reply.
-fn send(c: &mut Raw, cmd: &str) {
-    let args: Vec<&[u8]> = cmd.split_whitespace().map(str::as_bytes).collect();
-    c.send(&resp(&args));
-}
-
-fn reply(c: &mut Raw) -> String {
-    String::from_utf8_lossy(&c.read_reply()).into_owned()
-}
-
 #[test]
 fn xread_block_dollar_waits_for_entries_added_later() {
     let srv = Server::start(&[]);
     let (mut r1, mut r2, mut w) = (srv.raw(), srv.raw(), srv.raw());
     w.ex("XADD s 1-1 old 1", &bulk("1-1"));
-    send(&mut r1, "XREAD BLOCK 0 STREAMS s $");
-    wait_blocked(&mut w, 1);
-    send(&mut r2, "XREAD COUNT 5 BLOCK 0 STREAMS other s 0 $");
-    wait_blocked(&mut w, 2);
+    r1.send_cmd("XREAD BLOCK 0 STREAMS s $");
+    w.wait_blocked(1);
+    r2.send_cmd("XREAD COUNT 5 BLOCK 0 STREAMS other s 0 $");
+    w.wait_blocked(2);
     let list = w.call(&["CLIENT", "LIST"]);
     assert!(list.contains("cmd=xread "), "{list}");
     // An XADD serves every reader (reading does not consume).
     w.ex("XADD s 2-1 new 2", &bulk("2-1"));
     let want = a(&[a(&[bulk("s"), a(&[e("2-1", &["new", "2"])])])]);
-    assert_eq!(reply(&mut r1), want);
-    assert_eq!(reply(&mut r2), want);
-    wait_blocked(&mut w, 0);
+    assert_eq!(r1.reply(), want);
+    assert_eq!(r2.reply(), want);
+    w.wait_blocked(0);
     // `$` on a missing key is 0-0: the first entry of the new stream serves it.
-    send(&mut r1, "XREAD BLOCK 0 STREAMS fresh $");
-    wait_blocked(&mut w, 1);
+    r1.send_cmd("XREAD BLOCK 0 STREAMS fresh $");
+    w.wait_blocked(1);
     w.ex("SET str x", OK);
     w.ex("XADD fresh 5-5 f v", &bulk("5-5"));
     assert_eq!(
-        reply(&mut r1),
+        r1.reply(),
         a(&[a(&[bulk("fresh"), a(&[e("5-5", &["f", "v"])])])])
     );
 }
@@ -1115,22 +1086,22 @@ fn xreadgroup_block_serves_one_consumer_per_entry() {
     let srv = Server::start(&[]);
     let (mut c1, mut c2, mut w) = (srv.raw(), srv.raw(), srv.raw());
     w.ex("XGROUP CREATE s g $ MKSTREAM", OK);
-    send(&mut c1, "XREADGROUP GROUP g alice BLOCK 0 STREAMS s >");
-    wait_blocked(&mut w, 1);
-    send(&mut c2, "XREADGROUP GROUP g bob BLOCK 0 STREAMS s >");
-    wait_blocked(&mut w, 2);
+    c1.send_cmd("XREADGROUP GROUP g alice BLOCK 0 STREAMS s >");
+    w.wait_blocked(1);
+    c2.send_cmd("XREADGROUP GROUP g bob BLOCK 0 STREAMS s >");
+    w.wait_blocked(2);
     w.ex("XADD s 1-0 f 1", &bulk("1-0"));
     assert_eq!(
-        reply(&mut c1),
+        c1.reply(),
         a(&[a(&[bulk("s"), a(&[e("1-0", &["f", "1"])])])])
     );
-    wait_blocked(&mut w, 1);
+    w.wait_blocked(1);
     w.ex("XADD s 2-0 f 2", &bulk("2-0"));
     assert_eq!(
-        reply(&mut c2),
+        c2.reply(),
         a(&[a(&[bulk("s"), a(&[e("2-0", &["f", "2"])])])])
     );
-    wait_blocked(&mut w, 0);
+    w.wait_blocked(0);
     w.ex(
         "XPENDING s g",
         &format!(
@@ -1141,14 +1112,14 @@ fn xreadgroup_block_serves_one_consumer_per_entry() {
         ),
     );
     // The group goes away while a consumer waits: the wait ends with NOGROUP.
-    send(&mut c1, "XREADGROUP GROUP g alice BLOCK 0 STREAMS s >");
-    wait_blocked(&mut w, 1);
+    c1.send_cmd("XREADGROUP GROUP g alice BLOCK 0 STREAMS s >");
+    w.wait_blocked(1);
     w.ex("XGROUP DESTROY s g", &int(1));
     assert_eq!(
-        reply(&mut c1),
+        c1.reply(),
         err("NOGROUP the consumer group this client was blocked on no longer exists")
     );
-    wait_blocked(&mut w, 0);
+    w.wait_blocked(0);
     // A timeout answers the null array.
     w.ex("XGROUP CREATE s g $", OK);
     c1.ex("XREADGROUP GROUP g alice BLOCK 50 STREAMS s >", NULL_ARRAY);
@@ -1178,22 +1149,22 @@ fn a_reader_waiting_for_later_ids_does_not_hold_up_the_readers_behind_it() {
     let srv = Server::start(&[]);
     let (mut far, mut near, mut w) = (srv.raw(), srv.raw(), srv.raw());
     w.ex("XADD s 1-1 f v", &bulk("1-1"));
-    send(&mut far, "XREAD BLOCK 0 STREAMS s 100-0");
-    wait_blocked(&mut w, 1);
-    send(&mut near, "XREAD BLOCK 0 STREAMS s $");
-    wait_blocked(&mut w, 2);
+    far.send_cmd("XREAD BLOCK 0 STREAMS s 100-0");
+    w.wait_blocked(1);
+    near.send_cmd("XREAD BLOCK 0 STREAMS s $");
+    w.wait_blocked(2);
     w.ex("XADD s 50-0 f v", &bulk("50-0"));
     assert_eq!(
-        reply(&mut near),
+        near.reply(),
         a(&[a(&[bulk("s"), a(&[e("50-0", &["f", "v"])])])])
     );
-    wait_blocked(&mut w, 1);
+    w.wait_blocked(1);
     w.ex("XADD s 101-0 f v", &bulk("101-0"));
     assert_eq!(
-        reply(&mut far),
+        far.reply(),
         a(&[a(&[bulk("s"), a(&[e("101-0", &["f", "v"])])])])
     );
-    wait_blocked(&mut w, 0);
+    w.wait_blocked(0);
 }
 
 #[test]
@@ -1247,26 +1218,26 @@ fn client_unblock_ends_a_blocked_xread() {
     let (mut r, mut w) = (srv.raw(), srv.raw());
     let id = r.call(&["CLIENT", "ID"]);
     let id = id.trim_start_matches(':').trim().to_string();
-    send(&mut r, "XREAD BLOCK 0 STREAMS s $");
-    wait_blocked(&mut w, 1);
+    r.send_cmd("XREAD BLOCK 0 STREAMS s $");
+    w.wait_blocked(1);
     w.expect(&["CLIENT", "UNBLOCK", &id, "TIMEOUT"], &int(1));
-    assert_eq!(reply(&mut r), NULL_ARRAY);
-    send(&mut r, "XREAD BLOCK 0 STREAMS s $");
-    wait_blocked(&mut w, 1);
+    assert_eq!(r.reply(), NULL_ARRAY);
+    r.send_cmd("XREAD BLOCK 0 STREAMS s $");
+    w.wait_blocked(1);
     w.expect(&["CLIENT", "UNBLOCK", &id, "ERROR"], &int(1));
     assert_eq!(
-        reply(&mut r),
+        r.reply(),
         err("UNBLOCKED client unblocked via CLIENT UNBLOCK")
     );
-    wait_blocked(&mut w, 0);
+    w.wait_blocked(0);
     // A key that turned into a string while a reader waited is skipped, not an error.
-    send(&mut r, "XREAD BLOCK 0 STREAMS s $");
-    wait_blocked(&mut w, 1);
+    r.send_cmd("XREAD BLOCK 0 STREAMS s $");
+    w.wait_blocked(1);
     w.ex("SET s x", OK);
     w.ex("DEL s", &int(1));
     w.ex("XADD s 1-1 f v", &bulk("1-1"));
     assert_eq!(
-        reply(&mut r),
+        r.reply(),
         a(&[a(&[bulk("s"), a(&[e("1-1", &["f", "v"])])])])
     );
 }
@@ -1277,33 +1248,33 @@ fn a_blocked_xreadgroup_ends_when_its_stream_goes_away() {
     let (mut g, mut x, mut w) = (srv.raw(), srv.raw(), srv.raw());
     let gone = err("UNBLOCKED the stream key no longer exists");
     w.ex("XGROUP CREATE s g $ MKSTREAM", OK);
-    send(&mut g, "XREADGROUP GROUP g c BLOCK 0 STREAMS s >");
-    wait_blocked(&mut w, 1);
-    send(&mut x, "XREAD BLOCK 0 STREAMS s $");
-    wait_blocked(&mut w, 2);
+    g.send_cmd("XREADGROUP GROUP g c BLOCK 0 STREAMS s >");
+    w.wait_blocked(1);
+    x.send_cmd("XREAD BLOCK 0 STREAMS s $");
+    w.wait_blocked(2);
     // Overwritten by another type: the group reader ends, the plain reader keeps waiting.
     w.ex("SET s x", OK);
-    assert_eq!(reply(&mut g), gone);
-    wait_blocked(&mut w, 1);
+    assert_eq!(g.reply(), gone);
+    w.wait_blocked(1);
     w.ex("DEL s", &int(1));
     w.ex("XADD s 1-1 f v", &bulk("1-1"));
     assert_eq!(
-        reply(&mut x),
+        x.reply(),
         a(&[a(&[bulk("s"), a(&[e("1-1", &["f", "v"])])])])
     );
-    wait_blocked(&mut w, 0);
+    w.wait_blocked(0);
     // Deleted, and expired.
     w.ex("XGROUP CREATE s g $", OK);
-    send(&mut g, "XREADGROUP GROUP g c BLOCK 0 STREAMS s >");
-    wait_blocked(&mut w, 1);
+    g.send_cmd("XREADGROUP GROUP g c BLOCK 0 STREAMS s >");
+    w.wait_blocked(1);
     w.ex("DEL s", &int(1));
-    assert_eq!(reply(&mut g), gone);
+    assert_eq!(g.reply(), gone);
     w.ex("XGROUP CREATE s g $ MKSTREAM", OK);
-    send(&mut g, "XREADGROUP GROUP g c BLOCK 0 STREAMS s >");
-    wait_blocked(&mut w, 1);
+    g.send_cmd("XREADGROUP GROUP g c BLOCK 0 STREAMS s >");
+    w.wait_blocked(1);
     w.ex("PEXPIRE s 20", &int(1));
-    assert_eq!(reply(&mut g), gone);
-    wait_blocked(&mut w, 0);
+    assert_eq!(g.reply(), gone);
+    w.wait_blocked(0);
 }
 
 #[test]

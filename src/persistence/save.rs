@@ -44,6 +44,16 @@ pub struct SaveState {
     pub bgsave_scheduled: AtomicBool,
 }
 
+impl SaveState {
+    /// Marks a save as running; [`SaveError::InProgress`] if one already is (one at a time).
+    fn claim(&self) -> Result<(), SaveError> {
+        self.bgsave_in_progress
+            .compare_exchange(false, true, Relaxed, Relaxed)
+            .map(|_| ())
+            .map_err(|_| SaveError::InProgress)
+    }
+}
+
 /// Why a save failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SaveError {
@@ -84,13 +94,7 @@ pub fn dirty(srv: &Shared) -> u64 {
 /// keep running. Fails with [`SaveError::InProgress`] while a background save runs.
 pub fn save(srv: &Shared) -> Result<SaveReport, SaveError> {
     let st = &srv.persistence;
-    if st
-        .bgsave_in_progress
-        .compare_exchange(false, true, Relaxed, Relaxed)
-        .is_err()
-    {
-        return Err(SaveError::InProgress);
-    }
+    st.claim()?;
     let res = save_marked(srv);
     st.bgsave_in_progress.store(false, Relaxed);
     res
@@ -125,13 +129,7 @@ fn save_run(srv: &Shared, run: SnapshotRun) -> Result<SaveReport, SaveError> {
 /// Starts a background save on its own thread (BGSAVE and save points).
 pub fn bgsave(srv: &Arc<Shared>) -> Result<(), SaveError> {
     let st = &srv.persistence;
-    if st
-        .bgsave_in_progress
-        .compare_exchange(false, true, Relaxed, Relaxed)
-        .is_err()
-    {
-        return Err(SaveError::InProgress);
-    }
+    st.claim()?;
     let now = crate::clock::now_ms();
     st.bgsave_started_ms.store(now, Relaxed);
     // The snapshot's instant is now, before BGSAVE replies: the file holds exactly the writes

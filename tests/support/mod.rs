@@ -130,7 +130,9 @@ impl Server {
 
     fn listener_is_ours(&mut self, s: &mut TcpStream) -> bool {
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        if s.write_all(b"INFO server\r\n").is_err() {
+        // QUIT after INFO, and read until the server closes: by then the server has forgotten
+        // this probe, so tests that count clients (maxclients, CLIENT LIST) do not see it.
+        if s.write_all(b"INFO server\r\nQUIT\r\n").is_err() {
             return false;
         }
         let mut text = Vec::new();
@@ -141,19 +143,19 @@ impl Server {
                 Ok(0) | Err(_) => break,
                 Ok(n) => text.extend_from_slice(&buf[..n]),
             }
-            let t = String::from_utf8_lossy(&text);
-            if t.starts_with('-') && t.ends_with("\r\n") {
-                // NOAUTH (requirepass): no process id to read; trust a process that stays up.
-                std::thread::sleep(Duration::from_millis(200));
-                return self.child.try_wait().unwrap().is_none();
-            }
-            if let Some(rest) = t.split("process_id:").nth(1) {
-                if let Some(pid) = rest.split("\r\n").next().filter(|_| rest.contains("\r\n")) {
-                    return pid.trim() == self.child.id().to_string();
-                }
-            }
         }
-        false
+        let t = String::from_utf8_lossy(&text);
+        if t.starts_with('-') {
+            // NOAUTH (requirepass): no process id to read; trust a process that stays up.
+            std::thread::sleep(Duration::from_millis(200));
+            return self.child.try_wait().unwrap().is_none();
+        }
+        match t.split("process_id:").nth(1) {
+            Some(rest) => {
+                rest.split("\r\n").next().unwrap_or("").trim() == self.child.id().to_string()
+            }
+            None => false,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -321,6 +323,37 @@ impl Raw {
     pub fn expect(&mut self, args: &[&str], expected: &str) {
         let got = self.call(args);
         assert_eq!(got, expected, "reply to {args:?}");
+    }
+
+    /// Sends a command given as whitespace-separated words without reading its reply (a
+    /// blocking command, a pipeline).
+    pub fn send_cmd(&mut self, cmd: &str) {
+        let args: Vec<&[u8]> = cmd.split_whitespace().map(str::as_bytes).collect();
+        self.send(&resp(&args));
+    }
+
+    /// Reads one complete reply as text.
+    pub fn reply(&mut self) -> String {
+        String::from_utf8_lossy(&self.read_reply()).into_owned()
+    }
+
+    /// Clients blocked now, from INFO clients (`blocked_clients`).
+    pub fn blocked_clients(&mut self) -> usize {
+        let info = self.call(&["INFO", "clients"]);
+        info.lines()
+            .find_map(|l| l.strip_prefix("blocked_clients:"))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("blocked_clients in INFO")
+    }
+
+    /// Waits (up to 10 s) until exactly `n` clients are blocked.
+    #[track_caller]
+    pub fn wait_blocked(&mut self, n: usize) {
+        assert!(
+            poll_until(Duration::from_secs(10), || self.blocked_clients() == n),
+            "expected {n} blocked clients, INFO says {}",
+            self.blocked_clients()
+        );
     }
 
     /// Like `expect`, with the command given as whitespace-separated words.
