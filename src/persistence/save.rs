@@ -174,7 +174,12 @@ pub fn bgsave(srv: &Arc<Shared>) -> Result<(), SaveError> {
         });
     match spawned {
         Ok(_) => {
-            let _ = tx.send(run);
+            if let Err(unsent) = tx.send(run) {
+                // The thread is already gone: end the snapshot here.
+                unsent.0.abort(&srv.keyspace);
+                st.bgsave_started_ms.store(0, Relaxed);
+                st.bgsave_in_progress.store(false, Relaxed);
+            }
             Ok(())
         }
         Err(e) => {
