@@ -457,14 +457,23 @@ fn mpop_args(a: &Args<'_>) -> Result<(usize, End, usize), CmdError> {
     Ok((where_idx, end, count.unwrap_or(1) as usize))
 }
 
-/// Pops up to `count` elements at `end` from the first of `keys` that holds a list, replying
-/// `[key, [elements]]`; false (nothing written) when none does. With `skip_wrong_type`, keys of
-/// another type are passed over instead of failing with WRONGTYPE.
-fn mpop_first<'k>(
+/// How a pop from the first list among several keys replies.
+#[derive(Clone, Copy)]
+enum FirstPop {
+    /// One element: `[key, element]` (BLPOP, BRPOP).
+    One,
+    /// Up to this many: `[key, [elements]]` (LMPOP, BLMPOP).
+    Many(usize),
+}
+
+/// Pops at `end` from the first of `keys` that holds a list and replies as `how` says; false
+/// (nothing written) when none does. With `skip_wrong_type`, keys of another type are passed
+/// over instead of failing with WRONGTYPE (a blocked client's re-run).
+fn pop_first<'k>(
     ctx: &mut Ctx<'_, '_>,
     keys: impl Iterator<Item = &'k [u8]>,
     end: End,
-    count: usize,
+    how: FirstPop,
     skip_wrong_type: bool,
 ) -> Result<bool, CmdError> {
     for key in keys {
@@ -476,12 +485,18 @@ fn mpop_first<'k>(
             Err(_) if skip_wrong_type => continue,
             Err(err) => return Err(err),
         };
-        let n = count.min(l.len());
         ctx.out.array_len(2);
         ctx.out.bulk(key);
-        ctx.out.array_len(n);
+        let n = match how {
+            FirstPop::One => 1,
+            FirstPop::Many(count) => {
+                let n = count.min(l.len());
+                ctx.out.array_len(n);
+                n
+            }
+        };
         for _ in 0..n {
-            let v = l.pop(end).expect("counted");
+            let v = l.pop(end).expect("stored lists are never empty");
             ctx.out.bulk(&v);
         }
         let empty = l.is_empty();
@@ -498,7 +513,8 @@ fn mpop_first<'k>(
 /// missing. <https://redis.io/commands/lmpop/>
 fn lmpop(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let (where_idx, end, count) = mpop_args(a)?;
-    if !mpop_first(ctx, (2..where_idx).map(|i| a.get(i)), end, count, false)? {
+    let keys = (2..where_idx).map(|i| a.get(i));
+    if !pop_first(ctx, keys, end, FirstPop::Many(count), false)? {
         ctx.out.null_array();
     }
     Ok(())
@@ -510,24 +526,7 @@ fn bpop_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, end: End) -> CmdResult {
     let last = a.len() - 1;
     let deadline = parse_block_timeout(&a[last], ctx.now)?;
     let retry = ctx.is_retry();
-    for i in 1..last {
-        let key = &a[i];
-        let Some(e) = ctx.ks.lookup_write(key) else {
-            continue;
-        };
-        let l = match as_list_mut(e) {
-            Ok(l) => l,
-            Err(_) if retry => continue,
-            Err(err) => return Err(err),
-        };
-        let v = l.pop(end).expect("stored lists are never empty");
-        ctx.out.array_len(2);
-        ctx.out.bulk(key);
-        ctx.out.bulk(&v);
-        let empty = l.is_empty();
-        ctx.ks.settle(key, empty, true);
-        ctx.notify(super::notify::LIST, super::notify::pop_event(end), key);
-        ctx.notify_emptied(empty, key);
+    if pop_first(ctx, (1..last).map(|i| a.get(i)), end, FirstPop::One, retry)? {
         return Ok(());
     }
     block_or_timeout(ctx, (1..last).map(|i| a.get(i)), deadline, |o| {
@@ -596,7 +595,8 @@ fn blmpop(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let (where_idx, end, count) = mpop_args(&m)?;
     let deadline = parse_block_timeout(&a[1], ctx.now)?;
     let retry = ctx.is_retry();
-    if !mpop_first(ctx, (2..where_idx).map(|i| m.get(i)), end, count, retry)? {
+    let keys = (2..where_idx).map(|i| m.get(i));
+    if !pop_first(ctx, keys, end, FirstPop::Many(count), retry)? {
         block_or_timeout(ctx, (2..where_idx).map(|i| m.get(i)), deadline, |o| {
             o.null_array()
         });

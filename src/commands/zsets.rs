@@ -897,34 +897,58 @@ fn zmpop_args(a: &Args<'_>) -> Result<(usize, bool, usize), CmdError> {
     Ok((where_idx, max, if count == -1 { 1 } else { count as usize }))
 }
 
-/// Pops up to `count` from the first of `keys` holding a sorted set, replying
-/// `[key, [[member, score], ...]]`; false (nothing written) when none does. With
-/// `skip_wrong_type`, keys of another type are passed over (a blocked client's re-run).
-fn zmpop_first<'k>(
+/// How a pop from the first sorted set among several keys replies.
+#[derive(Clone, Copy)]
+enum FirstPop {
+    /// One entry: `[key, member, score]` (BZPOPMIN, BZPOPMAX).
+    One,
+    /// Up to this many: `[key, [[member, score], ...]]` (ZMPOP, BZMPOP).
+    Many(usize),
+}
+
+/// Pops from the low (`max` false) or high end of the first of `keys` holding a sorted set and
+/// replies as `how` says; false (nothing written) when none does. With `skip_wrong_type`, keys
+/// of another type are passed over (a blocked client's re-run).
+fn pop_first<'k>(
     ctx: &mut Ctx<'_, '_>,
     keys: impl Iterator<Item = &'k [u8]>,
     max: bool,
-    count: usize,
+    how: FirstPop,
     skip_wrong_type: bool,
 ) -> Result<bool, CmdError> {
+    let count = match how {
+        FirstPop::One => 1,
+        FirstPop::Many(n) => n,
+    };
     for key in keys {
         if skip_wrong_type && !is_zset(ctx, key) {
             continue;
         }
-        if let Some(items) = pop_from(ctx, key, max, count)? {
-            if items.is_empty() {
-                continue;
-            }
-            ctx.out.array_len(2);
-            ctx.out.bulk(key);
-            ctx.out.array_len(items.len());
-            for (s, m) in &items {
-                ctx.out.array_len(2);
-                ctx.out.bulk(m);
-                reply_score(ctx.out, *s);
-            }
-            return Ok(true);
+        let Some(items) = pop_from(ctx, key, max, count)? else {
+            continue;
+        };
+        if items.is_empty() {
+            continue;
         }
+        match how {
+            FirstPop::One => {
+                ctx.out.array_len(3);
+                ctx.out.bulk(key);
+            }
+            FirstPop::Many(_) => {
+                ctx.out.array_len(2);
+                ctx.out.bulk(key);
+                ctx.out.array_len(items.len());
+            }
+        }
+        for (s, m) in &items {
+            if let FirstPop::Many(_) = how {
+                ctx.out.array_len(2);
+            }
+            ctx.out.bulk(m);
+            reply_score(ctx.out, *s);
+        }
+        return Ok(true);
     }
     Ok(false)
 }
@@ -937,7 +961,8 @@ fn is_zset(ctx: &mut Ctx<'_, '_>, key: &[u8]) -> bool {
 /// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]. <https://redis.io/commands/zmpop/>
 fn zmpop(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let (where_idx, max, count) = zmpop_args(a)?;
-    if !zmpop_first(ctx, (2..where_idx).map(|i| a.get(i)), max, count, false)? {
+    let keys = (2..where_idx).map(|i| a.get(i));
+    if !pop_first(ctx, keys, max, FirstPop::Many(count), false)? {
         ctx.out.null_array();
     }
     Ok(())
@@ -949,20 +974,8 @@ fn bzpop_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, max: bool) -> CmdResult {
     let last = a.len() - 1;
     let deadline = parse_block_timeout(&a[last], ctx.now)?;
     let retry = ctx.is_retry();
-    for i in 1..last {
-        let key = &a[i];
-        if retry && !is_zset(ctx, key) {
-            continue;
-        }
-        if let Some(items) = pop_from(ctx, key, max, 1)? {
-            if let Some((s, m)) = items.first() {
-                ctx.out.array_len(3);
-                ctx.out.bulk(key);
-                ctx.out.bulk(m);
-                reply_score(ctx.out, *s);
-                return Ok(());
-            }
-        }
+    if pop_first(ctx, (1..last).map(|i| a.get(i)), max, FirstPop::One, retry)? {
+        return Ok(());
     }
     block_or_timeout(ctx, (1..last).map(|i| a.get(i)), deadline, |o| {
         o.null_array()
@@ -987,7 +1000,8 @@ fn bzmpop(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let (where_idx, max, count) = zmpop_args(&m)?;
     let deadline = parse_block_timeout(&a[1], ctx.now)?;
     let retry = ctx.is_retry();
-    if !zmpop_first(ctx, (2..where_idx).map(|i| m.get(i)), max, count, retry)? {
+    let keys = (2..where_idx).map(|i| m.get(i));
+    if !pop_first(ctx, keys, max, FirstPop::Many(count), retry)? {
         block_or_timeout(ctx, (2..where_idx).map(|i| m.get(i)), deadline, |o| {
             o.null_array()
         });
