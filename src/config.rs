@@ -41,8 +41,22 @@ pub struct Config {
     pub rdbchecksum: bool,
     /// Refuse writes (-MISCONF) while the last background save failed and save points exist.
     pub stop_writes_on_bgsave_error: bool,
-    /// Only "no" until the AOF exists.
-    pub appendonly: String,
+    /// Keep an append-only file (the AOF) of every write.
+    pub appendonly: bool,
+    /// When the AOF is fsynced: after every write batch, once a second, or when the OS likes.
+    pub appendfsync: crate::persistence::aof::Fsync,
+    /// Prefix of the AOF's file names (`appendonly.aof` -> `appendonly.aof.1.incr.aof`).
+    pub appendfilename: String,
+    /// Directory, inside `dir`, of the AOF's files and manifest.
+    pub appenddirname: String,
+    /// Load an AOF whose last file ends in the middle of a command (truncating it there).
+    pub aof_load_truncated: bool,
+    /// Accepted; the AOF's base is always written in RDB form.
+    pub aof_use_rdb_preamble: bool,
+    /// Rewrite the AOF when it grew by this percentage since the last rewrite (0 = never)...
+    pub auto_aof_rewrite_percentage: u64,
+    /// ...and is at least this big, bytes.
+    pub auto_aof_rewrite_min_size: u64,
     /// (hard bytes, soft bytes, soft seconds) of the normal, replica and pubsub classes.
     pub client_output_buffer_limit: [(u64, u64, u64); 3],
     /// Keyspace notification classes (`crate::server::notify` bits).
@@ -74,7 +88,14 @@ impl Default for Config {
             rdbcompression: true,
             rdbchecksum: true,
             stop_writes_on_bgsave_error: true,
-            appendonly: String::new(),
+            appendonly: false,
+            appendfsync: crate::persistence::aof::Fsync::Everysec,
+            appendfilename: String::new(),
+            appenddirname: String::new(),
+            aof_load_truncated: true,
+            aof_use_rdb_preamble: true,
+            auto_aof_rewrite_percentage: 0,
+            auto_aof_rewrite_min_size: 0,
             client_output_buffer_limit: [(0, 0, 0); 3],
             notify_keyspace_events: 0,
         };
@@ -451,15 +472,116 @@ pub static DIRECTIVES: &[Directive] = &[
         name: "appendonly",
         default: "no",
         mutable: true,
-        doc: "Append-only file. shoal has no persistence yet, so the only accepted value is no.",
+        doc: "Keep an append-only file: every write is appended, in RESP, to the AOF in \
+              `dir`/`appenddirname`, and the AOF (not the RDB file) is loaded at start-up. Turning \
+              it on (here or with CONFIG SET) writes a base file of the current data first; \
+              when there is no AOF yet but an RDB file, start-up loads the RDB file.",
         set: |c, a| {
-            if one(a)?.eq_ignore_ascii_case("no") {
-                c.appendonly = "no".into();
-                return Ok(());
-            }
-            Err("persistence is not available yet: only appendonly no is accepted".into())
+            c.appendonly = yes_no(a)?;
+            Ok(())
         },
-        get: |c| c.appendonly.clone(),
+        get: |c| yes_no_str(c.appendonly),
+    },
+    Directive {
+        name: "appendfsync",
+        default: "everysec",
+        mutable: true,
+        doc: "When the AOF is fsynced. always: before the replies of the writes are sent (no \
+              acknowledged write is lost, even by a power failure). everysec: once a second (a \
+              crash of the machine loses at most about a second; a crash of the process loses \
+              nothing, as the write reaches the OS before the reply goes out). no: when the OS \
+              decides.",
+        set: |c, a| {
+            c.appendfsync = match one(a)?.to_ascii_lowercase().as_str() {
+                "always" => crate::persistence::aof::Fsync::Always,
+                "everysec" => crate::persistence::aof::Fsync::Everysec,
+                "no" => crate::persistence::aof::Fsync::No,
+                _ => return Err("argument(s) must be one of the following: always, everysec, no".into()),
+            };
+            Ok(())
+        },
+        get: |c| c.appendfsync.name().into(),
+    },
+    Directive {
+        name: "appendfilename",
+        default: "appendonly.aof",
+        mutable: false,
+        doc: "Prefix of the AOF's file names: `<name>.manifest`, `<name>.<n>.base.rdb`, \
+              `<name>.<n>.incr.aof` (Redis 7.0's multi-part AOF).",
+        set: |c, a| {
+            let f = one(a)?;
+            if f.is_empty() || f.contains('/') {
+                return Err("appendfilename can't be a path, just a filename".into());
+            }
+            c.appendfilename = f.to_string();
+            Ok(())
+        },
+        get: |c| c.appendfilename.clone(),
+    },
+    Directive {
+        name: "appenddirname",
+        default: "appendonlydir",
+        mutable: false,
+        doc: "Directory of the AOF's files, inside `dir`.",
+        set: |c, a| {
+            let f = one(a)?;
+            if f.is_empty() || f.contains('/') {
+                return Err("appenddirname can't be a path, just a dirname".into());
+            }
+            c.appenddirname = f.to_string();
+            Ok(())
+        },
+        get: |c| c.appenddirname.clone(),
+    },
+    Directive {
+        name: "aof-load-truncated",
+        default: "yes",
+        mutable: true,
+        doc: "When the AOF's last file ends in the middle of a command (the process or machine \
+              died while appending), yes: log it, cut the file back to the last whole command \
+              and start; no: refuse to start (fix it with `shoal-server --check-aof --fix`).",
+        set: |c, a| {
+            c.aof_load_truncated = yes_no(a)?;
+            Ok(())
+        },
+        get: |c| yes_no_str(c.aof_load_truncated),
+    },
+    Directive {
+        name: "aof-use-rdb-preamble",
+        default: "yes",
+        mutable: true,
+        doc: "Accepted so redis.conf files load; shoal always writes the AOF's base file in RDB \
+              form (`<name>.<n>.base.rdb`), which is smaller and loads faster. Bases in command \
+              form written by Redis load too.",
+        set: |c, a| {
+            c.aof_use_rdb_preamble = yes_no(a)?;
+            Ok(())
+        },
+        get: |c| yes_no_str(c.aof_use_rdb_preamble),
+    },
+    Directive {
+        name: "auto-aof-rewrite-percentage",
+        default: "100",
+        mutable: true,
+        doc: "Rewrite the AOF in the background (as BGREWRITEAOF) when it has grown by this \
+              percentage since the last rewrite, and is at least auto-aof-rewrite-min-size. 0 \
+              turns automatic rewrites off.",
+        set: |c, a| {
+            c.auto_aof_rewrite_percentage = int(a, 0, i32::MAX as i64)?;
+            Ok(())
+        },
+        get: |c| c.auto_aof_rewrite_percentage.to_string(),
+    },
+    Directive {
+        name: "auto-aof-rewrite-min-size",
+        default: "64mb",
+        mutable: true,
+        doc: "Smallest AOF size, bytes, at which automatic rewrites happen.",
+        set: |c, a| {
+            c.auto_aof_rewrite_min_size = mem(a)?;
+            Ok(())
+        },
+        get: |c| c.auto_aof_rewrite_min_size.to_string(),
     },
     Directive {
         name: "client-output-buffer-limit",

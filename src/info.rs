@@ -287,18 +287,75 @@ fn section(srv: &Shared, ks: &mut Locked<'_>, name: &str, now_ms: u64, o: &mut S
                 "rdb_last_load_keys_loaded",
                 p.last_load_keys_loaded.load(Relaxed)
             );
-            field!(o, "aof_enabled", 0);
-            field!(o, "aof_rewrite_in_progress", 0);
-            field!(o, "aof_rewrite_scheduled", 0);
-            field!(o, "aof_last_rewrite_time_sec", -1);
-            field!(o, "aof_current_rewrite_time_sec", -1);
-            field!(o, "aof_last_bgrewrite_status", "ok");
-            field!(o, "aof_rewrites", 0);
-            field!(o, "aof_rewrites_consecutive_failures", 0);
-            field!(o, "aof_last_write_status", "ok");
+            let a = &srv.aof;
+            let ast = &a.stats;
+            let enabled = srv.config.read().appendonly;
+            field!(o, "aof_enabled", enabled as u8);
+            field!(
+                o,
+                "aof_rewrite_in_progress",
+                ast.rewrite_in_progress.load(Relaxed) as u8
+            );
+            field!(
+                o,
+                "aof_rewrite_scheduled",
+                ast.rewrite_scheduled.load(Relaxed) as u8
+            );
+            field!(
+                o,
+                "aof_last_rewrite_time_sec",
+                ast.last_rewrite_secs.load(Relaxed)
+            );
+            let rw_start = ast.rewrite_started_ms.load(Relaxed);
+            field!(
+                o,
+                "aof_current_rewrite_time_sec",
+                if rw_start == 0 {
+                    -1
+                } else {
+                    (now_ms.saturating_sub(rw_start) / 1000) as i64
+                }
+            );
+            field!(
+                o,
+                "aof_last_bgrewrite_status",
+                if ast.last_rewrite_ok.load(Relaxed) {
+                    "ok"
+                } else {
+                    "err"
+                }
+            );
+            field!(o, "aof_rewrites", ast.rewrites.load(Relaxed));
+            field!(
+                o,
+                "aof_rewrites_consecutive_failures",
+                ast.consecutive_failures.load(Relaxed)
+            );
+            field!(
+                o,
+                "aof_last_write_status",
+                if a.write_failed() { "err" } else { "ok" }
+            );
             field!(o, "aof_last_cow_size", 0);
             field!(o, "module_fork_in_progress", 0);
             field!(o, "module_fork_last_cow_size", 0);
+            if enabled {
+                let (size, base) = a
+                    .files
+                    .lock()
+                    .as_ref()
+                    .map_or((0, 0), |f| (f.total_size(), f.base_size));
+                field!(o, "aof_current_size", size);
+                field!(o, "aof_base_size", base);
+                field!(
+                    o,
+                    "aof_pending_rewrite",
+                    ast.rewrite_scheduled.load(Relaxed) as u8
+                );
+                field!(o, "aof_buffer_length", srv.keyspace.feed.pending());
+                field!(o, "aof_pending_bio_fsync", 0);
+                field!(o, "aof_delayed_fsync", ast.delayed_fsync.load(Relaxed));
+            }
         }
         "stats" => {
             let st = ks.stats();

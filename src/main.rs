@@ -43,6 +43,63 @@ fn check_rdb(path: Option<&String>) -> ! {
     }
 }
 
+/// Loads the dataset at start-up: the AOF when `appendonly yes` and it exists, else the RDB
+/// file (then, with `appendonly yes`, the cron writes the AOF's first base from it). Logs
+/// and returns false on a fatal error.
+fn load_data(shared: &std::sync::Arc<Shared>) -> bool {
+    let started = std::time::Instant::now();
+    if shared.config.read().appendonly {
+        shared.aof.start_thread(shared);
+        match shoal::persistence::aof::load::load(shared) {
+            Ok(Some(r)) => {
+                tracing::info!(
+                    "DB loaded from append only file: {:.3} seconds ({} files, {} keys from the \
+                     base, {} commands, {} error replies)",
+                    started.elapsed().as_secs_f64(),
+                    r.files,
+                    r.base_keys,
+                    r.commands,
+                    r.errors
+                );
+                return true;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!("Fatal error loading the append only file: {e}. Exiting.");
+                return false;
+            }
+        }
+    }
+    let path = shoal::persistence::save::rdb_path(shared);
+    match shoal::persistence::save::load(shared, &path) {
+        Ok(Some(r)) => tracing::info!(
+            "DB loaded from disk: {:.3} seconds ({} keys, {} expired keys skipped)",
+            started.elapsed().as_secs_f64(),
+            r.keys,
+            r.expired
+        ),
+        Ok(None) => {}
+        Err(e) => {
+            tracing::error!(
+                "Fatal error loading the DB ({}): {e}. Exiting.",
+                path.display()
+            );
+            return false;
+        }
+    }
+    let mut view = shoal::keyspace::Locked::none(&shared.keyspace, 0, 0);
+    let empty = (0..shared.keyspace.databases()).all(|db| view.dbsize(db) == 0);
+    if shared.config.read().appendonly && empty {
+        // Nothing to write a base of: the AOF starts now, before any client. (With data loaded
+        // from the RDB file, the cron writes the first base in the background.)
+        if let Err(e) = shoal::persistence::aof::load::open_empty(shared) {
+            tracing::error!("Can't create the append only file: {e}. Exiting.");
+            return false;
+        }
+    }
+    true
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
@@ -118,23 +175,8 @@ fn main() {
         );
         let shared = Shared::new(config, file, level).into_arc();
         // The dataset comes back before the first client is served (they wait in the backlog).
-        let path = shoal::persistence::save::rdb_path(&shared);
-        let started = std::time::Instant::now();
-        match shoal::persistence::save::load(&shared, &path) {
-            Ok(Some(r)) => tracing::info!(
-                "DB loaded from disk: {:.3} seconds ({} keys, {} expired keys skipped)",
-                started.elapsed().as_secs_f64(),
-                r.keys,
-                r.expired
-            ),
-            Ok(None) => {}
-            Err(e) => {
-                tracing::error!(
-                    "Fatal error loading the DB ({}): {e}. Exiting.",
-                    path.display()
-                );
-                return 1;
-            }
+        if !load_data(&shared) {
+            return 1;
         }
         server::run(shared, listeners).await;
         0

@@ -72,11 +72,20 @@ fn restore(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if at != 0 && at <= ctx.now as i64 {
         if deleted {
             ctx.ks.touch_dirty(key);
+            ctx.propagate(&[b"DEL", key]);
         }
         ctx.out.ok();
         return Ok(());
     }
     ctx.ks.insert(key, value, at as u64);
+    if at != 0 && !absttl && ctx.feeding() {
+        // A relative TTL is fed as the absolute time it came to.
+        let mut n = itoa::Buffer::new();
+        let mut args: Vec<&[u8]> = a.iter().collect();
+        args[2] = n.format(at).as_bytes();
+        args.push(b"ABSTTL");
+        ctx.propagate(&args);
+    }
     if let (Some(secs), Some(e)) = (idle, ctx.ks.peek(key)) {
         let now_s = (ctx.now / 1000) as i64;
         e.access = now_s.saturating_sub(secs).max(0) as u32;

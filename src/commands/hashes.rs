@@ -235,6 +235,8 @@ fn hincrbyfloat(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         }
     };
     write_or_create(&mut ctx.ks, &a[1])?.set(&a[2], text.as_bytes());
+    // The result, not the increment: replay must not depend on float formatting.
+    ctx.propagate(&[b"HSET", &a[1], &a[2], text.as_bytes()]);
     ctx.notify(super::notify::HASH, "hincrbyfloat", &a[1]);
     ctx.out.bulk(text.as_bytes());
     Ok(())

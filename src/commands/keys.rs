@@ -102,9 +102,11 @@ fn expire_generic(
     }
     if when <= ctx.now as i64 {
         ctx.ks.remove(key);
+        ctx.propagate(&[b"DEL", key]);
         ctx.notify(super::notify::GENERIC, "del", key);
     } else {
         ctx.ks.set_expire(key, Some(when as u64));
+        ctx.propagate_pexpireat(key, when as u64);
         ctx.notify(super::notify::GENERIC, "expire", key);
     }
     ctx.out.int(1);
@@ -590,11 +592,11 @@ pub static COMMANDS: &[Command] = &[
     ], ..G },
     Command { name: "dbsize", arity: 1, flags: READONLY | FAST, group: "server", since: "1.0.0",
         summary: "Returns the number of keys in the database.", complexity: "O(1)", handler: dbsize, ..G },
-    Command { name: "flushdb", arity: -1, flags: WRITE, group: "server", acl: acl::KEYSPACE | acl::DANGEROUS, since: "1.0.0",
+    Command { name: "flushdb", arity: -1, flags: WRITE | LOCK_ALL, group: "server", acl: acl::KEYSPACE | acl::DANGEROUS, since: "1.0.0",
         summary: "Remove all keys from the current database.", complexity: "O(N) where N is the number of keys in the selected database", handler: flushdb, ..G },
-    Command { name: "flushall", arity: -1, flags: WRITE, group: "server", acl: acl::KEYSPACE | acl::DANGEROUS, since: "1.0.0",
+    Command { name: "flushall", arity: -1, flags: WRITE | LOCK_ALL, group: "server", acl: acl::KEYSPACE | acl::DANGEROUS, since: "1.0.0",
         summary: "Removes all keys from all databases.", complexity: "O(N) where N is the total number of keys in all databases", handler: flushall, ..G },
-    Command { name: "swapdb", arity: 3, flags: WRITE | FAST, group: "server", acl: acl::KEYSPACE | acl::DANGEROUS, since: "4.0.0",
+    Command { name: "swapdb", arity: 3, flags: WRITE | FAST | LOCK_ALL, group: "server", acl: acl::KEYSPACE | acl::DANGEROUS, since: "4.0.0",
         summary: "Swaps two Redis databases.", complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases.", handler: swapdb, ..G },
     Command { name: "select", arity: 2, flags: LOADING | STALE | FAST, group: "connection", acl: acl::CONNECTION, since: "1.0.0",
         summary: "Changes the selected database.", complexity: "O(1)", handler: select, ..G },

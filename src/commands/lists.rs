@@ -390,6 +390,7 @@ fn move_generic(ctx: &mut Ctx<'_, '_>, src: &[u8], dst: &[u8], from: End, to: En
         ctx.out.bulk(&v);
         l.push(to, v);
         ctx.ks.touch_dirty(src);
+        propagate_move(ctx, src, dst, from, to);
         ctx.notify(super::notify::LIST, super::notify::push_event(to), dst);
         ctx.notify(super::notify::LIST, super::notify::pop_event(from), src);
         return Ok(());
@@ -414,11 +415,25 @@ fn move_generic(ctx: &mut Ctx<'_, '_>, src: &[u8], dst: &[u8], from: End, to: En
             ctx.ks.insert(dst, Value::List(Box::new(l)), 0);
         }
     }
+    propagate_move(ctx, src, dst, from, to);
     ctx.notify(super::notify::LIST, super::notify::push_event(to), dst);
     ctx.notify(super::notify::LIST, super::notify::pop_event(from), src);
     ctx.ks.settle(src, empty, true);
     ctx.notify_emptied(empty, src);
     Ok(())
+}
+
+fn end_name(end: End) -> &'static [u8] {
+    match end {
+        End::Left => b"LEFT",
+        End::Right => b"RIGHT",
+    }
+}
+
+/// Feeds a move as LMOVE, whichever of LMOVE, RPOPLPUSH, BLMOVE, BRPOPLPUSH made it (a
+/// blocking command must not be replayed as one).
+fn propagate_move(ctx: &mut Ctx<'_, '_>, src: &[u8], dst: &[u8], from: End, to: End) {
+    ctx.propagate(&[b"LMOVE", src, dst, end_name(from), end_name(to)]);
 }
 
 /// LMOVE source destination LEFT|RIGHT LEFT|RIGHT. <https://redis.io/commands/lmove/>
@@ -500,6 +515,13 @@ fn pop_first<'k>(
             ctx.out.bulk(&v);
         }
         let empty = l.is_empty();
+        // Fed as the plain pop it was (BLPOP and LMPOP must not be replayed as themselves).
+        let pop: &[u8] = match end {
+            End::Left => b"LPOP",
+            End::Right => b"RPOP",
+        };
+        let mut count = itoa::Buffer::new();
+        ctx.propagate(&[pop, key, count.format(n).as_bytes()]);
         ctx.notify(super::notify::LIST, super::notify::pop_event(end), key);
         ctx.ks.settle(key, empty, true);
         ctx.notify_emptied(empty, key);

@@ -82,6 +82,9 @@ pub struct Ctx<'a, 'k> {
     pub now: u64,
     /// Set by handlers that need the connection to act.
     pub action: Action,
+    /// The handler fed its own commands ([`Ctx::propagate`]), so dispatch does not feed the
+    /// command as sent.
+    pub propagated: bool,
 }
 
 impl Ctx<'_, '_> {
@@ -94,7 +97,47 @@ impl Ctx<'_, '_> {
     /// Whether this command may block: not inside EXEC (where blocking commands answer at
     /// once, as Redis's do) and not once its wait ended (`timed_out`).
     pub fn may_block(&self) -> bool {
-        !self.client.in_exec && !self.client.block.as_ref().is_some_and(|b| b.timed_out)
+        !self.client.in_exec
+            && !self.client.replaying
+            && !self.client.block.as_ref().is_some_and(|b| b.timed_out)
+    }
+
+    /// Feeds `args` to the AOF (and replicas) as the command that redoes this one's write,
+    /// instead of the command as sent; call it while the shard locks are held (inside the
+    /// handler), once per command to feed. For writes whose replay would differ: relative
+    /// times (EXPIRE -> PEXPIREAT), randomness (SPOP -> SREM), blocking (BLPOP -> LPOP),
+    /// generated ids (XADD * -> XADD id), as Redis's `alsoPropagate` / `rewriteClientCommandVector`.
+    /// Inside EXEC the first fed command is preceded by MULTI (EXEC follows the last).
+    pub fn propagate(&mut self, args: &[&[u8]]) {
+        self.propagated = true;
+        let feed = &self.srv.keyspace.feed;
+        if !feed.is_on() {
+            return;
+        }
+        let db = self.client.db;
+        if self.client.in_exec && !self.client.exec_fed {
+            feed.append(db, &[b"MULTI"]);
+            self.client.exec_fed = true;
+        }
+        self.client.feed_end = feed.append(db, args);
+    }
+
+    /// Feeds `PEXPIREAT key at_ms` (unix ms): the absolute form of every relative expiry.
+    pub fn propagate_pexpireat(&mut self, key: &[u8], at_ms: u64) {
+        let mut n = itoa::Buffer::new();
+        self.propagate(&[b"PEXPIREAT", key, n.format(at_ms).as_bytes()]);
+    }
+
+    /// Feeds nothing for this command even though it wrote.
+    pub fn propagate_none(&mut self) {
+        self.propagated = true;
+    }
+
+    /// Whether writes are being fed (an AOF or a replica consumes them): handlers that build
+    /// a rewritten command check this first, so building costs nothing otherwise.
+    #[inline]
+    pub fn feeding(&self) -> bool {
+        self.srv.keyspace.feed.is_on()
     }
 
     /// Blocks the client on `keys` until `deadline` (unix ms, 0 = forever), keeping `data` for
@@ -233,6 +276,13 @@ pub fn dispatch(
     {
         return reject(srv, client, out, id, CmdError::Other(MISCONF.into()));
     }
+    if cmd.flags & table::flag::WRITE != 0 && srv.aof.write_failed() {
+        let e = format!(
+            "MISCONF Errors writing to the AOF file: {}",
+            srv.aof.write_error()
+        );
+        return reject(srv, client, out, id, CmdError::Other(e));
+    }
     if client.pubsub.is_some()
         && client.subscriptions() > 0
         && out.proto == 2
@@ -302,6 +352,7 @@ fn execute<'k>(
     let retry = client.block.as_ref().is_some_and(|b| b.retry);
     client.info.last_cmd.store(id, Relaxed);
     let start = Instant::now();
+    let writes = ks.writes;
     let mut ctx = Ctx {
         srv,
         client,
@@ -309,8 +360,17 @@ fn execute<'k>(
         ks,
         now,
         action: Action::None,
+        propagated: false,
     };
     let res = (cmd.handler)(&mut ctx, args);
+    if ctx.ks.writes != writes
+        && !ctx.propagated
+        && cmd.flags & table::flag::WRITE != 0
+        && srv.keyspace.feed.is_on()
+    {
+        let v: smallvec::SmallVec<[&[u8]; 8]> = args.iter().collect();
+        ctx.propagate(&v);
+    }
     let Ctx {
         action,
         ks,

@@ -317,6 +317,14 @@ fn bgsave(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         ctx.out.simple("Background saving scheduled");
         return Ok(());
     }
+    if ctx.srv.aof.stats.rewrite_in_progress.load(Relaxed) {
+        if a.len() == 2 {
+            ctx.srv.persistence.bgsave_scheduled.store(true, Relaxed);
+            ctx.out.simple("Background saving scheduled");
+            return Ok(());
+        }
+        return Err(CmdError::err("Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."));
+    }
     let Some(srv) = ctx.srv.me() else {
         return Err(CmdError::err("server is shutting down"));
     };
@@ -329,6 +337,48 @@ fn bgsave(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
             Err(CmdError::err("Background save already in progress"))
         }
         Err(e) => Err(CmdError::err(format!("Background save failed: {e}"))),
+    }
+}
+
+/// BGREWRITEAOF: rewrites the AOF in the background (a new base from a snapshot of the data,
+/// a new incr file from that instant); scheduled while a background save runs or inside EXEC.
+/// With `appendonly no` it writes an AOF of just a base. Replies and errors as Redis 7.0's
+/// `bgrewriteaofCommand`. <https://redis.io/commands/bgrewriteaof/>
+fn bgrewriteaof(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
+    use crate::persistence::aof::rewrite;
+    let st = &ctx.srv.aof.stats;
+    if st.rewrite_in_progress.load(Relaxed) {
+        return Err(CmdError::err(
+            "Background append only file rewriting already in progress",
+        ));
+    }
+    if ctx.ks.holds_all() || ctx.srv.persistence.bgsave_in_progress.load(Relaxed) {
+        st.rewrite_scheduled.store(true, Relaxed);
+        ctx.out
+            .simple("Background append only file rewriting scheduled");
+        return Ok(());
+    }
+    let Some(srv) = ctx.srv.me() else {
+        return Err(CmdError::err("server is shutting down"));
+    };
+    match rewrite::start(&srv) {
+        Ok(rewrite::Started::Started) => {
+            ctx.out
+                .simple("Background append only file rewriting started");
+            Ok(())
+        }
+        Ok(rewrite::Started::Scheduled) => {
+            ctx.out
+                .simple("Background append only file rewriting scheduled");
+            Ok(())
+        }
+        Err(rewrite::RewriteError::InProgress) => Err(CmdError::err(
+            "Background append only file rewriting already in progress",
+        )),
+        Err(e) => {
+            tracing::warn!("Can't rewrite the AOF: {e}");
+            Err(CmdError::err("Can't execute an AOF background rewriting. Please check the server logs for more information."))
+        }
     }
 }
 
@@ -690,6 +740,8 @@ pub static COMMANDS: &[Command] = &[
         summary: "Synchronously save the dataset to disk", complexity: "O(N) where N is the total number of keys in all databases", handler: save_cmd, ..SV },
     Command { name: "bgsave", arity: -1, flags: ADMIN | NOSCRIPT | NO_ASYNC_LOADING, since: "1.0.0",
         summary: "Asynchronously save the dataset to disk", complexity: "O(1)", handler: bgsave, ..SV },
+    Command { name: "bgrewriteaof", arity: 1, flags: ADMIN | NOSCRIPT | NO_ASYNC_LOADING, since: "1.0.0",
+        summary: "Asynchronously rewrite the append-only file to disk", complexity: "O(1)", handler: bgrewriteaof, ..SV },
     Command { name: "lastsave", arity: 1, flags: LOADING | STALE | FAST, acl: acl::DANGEROUS, since: "1.0.0",
         summary: "Returns the Unix timestamp of the last successful save to disk.", complexity: "O(1)", handler: lastsave, ..SV },
     Command { name: "slowlog", arity: -2, since: "2.2.12", summary: "A container for slow log commands.",

@@ -155,6 +155,7 @@ fn spop(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         let m = s.remove_at(i);
         ctx.out.bulk(&m);
         let empty = s.is_empty();
+        ctx.propagate(&[b"SREM", key, &m]);
         ctx.notify(super::notify::SET, "spop", key);
         ctx.ks.settle(key, empty, true);
         ctx.notify_emptied(empty, key);
@@ -176,18 +177,30 @@ fn spop(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if count >= s.len() as u64 {
         reply_set(ctx.out, s);
         ctx.ks.remove(key);
+        ctx.propagate(&[b"DEL", key]);
         ctx.notify(super::notify::SET, "spop", key);
         ctx.notify(super::notify::GENERIC, "del", key);
         return Ok(());
     }
     let mut rng = rand::thread_rng();
     ctx.out.set_len(count as usize);
+    // The members popped at random, for the SREM that redoes this.
+    let mut popped: Vec<Vec<u8>> = Vec::new();
+    let feeding = ctx.srv.keyspace.feed.is_on();
     for _ in 0..count {
         let i = rng.gen_range(0..s.len());
         let m = s.remove_at(i);
         ctx.out.bulk(&m);
+        if feeding {
+            popped.push(m.to_vec());
+        }
     }
     ctx.ks.touch_dirty(key);
+    if feeding {
+        let mut args: Vec<&[u8]> = vec![b"SREM", key];
+        args.extend(popped.iter().map(|m| &m[..]));
+        ctx.propagate(&args);
+    }
     ctx.notify(super::notify::SET, "spop", key);
     Ok(())
 }

@@ -244,6 +244,13 @@ fn xadd(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
             (id, trimmed)
         }
     };
+    if ctx.feeding() {
+        // A generated id (`*`, `ms-*`) is fed as the id it came to.
+        let text = id.to_string();
+        let mut args: Vec<&[u8]> = a.iter().collect();
+        args[id_pos] = text.as_bytes();
+        ctx.propagate(&args);
+    }
     reply_id(ctx.out, id);
     ctx.notify(notify::STREAM, "xadd", key);
     ctx.notify_if(trimmed > 0, notify::STREAM, "xtrim", key);

@@ -178,6 +178,11 @@ fn set_generic(
         Ttl::Unset | Ttl::Persist => 0,
     };
     ctx.ks.insert(key, Value::Str(Str::from_bytes(val)), at);
+    if let Ttl::At(ms) = o.ttl {
+        // Relative (EX, PX, SETEX) or not, the replay needs the absolute time.
+        let mut n = itoa::Buffer::new();
+        ctx.propagate(&[b"SET", key, val, b"PXAT", n.format(ms).as_bytes()]);
+    }
     ctx.notify(super::notify::STRING, "set", key);
     if let Ttl::At(_) = o.ttl {
         ctx.notify(super::notify::GENERIC, "expire", key);
@@ -296,15 +301,18 @@ fn getex(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     match o.ttl {
         Ttl::At(ms) if ms as u64 <= ctx.now => {
             ctx.ks.remove(key);
+            ctx.propagate(&[b"DEL", key]);
             ctx.notify(super::notify::GENERIC, "del", key);
         }
         Ttl::At(ms) => {
             ctx.ks.set_expire(key, Some(ms as u64));
+            ctx.propagate_pexpireat(key, ms as u64);
             ctx.notify(super::notify::GENERIC, "expire", key);
         }
         Ttl::Persist => {
             if ctx.ks.peek(key).and_then(|e| e.expire_at()).is_some() {
                 ctx.ks.set_expire(key, None);
+                ctx.propagate(&[b"PERSIST", key]);
                 ctx.notify(super::notify::GENERIC, "persist", key);
             }
         }
@@ -519,6 +527,8 @@ fn incrbyfloat(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         }
         None => ctx.ks.insert(key, value, 0),
     }
+    // The result, not the increment: replay must not depend on float formatting.
+    ctx.propagate(&[b"SET", key, text.as_bytes(), b"KEEPTTL"]);
     ctx.notify(super::notify::STRING, "incrbyfloat", key);
     ctx.out.bulk(text.as_bytes());
     Ok(())

@@ -100,6 +100,10 @@ fn exec(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
         }
     }
     ctx.client.in_exec = false;
+    if std::mem::take(&mut ctx.client.exec_fed) {
+        // Still under every shard lock: the fed transaction is contiguous.
+        ctx.client.feed_end = srv.keyspace.feed.append(ctx.client.db, &[b"EXEC"]);
+    }
     ctx.action = action;
     Ok(())
 }

@@ -930,6 +930,10 @@ fn pop_first<'k>(
         if items.is_empty() {
             continue;
         }
+        // Fed as the plain pop it was (BZPOPMIN and ZMPOP must not be replayed as themselves).
+        let pop: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+        let mut n = itoa::Buffer::new();
+        ctx.propagate(&[pop, key, n.format(items.len()).as_bytes()]);
         match how {
             FirstPop::One => {
                 ctx.out.array_len(3);

@@ -8,7 +8,7 @@
 //! at once. Like Redis's cycle, the work per lock hold is bounded; unlike it, sampling is replaced
 //! by a sweep (slot-granular, so tables can grow between ticks without losing our place).
 
-use super::signal::{Change, Signals};
+use super::signal::Change;
 use super::{Keyspace, ShardData};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -77,7 +77,7 @@ impl Keyspace {
                 // Snapshots begin under every shard lock, so this check under one is exact.
                 break;
             }
-            let st = expire_shard(&mut g, &self.signals, now, budget, &self.expired);
+            let st = expire_shard(&mut g, self, now, budget);
             total.examined += st.examined;
             total.expired += st.expired;
         }
@@ -85,13 +85,8 @@ impl Keyspace {
     }
 }
 
-fn expire_shard(
-    g: &mut ShardData,
-    signals: &Signals,
-    now: u64,
-    budget: usize,
-    q: &ExpiredQueue,
-) -> CycleStats {
+fn expire_shard(g: &mut ShardData, ks: &Keyspace, now: u64, budget: usize) -> CycleStats {
+    let (signals, q, feed) = (&ks.signals, &ks.expired, &ks.feed);
     let mut st = CycleStats::default();
     let ShardData { dbs, stats, .. } = g;
     for (db, sdb) in dbs.iter_mut().enumerate() {
@@ -120,6 +115,9 @@ fn expire_shard(
                 }
                 if e.expire_at <= now {
                     q.push(db, k);
+                    if feed.is_on() {
+                        feed.append(db, &[b"DEL", k]);
+                    }
                     gone_volatile += 1;
                     signals.modified(db, k, Change::Deleted);
                     return false;

@@ -12,6 +12,7 @@
 //! Time is an input: every lookup takes `now` (unix ms) so expiry is decided by the caller's clock.
 
 pub mod expiry;
+pub mod feed;
 pub mod hash;
 pub mod list;
 pub mod posmap;
@@ -120,6 +121,8 @@ pub struct Keyspace {
     databases: usize,
     /// Expired keys waiting for their `expired` notification.
     pub expired: expiry::ExpiredQueue,
+    /// Applied writes as commands, for the AOF (and replicas); expiry below feeds its DELs.
+    pub feed: feed::Feed,
 }
 
 impl Keyspace {
@@ -145,6 +148,7 @@ impl Keyspace {
             shard_shift: per.trailing_zeros(),
             databases,
             expired: Default::default(),
+            feed: Default::default(),
         }
     }
 
@@ -183,6 +187,7 @@ impl Keyspace {
             guards,
             db,
             now,
+            writes: 0,
         }
     }
 
@@ -205,6 +210,7 @@ impl Keyspace {
                 .collect(),
             db,
             now,
+            writes: 0,
         }
     }
 }
@@ -221,6 +227,9 @@ pub struct Locked<'a> {
     pub db: usize,
     /// The command's clock, unix ms.
     pub now: u64,
+    /// Writes made through this view (each counted in the shards' `dirty` too): dispatch
+    /// feeds a command to the AOF only when it wrote.
+    pub writes: u32,
 }
 
 impl<'a> Locked<'a> {
@@ -231,6 +240,7 @@ impl<'a> Locked<'a> {
             guards: SmallVec::new(),
             db,
             now,
+            writes: 0,
         }
     }
 
@@ -340,6 +350,9 @@ impl<'a> Locked<'a> {
             hashbrown::hash_map::EntryRef::Occupied(o) => {
                 if o.get().is_expired(now) {
                     ks.expired.push(db, key);
+                    if ks.feed.is_on() {
+                        ks.feed.append(db, &[b"DEL", key]);
+                    }
                     o.remove();
                     signals.modified(db, key, Change::Deleted);
                     count_volatile(&mut table.volatile, &mut sdb.volatile, true, false);
@@ -402,6 +415,8 @@ impl<'a> Locked<'a> {
         ks.snapshot.before_write(shard, slot);
         let first = shard.first_slot;
         shard.stats.dirty += 1;
+        self.writes += 1;
+        let shard = self.shard(slot);
         let sdb = shard.db_mut(db);
         let table = &mut sdb.tables[slot - first];
         let mut entry = Entry::new(value, now);
@@ -457,9 +472,13 @@ impl<'a> Locked<'a> {
         if e.is_expired(now) {
             ks.expired.push(db, key);
             shard.stats.expired_keys += 1;
+            if ks.feed.is_on() {
+                ks.feed.append(db, &[b"DEL", key]);
+            }
             return None;
         }
         shard.stats.dirty += 1;
+        self.writes += 1;
         Some(e)
     }
 
@@ -477,6 +496,8 @@ impl<'a> Locked<'a> {
         ks.snapshot.before_write(shard, slot);
         let first = shard.first_slot;
         shard.stats.dirty += 1;
+        self.writes += 1;
+        let shard = self.shard(slot);
         let sdb = shard.db_mut(db);
         let table = &mut sdb.tables[slot - first];
         let e = table.map.get_mut(key).expect("peeked above");
@@ -505,6 +526,7 @@ impl<'a> Locked<'a> {
     pub fn touch_dirty(&mut self, key: &[u8]) {
         self.ks.signals.modified(self.db, key, Change::Written);
         self.shard(key_slot(key)).stats.dirty += 1;
+        self.writes += 1;
     }
 }
 

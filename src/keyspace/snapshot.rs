@@ -140,6 +140,9 @@ pub struct SnapshotRun {
     rx: mpsc::Receiver<Vec<u8>>,
     /// The keyspace's write counter at the snapshot's instant (sum of the shards' `dirty`).
     pub dirty: u64,
+    /// The propagation feed's offset at the snapshot's instant ([`super::feed::Feed::mark`]):
+    /// the snapshot holds exactly the writes fed before it.
+    pub feed_offset: u64,
 }
 
 impl Keyspace {
@@ -166,7 +169,13 @@ impl Keyspace {
         }
         *slot = Some(running.clone());
         self.snapshot.active.store(true, Ordering::Relaxed);
-        Ok(SnapshotRun { running, rx, dirty })
+        let feed_offset = self.feed.mark();
+        Ok(SnapshotRun {
+            running,
+            rx,
+            dirty,
+            feed_offset,
+        })
     }
 
     /// [`Keyspace::begin_snapshot`] then [`SnapshotRun::run`], on the calling thread.

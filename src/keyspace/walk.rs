@@ -154,9 +154,11 @@ impl Locked<'_> {
     /// Empties database `db` atomically (all shards locked in order). The old tables are
     /// returned so the caller may free them elsewhere (FLUSHDB ASYNC).
     pub fn flush_db(&mut self, db: usize) -> Vec<Box<ShardDb>> {
+        self.writes += 1;
         let (ks, now) = (self.ks, self.now);
         self.with_all(|shards| {
             ks.snapshot.before_keyspace_write(shards);
+            shards[0].stats.dirty += 1;
             ks.signals
                 .database_changed(db, |k| live(ks, shards, db, k, now));
             shards.iter_mut().filter_map(|g| g.dbs[db].take()).collect()
@@ -165,9 +167,11 @@ impl Locked<'_> {
 
     /// Empties every database atomically; returns the old tables.
     pub fn flush_all(&mut self) -> Vec<Box<ShardDb>> {
+        self.writes += 1;
         let (ks, now) = (self.ks, self.now);
         self.with_all(|shards| {
             ks.snapshot.before_keyspace_write(shards);
+            shards[0].stats.dirty += 1;
             for db in 0..ks.databases() {
                 ks.signals
                     .database_changed(db, |k| live(ks, shards, db, k, now));
@@ -186,9 +190,11 @@ impl Locked<'_> {
 
     /// Swaps databases `a` and `b` atomically (SWAPDB).
     pub fn swap_db(&mut self, a: usize, b: usize) {
+        self.writes += 1;
         let (ks, now) = (self.ks, self.now);
         self.with_all(|shards| {
             ks.snapshot.before_keyspace_write(shards);
+            shards[0].stats.dirty += 1;
             // Watchers of a key that exists on either side see it change; waiters look again.
             for (x, y) in [(a, b), (b, a)] {
                 ks.signals.database_changed(x, |k| {

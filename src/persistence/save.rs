@@ -112,7 +112,7 @@ fn save_run(srv: &Shared, run: SnapshotRun) -> Result<SaveReport, SaveError> {
     let started = std::time::Instant::now();
     let dirty_before = run.dirty;
     let path = rdb_path(srv);
-    let bytes = write_rdb(srv, run, &path)?;
+    let bytes = write_rdb(srv, run, &path, false)?;
     let st = &srv.persistence;
     st.dirty_at_save.store(dirty_before, Relaxed);
     st.last_save_secs
@@ -227,8 +227,14 @@ pub fn writes_refused(srv: &Shared) -> bool {
 }
 
 /// Writes the begun snapshot `run` to `path` (temp file, fsync, rename, fsync of the
-/// directory). Returns the file's size in bytes.
-pub fn write_rdb(srv: &Shared, run: SnapshotRun, path: &Path) -> Result<u64, SaveError> {
+/// directory). Returns the file's size in bytes. `aof_base`: the file is an AOF's base (its
+/// `aof-base` aux field says 1).
+pub fn write_rdb(
+    srv: &Shared,
+    run: SnapshotRun,
+    path: &Path,
+    aof_base: bool,
+) -> Result<u64, SaveError> {
     static SEQ: AtomicU64 = AtomicU64::new(0);
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -244,7 +250,7 @@ pub fn write_rdb(srv: &Shared, run: SnapshotRun, path: &Path) -> Result<u64, Sav
         let file = std::fs::File::create(&tmp)?;
         let mut w = RdbWriter::new(BufWriter::with_capacity(1 << 20, file))?;
         let (used, _) = crate::info::allocator_stats();
-        w.aux_defaults(used)?;
+        w.aux_defaults(used, aof_base)?;
         let run = run.take().expect("run once");
         run.run(&srv.keyspace, |chunk| w.chunk(chunk))?;
         let bytes = w.bytes_written() + 9;
@@ -283,16 +289,12 @@ pub struct LoadReport {
     pub expired: u64,
 }
 
-/// Loads the RDB file at `path` into the keyspace (start-up, DEBUG RELOAD). A missing file is
-/// not an error (`Ok(None)`). Keys already expired are skipped, as a primary does.
-pub fn load(srv: &Shared, path: &Path) -> Result<Option<LoadReport>, LoadError> {
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
-    let mut reader = RdbReader::new(BufReader::with_capacity(1 << 20, file))
-        .map_err(|e| LoadError::Format(e.to_string()))?;
+/// Loads what `reader` holds, up to the RDB's EOF, into the keyspace, skipping keys already
+/// expired (as a primary does). Reads nothing past the checksum (an AOF's commands may follow).
+pub fn load_entries<R: std::io::Read>(
+    srv: &Shared,
+    reader: &mut RdbReader<R>,
+) -> Result<LoadReport, LoadError> {
     let now = crate::clock::now_ms();
     reader.set_now(now);
     let dbs = srv.keyspace.databases() as u64;
@@ -301,8 +303,10 @@ pub fn load(srv: &Shared, path: &Path) -> Result<Option<LoadReport>, LoadError> 
         .next_event()
         .map_err(|e| LoadError::Format(format!("{e} (at byte {})", reader.offset())))?
     {
-        let RdbEvent::Entry { db, key, entry, .. } = ev else {
-            continue;
+        let (db, key, entry) = match ev {
+            RdbEvent::Entry { db, key, entry, .. } => (db, key, entry),
+            RdbEvent::Eof { .. } => break,
+            _ => continue,
         };
         if db >= dbs {
             return Err(LoadError::Format(format!(
@@ -319,6 +323,20 @@ pub fn load(srv: &Shared, path: &Path) -> Result<Option<LoadReport>, LoadError> 
         l.insert_entry(&key, entry);
         report.keys += 1;
     }
+    Ok(report)
+}
+
+/// Loads the RDB file at `path` into the keyspace (start-up, DEBUG RELOAD). A missing file is
+/// not an error (`Ok(None)`). Keys already expired are skipped, as a primary does.
+pub fn load(srv: &Shared, path: &Path) -> Result<Option<LoadReport>, LoadError> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let mut reader = RdbReader::new(BufReader::with_capacity(1 << 20, file))
+        .map_err(|e| LoadError::Format(e.to_string()))?;
+    let report = load_entries(srv, &mut reader)?;
     let st = &srv.persistence;
     st.last_load_keys_loaded.store(report.keys, Relaxed);
     st.last_load_keys_expired.store(report.expired, Relaxed);

@@ -42,6 +42,15 @@ pub struct Client {
     pub watch: Option<Arc<WatchState>>,
     /// Set while the client is blocked (BLPOP, XREAD BLOCK, ...).
     pub block: Option<Box<BlockState>>,
+    /// The propagation feed's offset after this client's last fed write (0: none since the
+    /// last reply went out): its reply waits until the AOF holds that much
+    /// (`appendfsync always`: fsynced; otherwise written).
+    pub feed_end: u64,
+    /// Inside EXEC: MULTI was fed before the first write, so EXEC must follow the last.
+    pub exec_fed: bool,
+    /// The AOF loader's client: commands never block (a served BLPOP in the file is replayed
+    /// as the pop it was).
+    pub replaying: bool,
 }
 
 /// A command queued between MULTI and EXEC: its row id and a copy of its arguments.
@@ -96,6 +105,9 @@ impl Client {
             watched: Vec::new(),
             watch: None,
             block: None,
+            feed_end: 0,
+            exec_fed: false,
+            replaying: false,
         }
     }
 

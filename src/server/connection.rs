@@ -368,8 +368,13 @@ impl Conn {
         &mut self,
         shared: &Arc<Shared>,
         sock: &mut TcpStream,
-        client: &Client,
+        client: &mut Client,
     ) -> std::io::Result<()> {
+        if client.feed_end != 0 {
+            // Replies of writes go out once the AOF holds them (appendfsync says how firmly).
+            let end = std::mem::take(&mut client.feed_end);
+            shared.aof.wait(&shared.keyspace.feed, end).await;
+        }
         if self.out.buf.is_empty() {
             return Ok(());
         }

@@ -110,6 +110,8 @@ pub struct Shared {
     pub memory_peak: AtomicU64,
     /// RDB saves: state and INFO persistence counters.
     pub persistence: crate::persistence::save::SaveState,
+    /// The append-only file.
+    pub aof: crate::persistence::aof::Aof,
     /// This value's own `Arc`, for work that outlives a command (BGSAVE's thread).
     me: std::sync::OnceLock<std::sync::Weak<Shared>>,
 }
@@ -147,6 +149,7 @@ impl Shared {
             log_level,
             memory_peak: AtomicU64::new(0),
             persistence: Default::default(),
+            aof: Default::default(),
             me: std::sync::OnceLock::new(),
         };
         shared
@@ -220,6 +223,14 @@ impl Shared {
     /// Applies a changed configuration to the live server.
     pub fn apply_config(&self, c: &Config) {
         self.limits.update(c);
+        self.aof.set_policy(c.appendfsync);
+        if !c.appendonly && self.aof.is_on() {
+            // Turning it on waits for the cron (it snapshots, which CONFIG SET inside EXEC
+            // could not); turning it off is immediate.
+            self.aof.detach(&self.keyspace.feed);
+            self.keyspace.feed.set_on(false);
+            tracing::info!("Background append only file turned off");
+        }
         let (hard, soft, secs) = c.client_output_buffer_limit[2];
         self.pubsub.limit.hard.store(hard, Relaxed);
         self.pubsub.limit.soft.store(soft, Relaxed);
@@ -325,6 +336,11 @@ pub async fn run(shared: Arc<Shared>, listeners: Vec<TcpListener>) {
             Err(e) => tracing::warn!("Error trying to save the DB: {e}"),
         }
     }
+    if shared.aof.is_on() {
+        // Every fed write reaches the disk before the process ends.
+        shared.aof.detach(&shared.keyspace.feed);
+        tracing::info!("Calling fsync() on the AOF file.");
+    }
     tracing::warn!("shoal is now ready to exit, bye bye...");
 }
 
@@ -385,6 +401,7 @@ async fn cron(shared: Arc<Shared>) {
             shared.notify_expired(None);
         }
         crate::persistence::save::cron(&shared);
+        crate::persistence::aof::rewrite::cron(&shared);
         let el = last.elapsed().as_secs_f64();
         if el >= 0.1 {
             let cmds = shared.stats.commands_processed.load(Relaxed);

@@ -118,7 +118,7 @@ fn samples() -> Vec<(&'static str, Value)> {
 
 fn write_file(entries: &[(u64, Vec<u8>, Entry)]) -> Vec<u8> {
     let mut w = RdbWriter::new(Vec::new()).unwrap();
-    w.aux_defaults(12345).unwrap();
+    w.aux_defaults(12345, false).unwrap();
     let mut dbs: Vec<u64> = entries.iter().map(|e| e.0).collect();
     dbs.dedup();
     for db in dbs {
@@ -526,7 +526,7 @@ fn a_keyspace_snapshot_through_rdb_encoder_reads_back() {
         l.insert(name.as_bytes(), v.clone(), at);
     }
     let mut w = RdbWriter::new(Vec::new()).unwrap();
-    w.aux_defaults(0).unwrap();
+    w.aux_defaults(0, false).unwrap();
     ks.snapshot(&RDB_ENCODER, NOW, |chunk| w.chunk(chunk))
         .unwrap();
     let bytes = w.finish().unwrap();

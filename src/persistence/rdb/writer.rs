@@ -100,8 +100,9 @@ impl<W: Write> RdbWriter<W> {
 
     /// The aux fields redis-server 7.0.15 writes for SAVE on a primary without replicas
     /// (`rdbSaveInfoAuxFields`): `redis-ver` 7.0.15, `redis-bits` 64, `ctime` (now, unix
-    /// seconds), `used-mem` (`used_mem` bytes) and `aof-base` 0.
-    pub fn aux_defaults(&mut self, used_mem: u64) -> io::Result<()> {
+    /// seconds), `used-mem` (`used_mem` bytes) and `aof-base` (1 for an AOF's base file, whose
+    /// RDB preamble it is, else 0).
+    pub fn aux_defaults(&mut self, used_mem: u64, aof_base: bool) -> io::Result<()> {
         let ctime = crate::clock::now_ms() / 1000;
         self.aux(
             b"redis-ver",
@@ -110,7 +111,7 @@ impl<W: Write> RdbWriter<W> {
         self.aux(b"redis-bits", usize::BITS.to_string().as_bytes())?;
         self.aux(b"ctime", ctime.to_string().as_bytes())?;
         self.aux(b"used-mem", used_mem.to_string().as_bytes())?;
-        self.aux(b"aof-base", b"0")
+        self.aux(b"aof-base", if aof_base { b"1" } else { b"0" })
     }
 
     /// Starts database `db`: SELECTDB, then RESIZEDB with its key count and the count of keys
