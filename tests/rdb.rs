@@ -202,7 +202,7 @@ fn sample_stream() -> shoal::keyspace::stream::Stream {
 
 fn write_rdb(entries: &[(u64, Vec<u8>, Entry)], now: u64) -> Vec<u8> {
     let mut w = RdbWriter::new(Vec::new()).unwrap();
-    w.aux_defaults(1_000_000).unwrap();
+    w.aux_defaults(1_000_000, false).unwrap();
     let mut dbs: Vec<u64> = entries.iter().map(|e| e.0).collect();
     dbs.dedup();
     for db in dbs {
@@ -384,7 +384,7 @@ fn a_keyspace_snapshot_written_through_rdb_encoder_loads_in_redis() {
         l.insert(key, e.value.clone(), e.expire_at().unwrap_or(0));
     }
     let mut w = RdbWriter::new(Vec::new()).unwrap();
-    w.aux_defaults(0).unwrap();
+    w.aux_defaults(0, false).unwrap();
     ks.snapshot(&RDB_ENCODER, now, |chunk| w.chunk(chunk))
         .unwrap();
     let bytes = w.finish().unwrap();

@@ -44,6 +44,13 @@ impl Redis {
         if let Some(b) = rdb {
             std::fs::write(dir.join("dump.rdb"), b).unwrap();
         }
+        Redis::start_with_dir(&dir, extra)
+    }
+
+    /// Starts redis-server with `dir` as its `dir` (its files are loaded; the directory is
+    /// removed when the server is dropped), with extra arguments.
+    pub fn start_with_dir(dir: &Path, extra: &[&str]) -> Redis {
+        let dir = dir.to_path_buf();
         for _ in 0..5 {
             let port = free_port();
             let child = Command::new(REDIS)

@@ -1,0 +1,533 @@
+//! The append-only file: every write replays after a crash (kill -9), acknowledged writes
+//! survive under load with `appendfsync always` and `everysec`, BGREWRITEAOF compacts without
+//! losing concurrent writes, a truncated tail is handled as `aof-load-truncated` says, the
+//! AOF is turned on at run time, and AOF directories move between shoal and Debian's
+//! redis-server 7.0.15 in both directions.
+
+mod redis_peer;
+mod support;
+
+use redis_peer::{fetch, keys, pexpiretime, Canon};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::*;
+
+type Contents = BTreeMap<(u64, Vec<u8>), (Canon, Option<u64>)>;
+
+/// Every key of databases `dbs` with its value and absolute expiry. A stream consumer's
+/// `seen-time` is left out: a replay sets it to the time of the replay (in Redis too).
+fn contents(c: &mut redis::Connection, dbs: &[u64]) -> Contents {
+    let mut out = BTreeMap::new();
+    for &db in dbs {
+        for k in keys(c, db) {
+            let (t, mut items) = fetch(c, &k);
+            if t == "stream" {
+                let mut kept = Vec::new();
+                let mut skip = false;
+                for x in items {
+                    if !skip {
+                        skip = x == b"seen-time";
+                        kept.push(x);
+                    } else {
+                        skip = false;
+                    }
+                }
+                items = kept;
+            }
+            let at = pexpiretime(c, &k);
+            out.insert((db, k), ((t, items), at));
+        }
+    }
+    let _: () = redis::cmd("SELECT").arg(0).query(c).unwrap();
+    out
+}
+
+fn info_field(c: &mut Raw, section: &str, field: &str) -> String {
+    let info = c.call(&["INFO", section]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("{field} missing from INFO {section}: {info}"))
+        .trim()
+        .to_string()
+}
+
+fn wait_rewrite_done(c: &mut Raw) {
+    assert!(
+        poll_until(Duration::from_secs(60), || info_field(
+            c,
+            "persistence",
+            "aof_rewrite_in_progress"
+        ) == "0"
+            && info_field(c, "persistence", "aof_rewrite_scheduled") == "0"),
+        "BGREWRITEAOF did not finish"
+    );
+}
+
+fn manifest(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("appendonlydir/appendonly.aof.manifest")).unwrap()
+}
+
+fn aof_args(fsync: &str) -> Vec<&str> {
+    vec!["--appendonly", "yes", "--appendfsync", fsync, "--save", ""]
+}
+
+/// Writes that a replay must redo exactly: relative TTLs, randomness, blocking pops served
+/// by a push, float increments, generated stream ids, a transaction, expiry, and keyspace
+/// commands, in three databases.
+fn write_everything(srv: &Server) {
+    let mut c = srv.raw();
+    c.ex("SET s plain", OK);
+    c.ex("SET ex v EX 1000", OK);
+    c.ex("SETEX setex 2000 v", OK);
+    c.ex("PSETEX psetex 3000000 v", OK);
+    c.ex("SET keep v", OK);
+    c.ex("EXPIRE keep 4000", &int(1));
+    c.ex("GETEX keep PX 5000000", &bulk("v"));
+    c.ex("SET gone v", OK);
+    c.ex("EXPIRE gone -1", &int(1));
+    c.ex("INCRBYFLOAT f 10.5", &bulk("10.5"));
+    c.ex("INCRBYFLOAT f 0.1", &bulk("10.6"));
+    c.ex("HINCRBYFLOAT h x 1.25", &bulk("1.25"));
+    c.ex("SADD pool a b c d e f g h", &int(8));
+    c.call(&["SPOP", "pool"]);
+    c.call(&["SPOP", "pool", "3"]);
+    c.ex("SADD tiny only", &int(1));
+    c.call(&["SPOP", "tiny", "5"]);
+    c.ex("RPUSH l 1 2 3 4 5", &int(5));
+    c.call(&["LMPOP", "2", "nothing", "l", "LEFT", "COUNT", "2"]);
+    c.ex("ZADD z 1 a 2 b 3 c", &int(3));
+    c.call(&["ZPOPMIN", "z"]);
+    let id = c.call(&["XADD", "st", "*", "f", "v"]);
+    assert!(id.starts_with('$'), "{id}");
+    c.call(&["XADD", "st", "MAXLEN", "10", "*", "g", "w"]);
+    // Blocking pops served by a later push.
+    let mut waiter = srv.raw();
+    waiter.send_cmd("BLPOP q 0");
+    c.wait_blocked(1);
+    c.ex("RPUSH q job1 job2", &int(2));
+    assert!(waiter.reply().contains("job1"));
+    waiter.send_cmd("BLMOVE src dst LEFT RIGHT 0");
+    c.wait_blocked(1);
+    c.ex("RPUSH src m", &int(1));
+    assert!(waiter.reply().contains('m'));
+    waiter.send_cmd("BZPOPMAX zq 0");
+    c.wait_blocked(1);
+    c.ex("ZADD zq 5 five 6 six", &int(2));
+    assert!(waiter.reply().contains("six"));
+    // A transaction, and a RESTORE with a relative TTL.
+    c.ex("MULTI", "+OK\r\n");
+    c.ex("INCR counter", "+QUEUED\r\n");
+    c.ex("SET ex2 v PX 600000", "+QUEUED\r\n");
+    c.ex("SPOP pool", "+QUEUED\r\n");
+    assert!(c.call(&["EXEC"]).starts_with("*3"));
+    let dump = {
+        let mut rc = srv.client();
+        let d: Vec<u8> = redis::cmd("DUMP").arg("l").query(&mut rc).unwrap();
+        let _: () = redis::cmd("RESTORE")
+            .arg("restored")
+            .arg(700_000)
+            .arg(&d)
+            .query(&mut rc)
+            .unwrap();
+        d
+    };
+    assert!(!dump.is_empty());
+    // Lazy expiry feeds a DEL.
+    c.ex("SET short v PX 30", OK);
+    assert!(poll_until(Duration::from_secs(5), || c
+        .call(&["GET", "short"])
+        == NIL));
+    // Other databases, MOVE, COPY, RENAME, SWAPDB, FLUSHDB.
+    c.ex("SELECT 1", OK);
+    c.ex("SET one 1", OK);
+    c.ex("MOVE one 2", &int(1));
+    c.ex("SELECT 2", OK);
+    c.ex("COPY one two DB 3", &int(1));
+    c.ex("RENAME one uno", OK);
+    c.ex("SELECT 4", OK);
+    c.ex("SET doomed v", OK);
+    c.ex("FLUSHDB", OK);
+    c.ex("SET survivor v", OK);
+    c.ex("SWAPDB 4 5", OK);
+    c.ex("SELECT 0", OK);
+}
+
+const DBS: &[u64] = &[0, 1, 2, 3, 4, 5];
+
+#[test]
+fn every_write_replays_after_kill9() {
+    if against_redis() {
+        return;
+    }
+    let dir = TempDir::new("aof-replay");
+    let mut srv = Server::start_in(&dir.0, &aof_args("always"));
+    write_everything(&srv);
+    let before = contents(&mut srv.client(), DBS);
+    assert!(before.len() > 15, "{before:?}");
+    assert!(!before.contains_key(&(0, b"gone".to_vec())));
+    assert!(!before.contains_key(&(0, b"short".to_vec())));
+    srv.kill9();
+    let incr = std::fs::read(dir.0.join("appendonlydir/appendonly.aof.1.incr.aof")).unwrap();
+    let text = String::from_utf8_lossy(&incr);
+    // Rewritten forms, not the commands as sent.
+    for fed in [
+        "PXAT",
+        "PEXPIREAT",
+        "SREM",
+        "KEEPTTL",
+        "LMOVE",
+        "ZPOPMAX",
+        "ABSTTL",
+        "MULTI",
+    ] {
+        assert!(text.contains(fed), "{fed} not in the AOF");
+    }
+    for not_fed in ["BLPOP", "BLMOVE", "BZPOPMAX", "SPOP", "SETEX", "EXPIRE\r"] {
+        assert!(!text.contains(not_fed), "{not_fed} in the AOF");
+    }
+    let srv = Server::start_in(&dir.0, &aof_args("always"));
+    let after = contents(&mut srv.client(), DBS);
+    assert_eq!(before, after);
+}
+
+/// Writers run INCR and RPUSH until the server is killed; every acknowledged write must be
+/// there after the restart. Returns (acknowledged writes, writes found beyond the last
+/// acknowledged one) for the log.
+fn acknowledged_writes_survive(fsync: &str) -> (u64, u64) {
+    let dir = TempDir::new(&format!("aof-crash-{fsync}"));
+    let mut srv = Server::start_in(&dir.0, &aof_args(fsync));
+    let stop = Arc::new(AtomicBool::new(false));
+    let url = srv.url();
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let (stop, url) = (stop.clone(), url.clone());
+            std::thread::spawn(move || {
+                let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+                c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                let mut acked = 0u64;
+                let deadline = Instant::now() + Duration::from_secs(20);
+                while !stop.load(Ordering::Relaxed) && Instant::now() < deadline && acked < 200_000
+                {
+                    let n: redis::RedisResult<u64> =
+                        redis::cmd("INCR").arg(format!("counter:{w}")).query(&mut c);
+                    match n {
+                        Ok(n) => {
+                            assert_eq!(n, acked + 1);
+                            acked = n;
+                        }
+                        Err(_) => break, // the server died
+                    }
+                    let pushed: redis::RedisResult<u64> = redis::cmd("RPUSH")
+                        .arg(format!("jobs:{w}"))
+                        .arg(acked)
+                        .query(&mut c);
+                    if pushed.is_err() {
+                        break;
+                    }
+                }
+                acked
+            })
+        })
+        .collect();
+    // Let them write for a while, then crash the server under them.
+    let mut probe = srv.raw();
+    assert!(poll_until(Duration::from_secs(20), || {
+        let v = probe.call(&["GET", "counter:0"]);
+        v.len() > 5 && v.lines().nth(1).unwrap_or("0").parse::<u64>().unwrap_or(0) >= 500
+    }));
+    std::thread::sleep(Duration::from_millis(300));
+    srv.kill9();
+    stop.store(true, Ordering::Relaxed);
+    let acked: Vec<u64> = writers.into_iter().map(|t| t.join().unwrap()).collect();
+    let srv = Server::start_in(&dir.0, &aof_args(fsync));
+    let mut c = srv.client();
+    let mut extra = 0;
+    for (w, &a) in acked.iter().enumerate() {
+        let n: u64 = redis::cmd("GET")
+            .arg(format!("counter:{w}"))
+            .query(&mut c)
+            .unwrap();
+        assert!(n >= a, "writer {w}: {a} acknowledged, {n} after restart");
+        assert!(n <= a + 1, "writer {w}: {n} after restart, only {a} sent");
+        extra += n - a;
+        let jobs: Vec<u64> = redis::cmd("LRANGE")
+            .arg(format!("jobs:{w}"))
+            .arg(0)
+            .arg(-1)
+            .query(&mut c)
+            .unwrap();
+        // Every acknowledged push is there, once, in order.
+        assert!(jobs.len() as u64 >= a.saturating_sub(1), "writer {w}");
+        for (i, j) in jobs.iter().enumerate() {
+            assert_eq!(*j, i as u64 + 1);
+        }
+    }
+    let total: u64 = acked.iter().sum();
+    eprintln!(
+        "appendfsync {fsync}: {total} acknowledged INCRs (and as many RPUSHes) before kill -9, \
+         none lost; {extra} unacknowledged ones found"
+    );
+    (total, extra)
+}
+
+#[test]
+fn acknowledged_writes_survive_kill9_with_appendfsync_always() {
+    if against_redis() {
+        return;
+    }
+    let (total, _) = acknowledged_writes_survive("always");
+    assert!(total >= 2000);
+}
+
+#[test]
+fn acknowledged_writes_survive_kill9_with_appendfsync_everysec() {
+    if against_redis() {
+        return;
+    }
+    // The write reaches the OS before the reply: a process crash loses nothing (a machine
+    // crash could lose the last second, which fsync once a second bounds).
+    let (total, _) = acknowledged_writes_survive("everysec");
+    assert!(total >= 2000);
+}
+
+#[test]
+fn bgrewriteaof_compacts_under_writes_and_loses_nothing() {
+    if against_redis() {
+        return;
+    }
+    let dir = TempDir::new("aof-rewrite");
+    let mut srv = Server::start_in(&dir.0, &aof_args("everysec"));
+    let mut c = srv.raw();
+    for i in 0..3000 {
+        c.expect(&["SET", &format!("k{i}"), "old"], OK);
+        c.expect(&["SET", &format!("k{i}"), &format!("v{i}")], OK);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (stop, url) = (stop.clone(), srv.url());
+        std::thread::spawn(move || {
+            let mut w = redis::Client::open(url).unwrap().get_connection().unwrap();
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) && n < 1_000_000 {
+                let v: u64 = redis::cmd("INCR").arg("during").query(&mut w).unwrap();
+                n = v;
+            }
+            n
+        })
+    };
+    assert!(poll_until(Duration::from_secs(10), || c
+        .call(&["GET", "during"])
+        != NIL));
+    c.ex(
+        "BGREWRITEAOF",
+        "+Background append only file rewriting started\r\n",
+    );
+    wait_rewrite_done(&mut c);
+    stop.store(true, Ordering::Relaxed);
+    let during = writer.join().unwrap();
+    assert_eq!(info_field(&mut c, "persistence", "aof_rewrites"), "1");
+    assert_eq!(
+        info_field(&mut c, "persistence", "aof_last_bgrewrite_status"),
+        "ok"
+    );
+    let m = manifest(&dir.0);
+    assert!(m.contains("appendonly.aof.2.base.rdb seq 2 type b"), "{m}");
+    assert!(m.contains("appendonly.aof.2.incr.aof seq 2 type i"), "{m}");
+    assert_eq!(m.lines().count(), 2, "{m}");
+    let files: Vec<String> = std::fs::read_dir(dir.0.join("appendonlydir"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files.len(), 3, "old files deleted: {files:?}");
+    c.ex("SET after rewrite", OK);
+    srv.kill9();
+    let srv = Server::start_in(&dir.0, &aof_args("everysec"));
+    let mut c = srv.raw();
+    c.ex("DBSIZE", &int(3002));
+    c.ex("GET k2999", &bulk("v2999"));
+    c.ex("GET during", &bulk(&during.to_string()));
+    c.ex("GET after", &bulk("rewrite"));
+}
+
+#[test]
+fn a_truncated_tail_is_cut_when_allowed_and_refused_otherwise() {
+    if against_redis() {
+        return;
+    }
+    let dir = TempDir::new("aof-truncated");
+    let mut srv = Server::start_in(&dir.0, &aof_args("always"));
+    let mut c = srv.raw();
+    c.ex("SET a 1", OK);
+    c.ex("SET b 2", OK);
+    srv.kill9();
+    let incr = dir.0.join("appendonlydir/appendonly.aof.1.incr.aof");
+    let good = std::fs::metadata(&incr).unwrap().len();
+    // A crash in the middle of appending: half a command, and an unfinished transaction.
+    let mut bytes = std::fs::read(&incr).unwrap();
+    bytes.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$5\r\nxy");
+    std::fs::write(&incr, &bytes).unwrap();
+    let mut refused = std::process::Command::new(env!("CARGO_BIN_EXE_shoal-server"))
+        .current_dir(&dir.0)
+        .args(["--port", &free_port().to_string(), "--bind", "127.0.0.1"])
+        .args([
+            "--appendonly",
+            "yes",
+            "--aof-load-truncated",
+            "no",
+            "--save",
+            "",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(st) = refused.try_wait().unwrap() {
+            break st;
+        }
+        if Instant::now() > deadline {
+            let _ = refused.kill();
+            panic!("start-up with a truncated AOF and aof-load-truncated no did not fail");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(!status.success(), "start-up must fail");
+    let mut log = String::new();
+    std::io::Read::read_to_string(refused.stdout.as_mut().unwrap(), &mut log).unwrap();
+    assert!(log.contains("Unexpected end of file"), "{log}");
+    let srv = Server::start_in(&dir.0, &aof_args("always"));
+    let mut c = srv.raw();
+    c.ex("GET a", &bulk("1"));
+    c.ex("GET b", &bulk("2"));
+    c.ex("EXISTS c", &int(0));
+    assert_eq!(std::fs::metadata(&incr).unwrap().len(), good);
+    c.ex("SET c 3", OK);
+    drop(srv);
+    // An unfinished MULTI at the end is cut too.
+    let mut bytes = std::fs::read(&incr).unwrap();
+    let before_multi = bytes.len() as u64;
+    bytes.extend_from_slice(b"*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\nd\r\n$1\r\n4\r\n");
+    std::fs::write(&incr, &bytes).unwrap();
+    let srv = Server::start_in(&dir.0, &aof_args("always"));
+    let mut c = srv.raw();
+    c.ex("GET c", &bulk("3"));
+    c.ex("EXISTS d", &int(0));
+    assert_eq!(std::fs::metadata(&incr).unwrap().len(), before_multi);
+}
+
+#[test]
+fn appendonly_turns_on_at_run_time_with_a_base_of_the_data() {
+    if against_redis() {
+        return;
+    }
+    let dir = TempDir::new("aof-config-set");
+    let mut srv = Server::start_in(&dir.0, &["--save", ""]);
+    let mut c = srv.raw();
+    for i in 0..500 {
+        c.expect(&["SET", &format!("k{i}"), "v"], OK);
+    }
+    c.ex("CONFIG SET appendonly yes", OK);
+    c.ex("CONFIG SET appendfsync always", OK);
+    assert!(poll_until(Duration::from_secs(30), || {
+        info_field(&mut c, "persistence", "aof_rewrites") == "1"
+            && info_field(&mut c, "persistence", "aof_rewrite_in_progress") == "0"
+    }));
+    c.ex("SET later v", OK);
+    let m = manifest(&dir.0);
+    assert!(m.contains("type b") && m.contains("type i"), "{m}");
+    srv.kill9();
+    let srv = Server::start_in(&dir.0, &aof_args("always"));
+    let mut c = srv.raw();
+    c.ex("DBSIZE", &int(501));
+    c.ex("CONFIG SET appendonly no", OK);
+    c.ex("SET after-off v", OK);
+    assert_eq!(info_field(&mut c, "persistence", "aof_enabled"), "0");
+}
+
+#[test]
+fn bgrewriteaof_with_appendonly_no_writes_a_base_only_aof() {
+    if against_redis() {
+        return;
+    }
+    let dir = TempDir::new("aof-offline");
+    let mut srv = Server::start_in(&dir.0, &["--save", ""]);
+    let mut c = srv.raw();
+    c.ex("SET x 1", OK);
+    c.ex(
+        "BGREWRITEAOF",
+        "+Background append only file rewriting started\r\n",
+    );
+    wait_rewrite_done(&mut c);
+    let m = manifest(&dir.0);
+    assert_eq!(m, "file appendonly.aof.1.base.rdb seq 1 type b\n");
+    srv.kill9();
+    let srv = Server::start_in(&dir.0, &["--appendonly", "yes", "--save", ""]);
+    srv.raw().ex("GET x", &bulk("1"));
+}
+
+/// Copies directory `from`'s AOF directory into `to`.
+fn copy_aof_dir(from: &Path, to: &Path) {
+    let src = from.join("appendonlydir");
+    let dst = to.join("appendonlydir");
+    std::fs::create_dir_all(&dst).unwrap();
+    for e in std::fs::read_dir(&src).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn an_aof_moves_between_redis_and_shoal() {
+    if against_redis() || !redis_peer::have_redis() {
+        return;
+    }
+    // redis -> shoal: a base (after BGREWRITEAOF) plus an incr file of commands.
+    let redis = redis_peer::Redis::start_with(None, &["--appendonly", "yes"]);
+    let mut rc = redis.client();
+    redis_peer::populate(&mut rc);
+    let _: String = redis::cmd("BGREWRITEAOF").query(&mut rc).unwrap();
+    let mut rr = Raw {
+        s: std::net::TcpStream::connect(("127.0.0.1", redis.port)).unwrap(),
+    };
+    wait_rewrite_done(&mut rr);
+    let _: () = redis::cmd("SET")
+        .arg("after")
+        .arg("rewrite")
+        .query(&mut rc)
+        .unwrap();
+    let _: i64 = redis::cmd("RPUSH")
+        .arg("l:small")
+        .arg("z")
+        .query(&mut rc)
+        .unwrap();
+    let from_redis = contents(&mut rc, &[0, 1, 5]);
+    let dir = TempDir::new("aof-interop");
+    copy_aof_dir(&redis.dir, &dir.0);
+    drop(redis);
+    let srv = Server::start_in(&dir.0, &aof_args("everysec"));
+    let mut sc = srv.client();
+    assert_eq!(contents(&mut sc, &[0, 1, 5]), from_redis);
+    // shoal -> redis: shoal appends to Redis's files, then Redis loads them.
+    let _: () = redis::cmd("SET")
+        .arg("by")
+        .arg("shoal")
+        .query(&mut sc)
+        .unwrap();
+    let _: i64 = redis::cmd("DEL").arg("s:raw").query(&mut sc).unwrap();
+    let _: String = redis::cmd("BGREWRITEAOF").query(&mut sc).unwrap();
+    wait_rewrite_done(&mut srv.raw());
+    let _: i64 = redis::cmd("HSET")
+        .arg("h:small")
+        .arg("new")
+        .arg("1")
+        .query(&mut sc)
+        .unwrap();
+    let from_shoal = contents(&mut sc, &[0, 1, 5]);
+    drop(srv);
+    let redis = redis_peer::Redis::start_with_dir(&dir.0, &["--appendonly", "yes"]);
+    assert_eq!(contents(&mut redis.client(), &[0, 1, 5]), from_shoal);
+}
