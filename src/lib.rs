@@ -5,7 +5,8 @@
 //! - [`server`]: listener, connections, client registry, shared state, cron, shutdown.
 //! - [`commands`]: the command table and dispatch, one file per command family.
 //! - [`keyspace`]: databases of 16384 slot tables grouped into locked shards; expiry.
-//! - [`persistence`]: the RDB format (files, DUMP/RESTORE payloads) and LZF.
+//! - [`persistence`]: the RDB format (files, DUMP/RESTORE payloads), LZF, and the files of the
+//!   multi-part AOF (manifest, command reader, `--check-aof`).
 //! - [`config`]: redis.conf directives; [`info`]: INFO sections; [`logging`]; [`clock`]; [`util`].
 #![forbid(unsafe_op_in_unsafe_fn)]
 

@@ -2,7 +2,10 @@
 //!
 //! Arguments follow redis-server: an optional config file in redis.conf syntax, then any
 //! directive as `--name value` (e.g. `--port 7000 --bind 127.0.0.1 --requirepass pw`).
-//! `--help` and `--version` print and exit; `--check-rdb FILE` checks an RDB file and exits. A bad directive names its file and line and exits 1.
+//! `--help` and `--version` print and exit; `--check-rdb FILE` checks an RDB file and exits;
+//! `--check-aof [--fix] FILE|DIR` checks an AOF (a multi-part AOF's manifest or directory, or a
+//! single file) as redis-check-aof does, `--fix` truncating a bad tail without asking, and
+//! exits. A bad directive names its file and line and exits 1.
 
 use shoal::config::Config;
 use shoal::server::{self, Shared};
@@ -14,6 +17,7 @@ const USAGE: &str = "Usage: shoal-server [/path/to/shoal.conf] [options]
        shoal-server -v or --version
        shoal-server -h or --help
        shoal-server --check-rdb <file.rdb>
+       shoal-server --check-aof [--fix] <file.manifest|file.aof|dir>
 
 Examples:
        shoal-server (run on 127.0.0.1:6379 with defaults)
@@ -117,6 +121,13 @@ fn main() {
             return;
         }
         Some("--check-rdb") => check_rdb(args.get(1)),
+        Some("--check-aof") => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let code = shoal::persistence::aof::check::run(&args[1..], &mut out);
+            let _ = out.flush();
+            std::process::exit(code);
+        }
         _ => {}
     }
     let (config, file) = match Config::from_args(&args) {

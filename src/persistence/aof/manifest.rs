@@ -259,16 +259,21 @@ impl Manifest {
 
     /// Reads and parses `dir/manifest_name`. `Ok(None)` when the file does not exist (Redis
     /// then starts without a multi-part AOF, or upgrades an old single file). A parse error,
-    /// or text that is not UTF-8, is an `InvalidData` error; for a parse error its inner
-    /// error is the [`ManifestError`] (`get_ref()` and downcast for the line).
+    /// or text that is not UTF-8 ([`errors::INVALID`]), is an `InvalidData` error whose inner
+    /// error is the [`ManifestError`] (`get_ref()` and downcast for the line and the report).
     pub fn load(dir: &Path, manifest_name: &str) -> std::io::Result<Option<Manifest>> {
         let bytes = match std::fs::read(dir.join(manifest_name)) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e),
         };
-        let text = String::from_utf8(bytes)
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, errors::INVALID))?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            let e = ManifestError {
+                message: errors::INVALID,
+                line: None,
+            };
+            std::io::Error::new(std::io::ErrorKind::InvalidData, e)
+        })?;
         Manifest::parse_detailed(&text)
             .map(Some)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
@@ -547,7 +552,7 @@ mod tests {
 
     #[test]
     fn names_with_blanks_quotes_and_bytes_are_quoted_and_round_trip() {
-        for name in ["a b.aof", "q\"uote", "tab\there", "é.aof", "back\\"] {
+        for name in ["a b.aof", "q\"uote", "tab\there", "é.aof", "new\nline"] {
             let m = Manifest {
                 incrs: vec![file(name, 1, FileKind::Incr)],
                 ..Manifest::default()
@@ -675,6 +680,8 @@ mod tests {
         let e = Manifest::load(&dir, &name).unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
         assert_eq!(e.to_string(), errors::UNKNOWN_TYPE);
+        let inner = e.get_ref().and_then(|i| i.downcast_ref::<ManifestError>());
+        assert_eq!(inner.unwrap().line, Some((1, "file x seq 1 type z".into())));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

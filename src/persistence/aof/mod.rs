@@ -1,13 +1,15 @@
-//! The append-only file, as Redis 7.0's multi-part AOF: a directory (`appenddirname` inside
-//! `dir`) holding a manifest, one base file (an RDB file: the data at the last rewrite) and
-//! incr files (RESP commands applied since), so files move between Redis and shoal.
+//! The append-only file, as Redis 7.0's multi-part AOF (`aof.c`): a directory
+//! (`appenddirname` inside `dir`) holding a manifest, one base file (an RDB file, or commands:
+//! the data at the last rewrite) and incr files (RESP commands applied since), so files move
+//! between Redis and shoal.
 //!
-//! [`manifest`]: the manifest's format; [`reader`]: reading commands (and an RDB preamble)
-//! from a file; [`writer`]: appending the propagation feed and fsyncing it as `appendfsync`
-//! says; [`rewrite`]: BGREWRITEAOF (a new base from a keyspace snapshot, a new incr file from
-//! its instant on); [`load`]: replaying the files at start-up.
-//! <https://redis.io/docs/management/persistence/>
+//! [`manifest`]: the manifest's text and its file; [`reader`]: the commands (and RDB preamble)
+//! of one file; [`check`]: `--check-aof`, as redis-check-aof; [`writer`]: appending the
+//! propagation feed and fsyncing it as `appendfsync` says; [`rewrite`]: BGREWRITEAOF (a new
+//! base from a keyspace snapshot, a new incr file from its instant on); [`load`]: replaying the
+//! files at start-up. <https://redis.io/docs/management/persistence/>
 
+pub mod check;
 pub mod load;
 pub mod manifest;
 pub mod reader;

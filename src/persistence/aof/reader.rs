@@ -243,12 +243,12 @@ impl<R: Read> AofReader<R> {
         let argc = self.header(b'*')?;
         if argc < 1 {
             return Err(AofError::Format {
-                at: self.offset,
+                at: self.read_at,
                 detail: format!("Expected a command of at least one argument, got: {argc}"),
             });
         }
         let argc = usize::try_from(argc).map_err(|_| AofError::Format {
-            at: self.offset,
+            at: self.read_at,
             detail: format!("Expected a command of at most {} arguments", usize::MAX),
         })?;
         argv.truncate(argc);
@@ -609,15 +609,16 @@ mod tests {
 
         let mut r = reader(&file);
         assert!(r.has_rdb_preamble());
-        let mut rd = r.rdb_preamble().unwrap();
         let mut keys = 0;
-        while let Some(ev) = rd.next_event().unwrap() {
-            if let RdbEvent::Entry { key, .. } = ev {
-                assert_eq!(key, b"k");
-                keys += 1;
+        {
+            let mut rd = r.rdb_preamble().unwrap();
+            while let Some(ev) = rd.next_event().unwrap() {
+                if let RdbEvent::Entry { key, .. } = ev {
+                    assert_eq!(key, b"k");
+                    keys += 1;
+                }
             }
         }
-        drop(rd);
         assert_eq!(keys, 1);
         assert_eq!(r.offset(), rdb.len() as u64);
         assert_eq!(

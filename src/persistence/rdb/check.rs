@@ -106,13 +106,24 @@ pub struct CheckError {
 
 /// Reads the whole file at `path` and reports its contents, or the first error.
 pub fn check_rdb(path: impl AsRef<Path>) -> Result<Report, CheckError> {
+    let file = std::fs::File::open(path.as_ref()).map_err(|e| CheckError {
+        offset: 0,
+        error: RdbError::Io(e),
+        keys_read: 0,
+    })?;
+    check_rdb_reader(std::io::BufReader::new(file))
+}
+
+/// [`check_rdb`] on RDB bytes from `r`, read up to the checksum after EOF and no further (so
+/// an AOF's RDB preamble can be checked and the commands after it read next). `bytes` in the
+/// report is the RDB's length.
+pub fn check_rdb_reader(r: impl std::io::Read) -> Result<Report, CheckError> {
     let fail = |offset, error, keys_read| CheckError {
         offset,
         error,
         keys_read,
     };
-    let file = std::fs::File::open(path.as_ref()).map_err(|e| fail(0, RdbError::Io(e), 0))?;
-    let mut rd = RdbReader::new(std::io::BufReader::new(file)).map_err(|e| fail(0, e, 0))?;
+    let mut rd = RdbReader::new(r).map_err(|e| fail(0, e, 0))?;
     let now = crate::clock::now_ms();
     let mut rep = Report {
         version: rd.version(),

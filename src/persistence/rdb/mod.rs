@@ -32,7 +32,7 @@ pub mod writer;
 #[cfg(test)]
 mod roundtrip;
 
-pub use check::{check_rdb, Report};
+pub use check::{check_rdb, check_rdb_reader, Report};
 pub use dump::{dump_payload, restore_payload};
 pub use reader::{Checksum, RdbEvent, RdbReader};
 pub use writer::{encode_entry, encode_select_db, RdbEncoder, RdbWriter, RDB_ENCODER};
