@@ -31,6 +31,11 @@ struct Inner {
     start: u64,
     /// Database of the last entry; `None` makes the next entry start with SELECT.
     db: Option<usize>,
+    /// The next [`Feed::mark`] sets `barrier`.
+    barrier_wanted: bool,
+    /// [`Feed::take`] hands out nothing at or past this offset (until cleared): a consumer
+    /// switching files there takes the bytes before it first.
+    barrier: Option<u64>,
 }
 
 impl Inner {
@@ -103,7 +108,25 @@ impl Feed {
     pub fn mark(&self) -> u64 {
         let mut g = self.inner.lock();
         g.db = None;
-        g.end()
+        let end = g.end();
+        if std::mem::take(&mut g.barrier_wanted) {
+            g.barrier = Some(end);
+        }
+        end
+    }
+
+    /// Makes the next [`Feed::mark`] a barrier: from then on [`Feed::take`] hands out only the
+    /// bytes before the mark, until [`Feed::clear_barrier`]. BGREWRITEAOF uses it so no byte
+    /// fed after its instant reaches the old incr file while it switches to a new one.
+    pub fn want_barrier(&self) {
+        self.inner.lock().barrier_wanted = true;
+    }
+
+    /// Lifts the barrier (and a wanted one that was not set).
+    pub fn clear_barrier(&self) {
+        let mut g = self.inner.lock();
+        g.barrier = None;
+        g.barrier_wanted = false;
     }
 
     /// Moves the bytes fed before offset `upto` (all of them for `u64::MAX`) into `out`
@@ -112,6 +135,7 @@ impl Feed {
         out.clear();
         let mut g = self.inner.lock();
         let start = g.start;
+        let upto = upto.min(g.barrier.unwrap_or(u64::MAX));
         let n = (upto.saturating_sub(start) as usize).min(g.buf.len());
         if n == g.buf.len() {
             std::mem::swap(out, &mut g.buf);
@@ -166,5 +190,23 @@ mod tests {
         assert_eq!(f.pending(), 0);
         f.set_on(false);
         assert!(!f.is_on());
+    }
+
+    #[test]
+    fn a_barrier_holds_back_what_was_fed_after_the_mark() {
+        let f = Feed::default();
+        f.set_on(true);
+        f.append(0, &[b"SET", b"a", b"1"]);
+        f.want_barrier();
+        let x = f.mark();
+        f.append(0, &[b"SET", b"b", b"2"]);
+        let mut out = Vec::new();
+        f.take(&mut out, u64::MAX);
+        assert_eq!(out.len() as u64, x, "only the bytes before the barrier");
+        f.take(&mut out, u64::MAX);
+        assert!(out.is_empty());
+        f.clear_barrier();
+        assert_eq!(f.take(&mut out, u64::MAX), x);
+        assert!(!out.is_empty());
     }
 }

@@ -118,48 +118,68 @@ struct Begun {
 }
 
 /// Fixes the rewrite's instant and switches the feed to a new incr file. `None` when another
-/// snapshot runs.
+/// snapshot runs. The files lock is not held while the snapshot takes the shard locks (INFO or
+/// CONFIG SET inside EXEC take it under them); a feed barrier at the instant keeps writers from
+/// appending later bytes to the old incr file meanwhile.
 fn begin(srv: &Arc<Shared>) -> Result<Option<Begun>, RewriteError> {
     let (dir, prefix, manifest_name) = location(srv);
     let feed = &srv.keyspace.feed;
     let aof = &srv.aof;
-    let mut g = aof.files.lock();
-    if g.is_none() && !srv.config.read().appendonly {
-        return begin_offline(srv);
-    }
-    let turning_on = g.is_none();
-    let manifest = match g.as_ref() {
-        Some(f) => f.manifest.clone(),
-        None => {
-            std::fs::create_dir_all(&dir)?;
-            // Files of an earlier AOF in the directory: the new ones are numbered after them,
-            // and replace them once the base is written.
-            let old = Manifest::load(&dir, &manifest_name)?.unwrap_or_default();
-            feed.set_on(true);
-            old
+    let (turning_on, manifest, stored) = {
+        let g = aof.files.lock();
+        match g.as_ref() {
+            Some(f) => (false, f.manifest.clone(), f.stored),
+            None if !srv.config.read().appendonly => {
+                drop(g);
+                return begin_offline(srv);
+            }
+            None => {
+                std::fs::create_dir_all(&dir)?;
+                // Files of an earlier AOF in the directory: the new ones are numbered after
+                // them, and replace them once the base is written.
+                let old = Manifest::load(&dir, &manifest_name)?.unwrap_or_default();
+                feed.set_on(true);
+                (true, old, false)
+            }
         }
     };
-    let stored = g.as_ref().is_some_and(|f| f.stored);
+    let undo = || {
+        feed.clear_barrier();
+        if turning_on {
+            feed.set_on(false);
+        }
+    };
+    feed.want_barrier();
     let now = crate::clock::now_ms();
     let run = match srv.keyspace.begin_snapshot(&RDB_ENCODER, now) {
         Ok(r) => r,
         Err(SnapshotError::Busy) => {
-            if turning_on {
-                feed.set_on(false);
-            }
+            undo();
             return Ok(None);
         }
-        Err(SnapshotError::Io(e)) => return Err(e.into()),
+        Err(SnapshotError::Io(e)) => {
+            undo();
+            return Err(e.into());
+        }
     };
     let x = run.feed_offset;
+    let mut g = aof.files.lock();
     let switched = (|| -> std::io::Result<Files> {
-        if let Some(f) = g.as_mut() {
+        match (g.as_mut(), turning_on) {
             // Everything before the instant belongs to the old incr file.
-            aof.write_locked(f, feed, x)?;
-            f.incr.sync_data()?;
-        } else {
+            (Some(f), false) => {
+                aof.write_locked(f, feed, x)?;
+                f.incr.sync_data()?;
+            }
             // The base will hold everything before the instant.
-            feed.take(&mut Vec::new(), x);
+            (None, true) => {
+                feed.take(&mut Vec::new(), x);
+            }
+            _ => {
+                return Err(std::io::Error::other(
+                    "the AOF was turned on or off while the rewrite began",
+                ))
+            }
         }
         let incr_seq = manifest.last_incr_seq().max(highest_seq(&manifest)) + 1;
         let incr_name = Manifest::incr_name(&prefix, incr_seq);
@@ -178,10 +198,9 @@ fn begin(srv: &Arc<Shared>) -> Result<Option<Begun>, RewriteError> {
     let files = match switched {
         Ok(f) => f,
         Err(e) => {
+            drop(g);
             run.abort(&srv.keyspace);
-            if turning_on {
-                feed.set_on(false);
-            }
+            undo();
             return Err(e.into());
         }
     };
@@ -191,6 +210,8 @@ fn begin(srv: &Arc<Shared>) -> Result<Option<Begun>, RewriteError> {
         *g = Some(files);
         aof.mark_synced(x);
     }
+    feed.clear_barrier();
+    drop(g);
     let base_seq = manifest.base_seq().max(highest_seq(&manifest)) + 1;
     Ok(Some(Begun {
         run,
