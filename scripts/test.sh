@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of shoal on a fresh machine: installs what the tests use, then cargo test.
 #   - redis-tools: redis-cli and redis-benchmark, driven by the integration tests.
+#   - redis-server: Debian's redis-server 7.0 (and redis-check-aof/-rdb), the peer of the tests
+#     that move RDB files, AOF directories and DUMP payloads between Redis and shoal.
 # Usage: bash scripts/test.sh   (from the repository root; needs root or sudo for apt-get)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,11 +10,15 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v redis-cli >/dev/null 2>&1 || need_apt+=(redis-tools)
 command -v redis-benchmark >/dev/null 2>&1 || need_apt+=(redis-tools)
+[ -x /usr/bin/redis-server ] || need_apt+=(redis-server)
+[ -x /usr/bin/redis-check-aof ] || need_apt+=(redis-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-tools >/dev/null
+    # Only install: a redis-server the package would start is not used by the tests.
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+        $(printf '%s\n' "${need_apt[@]}" | sort -u) >/dev/null
 fi
 
 cargo test --locked "$@"
