@@ -7,6 +7,109 @@ use crate::commands::{notify, Args, CmdError, CmdResult, Ctx};
 use crate::keyspace::stream::{Group, Stream, StreamId, INVALID_ENTRIES_READ};
 use crate::keyspace::Value;
 
+/// A consumer group change to feed in place of the command that made it (XREADGROUP, XCLAIM,
+/// XAUTOCLAIM): their effect depends on the clock (delivery times, idle times), so a replay of
+/// the command as sent would differ. Redis 7.0's `streamPropagateXCLAIM`,
+/// `streamPropagateGroupID` and `streamPropagateConsumerCreation`.
+pub(super) enum GroupFeed {
+    /// `XCLAIM key group consumer 0 id TIME time RETRYCOUNT count FORCE JUSTID LASTID last`:
+    /// the PEL entry of `id` as it now is (or was, before it was dropped because its entry is
+    /// gone: the replayed XCLAIM then drops it too).
+    Claim {
+        id: StreamId,
+        consumer: Box<[u8]>,
+        time: u64,
+        count: u64,
+        last_id: StreamId,
+    },
+    /// `XGROUP SETID key group last ENTRIESREAD n`: the group's last delivered id moved.
+    SetId {
+        last_id: StreamId,
+        entries_read: i64,
+    },
+    /// `XGROUP CREATECONSUMER key group consumer`: a consumer no fed XCLAIM creates.
+    CreateConsumer(Box<[u8]>),
+}
+
+impl GroupFeed {
+    /// The XCLAIM that recreates `id`'s PEL entry in `g` as it is now; `None` if not pending.
+    pub(super) fn claim(g: &Group, id: StreamId) -> Option<GroupFeed> {
+        g.pel.get(&id).map(|p| GroupFeed::Claim {
+            id,
+            consumer: p.consumer.clone(),
+            time: p.delivery_time,
+            count: p.delivery_count,
+            last_id: g.last_id,
+        })
+    }
+
+    /// The XGROUP SETID that sets `g`'s last id and read counter as they are now.
+    pub(super) fn set_id(g: &Group) -> GroupFeed {
+        GroupFeed::SetId {
+            last_id: g.last_id,
+            entries_read: g.entries_read,
+        }
+    }
+}
+
+/// Feeds `feeds` (changes to group `group` of stream `key`), in order.
+pub(super) fn propagate_group(
+    ctx: &mut Ctx<'_, '_>,
+    key: &[u8],
+    group: &[u8],
+    feeds: &[GroupFeed],
+) {
+    let mut n1 = itoa::Buffer::new();
+    let mut n2 = itoa::Buffer::new();
+    for f in feeds {
+        match f {
+            GroupFeed::Claim {
+                id,
+                consumer,
+                time,
+                count,
+                last_id,
+            } => {
+                let (id, last) = (id.to_string(), last_id.to_string());
+                ctx.propagate(&[
+                    b"XCLAIM",
+                    key,
+                    group,
+                    consumer,
+                    b"0",
+                    id.as_bytes(),
+                    b"TIME",
+                    n1.format(*time).as_bytes(),
+                    b"RETRYCOUNT",
+                    n2.format(*count).as_bytes(),
+                    b"FORCE",
+                    b"JUSTID",
+                    b"LASTID",
+                    last.as_bytes(),
+                ]);
+            }
+            GroupFeed::SetId {
+                last_id,
+                entries_read,
+            } => {
+                let last = last_id.to_string();
+                ctx.propagate(&[
+                    b"XGROUP",
+                    b"SETID",
+                    key,
+                    group,
+                    last.as_bytes(),
+                    b"ENTRIESREAD",
+                    n1.format(*entries_read).as_bytes(),
+                ]);
+            }
+            GroupFeed::CreateConsumer(consumer) => {
+                ctx.propagate(&[b"XGROUP", b"CREATECONSUMER", key, group, consumer]);
+            }
+        }
+    }
+}
+
 /// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try XGROUP HELP.`
 fn sub_syntax(a: &Args<'_>, cmd: &str) -> CmdError {
     CmdError::err(format!(
@@ -377,6 +480,11 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         _ => now as u64,
     };
     let consumer = a.get(3);
+    // Fed as one XCLAIM ... TIME RETRYCOUNT FORCE JUSTID LASTID per entry claimed or dropped
+    // (the replay's clock would measure idle times differently), as Redis 7.0's xclaimCommand.
+    ctx.propagate_none();
+    let feeding = ctx.feeding();
+    let mut feeds: Vec<GroupFeed> = Vec::new();
     let Some(s) = write(&mut ctx.ks, key)? else {
         return Err(no_key_or_group(a));
     };
@@ -387,12 +495,18 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let Some(g) = s.groups.get_mut(gname) else {
         return Err(no_key_or_group(a));
     };
-    if last_id > g.last_id {
+    let moved_last = last_id > g.last_id;
+    if moved_last {
         g.last_id = last_id;
         changed = true;
     }
     for (id, exists) in ids.into_iter().zip(exists) {
         if !exists {
+            // A pending entry whose stream entry is gone leaves the PEL: fed as the XCLAIM of
+            // the PEL entry as it was, which a replay (where the entry is gone too) drops.
+            if feeding {
+                feeds.extend(GroupFeed::claim(g, id));
+            }
             changed |= g.ack(id);
             continue;
         }
@@ -417,8 +531,15 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
             (_, Some(_)) => g.pel.get(&id).map(|p| p.delivery_count + 1),
         };
         g.assign(id, consumer, time, count);
+        if feeding {
+            feeds.extend(GroupFeed::claim(g, id));
+        }
         claimed.push(id);
         changed = true;
+    }
+    // A LASTID that moved the group's last id travels in the XCLAIMs; with none, on its own.
+    if feeding && moved_last && feeds.is_empty() {
+        feeds.push(GroupFeed::set_id(g));
     }
     let s = write(&mut ctx.ks, key)?.ok_or_else(|| no_key_or_group(a))?;
     let out = &mut *ctx.out;
@@ -435,6 +556,7 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if changed {
         ctx.ks.touch_dirty(key);
     }
+    propagate_group(ctx, key, gname, &feeds);
     ctx.notify_if(created, notify::STREAM, "xgroup-createconsumer", key);
     Ok(())
 }
@@ -471,6 +593,12 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let gname = a.get(2);
     let consumer = a.get(3);
     let now = ctx.now;
+    // Fed as one XCLAIM ... TIME RETRYCOUNT FORCE JUSTID LASTID per entry claimed or dropped
+    // (idle times measured on a replay's clock would pick other entries), as Redis 7.0's
+    // xautoclaimCommand.
+    ctx.propagate_none();
+    let feeding = ctx.feeding();
+    let mut feeds: Vec<GroupFeed> = Vec::new();
     let Some(s) = write(&mut ctx.ks, key)? else {
         return Err(no_key_or_group(a));
     };
@@ -507,6 +635,9 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         return Err(no_key_or_group(a));
     };
     for id in &deleted {
+        if feeding {
+            feeds.extend(GroupFeed::claim(g, *id));
+        }
         g.ack(*id);
     }
     let created = !claim.is_empty() && !g.consumers.contains_key(consumer);
@@ -520,6 +651,9 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
             g.pel.get(id).map(|p| p.delivery_count + 1)
         };
         g.assign(*id, consumer, now, count);
+        if feeding {
+            feeds.extend(GroupFeed::claim(g, *id));
+        }
     }
     let out = &mut *ctx.out;
     out.array_len(3);
@@ -539,6 +673,7 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if changed {
         ctx.ks.touch_dirty(key);
     }
+    propagate_group(ctx, key, gname, &feeds);
     ctx.notify_if(created, notify::STREAM, "xgroup-createconsumer", key);
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! or from a consumer's pending entries, and BLOCK. Semantics follow redis.io and Redis 7.0's
 //! `xreadCommand` in `t_stream.c`.
 
+use super::groups::{propagate_group, GroupFeed};
 use super::{read, reply_entry, reply_id, strict_id, write};
 use crate::commands::{notify, Args, CmdError, CmdResult, Ctx};
 use crate::keyspace::stream::{Stream, StreamId};
@@ -283,6 +284,13 @@ fn serve(
         ctx.out.array_len(served);
     }
     let now = ctx.now;
+    // A group read is fed as the changes it made (XCLAIM per entry delivered, XGROUP SETID when
+    // the group's last id moved, XGROUP CREATECONSUMER), never as sent: a replay would stamp
+    // other delivery times. As Redis 7.0's streamReplyWithRange / xreadCommand.
+    let feeding = ctx.feeding();
+    if group.is_some() {
+        ctx.propagate_none();
+    }
     // Consumers made by this read (by key index): their events go after the whole reply.
     let mut created: Vec<usize> = Vec::new();
     for (i, plan) in plans.iter().enumerate() {
@@ -314,16 +322,25 @@ fn serve(
                     ctx.out.array_len(0);
                     continue;
                 };
-                if !grp.consumers.contains_key(c) {
+                let new_consumer = !grp.consumers.contains_key(c);
+                if new_consumer {
                     created.push(i);
                 }
                 grp.consumer_seen(c, now);
+                let mut feeds = Vec::new();
+                // Without NOACK the fed XCLAIMs create the consumer; a NOACK read (or a history
+                // read, which has nothing to deliver to a new consumer) feeds its creation.
+                if feeding && new_consumer && (r.noack || plan.history) {
+                    feeds.push(GroupFeed::CreateConsumer(c.into()));
+                }
+                let feeds_to = feeding.then_some(&mut feeds);
                 if plan.history {
-                    serve_history(ctx.out, s, g, c, start, take, now);
+                    serve_history(ctx.out, s, g, c, start, take, now, feeds_to);
                 } else {
-                    serve_new(ctx.out, s, g, c, start, take, now, r.noack);
+                    serve_new(ctx.out, s, g, c, start, take, now, r.noack, feeds_to);
                 }
                 ctx.ks.touch_dirty(key);
+                propagate_group(ctx, key, g, &feeds);
             }
         }
     }
@@ -335,7 +352,9 @@ fn serve(
 }
 
 /// XREADGROUP with an id: the consumer's pending entries from `start`, each delivered once more;
-/// a deleted entry shows as `[id, nil]`.
+/// a deleted entry shows as `[id, nil]`. Each redelivery (new delivery time and count) goes to
+/// `feeds` as its XCLAIM (Redis 7.0 feeds none, and a replay then keeps the older delivery).
+#[allow(clippy::too_many_arguments)]
 fn serve_history(
     out: &mut Reply,
     s: &mut Stream,
@@ -344,6 +363,7 @@ fn serve_history(
     start: StreamId,
     take: usize,
     now: u64,
+    mut feeds: Option<&mut Vec<GroupFeed>>,
 ) {
     let ids: Vec<StreamId> = s
         .groups
@@ -356,9 +376,14 @@ fn serve_history(
         match s.get(id) {
             Some(f) => {
                 reply_entry(out, id, f);
-                if let Some(p) = s.groups.get_mut(g).and_then(|grp| grp.pel.get_mut(&id)) {
-                    p.delivery_time = now;
-                    p.delivery_count += 1;
+                if let Some(grp) = s.groups.get_mut(g) {
+                    if let Some(p) = grp.pel.get_mut(&id) {
+                        p.delivery_time = now;
+                        p.delivery_count += 1;
+                    }
+                    if let Some(f) = feeds.as_deref_mut() {
+                        f.extend(GroupFeed::claim(grp, id));
+                    }
                 }
             }
             None => {
@@ -371,7 +396,10 @@ fn serve_history(
 }
 
 /// XREADGROUP `>`: entries from `start` never delivered to the group; each moves the group's
-/// last id and (without NOACK) becomes pending for the consumer.
+/// last id and (without NOACK) becomes pending for the consumer. To `feeds`: an XCLAIM per
+/// pending entry made, then an XGROUP SETID with the read counter when the last id moved (the
+/// XCLAIMs' LASTID does not carry the counter, so a replay would lose it; Redis 7.0 feeds it
+/// only with NOACK).
 #[allow(clippy::too_many_arguments)]
 fn serve_new(
     out: &mut Reply,
@@ -382,7 +410,9 @@ fn serve_new(
     take: usize,
     now: u64,
     noack: bool,
+    mut feeds: Option<&mut Vec<GroupFeed>>,
 ) {
+    let before = s.groups.get(g).map(|grp| grp.last_id);
     let ids: Vec<StreamId> = s
         .range(start, StreamId::MAX)
         .take(take)
@@ -397,7 +427,15 @@ fn serve_new(
         if !noack {
             if let Some(grp) = s.groups.get_mut(g) {
                 grp.assign(id, c, now, Some(1));
+                if let Some(f) = feeds.as_deref_mut() {
+                    f.extend(GroupFeed::claim(grp, id));
+                }
             }
+        }
+    }
+    if let (Some(f), Some(grp)) = (feeds, s.groups.get(g)) {
+        if before != Some(grp.last_id) {
+            f.push(GroupFeed::set_id(grp));
         }
     }
 }
