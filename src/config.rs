@@ -35,7 +35,7 @@ pub struct Config {
     pub dir: String,
     /// RDB file name inside `dir`.
     pub dbfilename: String,
-    /// LZF-compress long strings in RDB files.
+    /// LZF-compress long strings in RDB files and DUMP payloads.
     pub rdbcompression: bool,
     /// Write (and check on load) the RDB CRC64 trailer.
     pub rdbchecksum: bool,
@@ -435,8 +435,8 @@ pub static DIRECTIVES: &[Directive] = &[
         name: "rdbcompression",
         default: "yes",
         mutable: true,
-        doc: "Accepted so redis.conf files load; shoal always LZF-compresses strings longer than 20 \
-              bytes in RDB files and DUMP payloads when that saves space.",
+        doc: "LZF-compress strings longer than 20 bytes in RDB files, AOF bases and DUMP payloads \
+              when that saves space. no saves CPU and makes bigger files.",
         set: |c, a| {
             c.rdbcompression = yes_no(a)?;
             Ok(())
@@ -447,8 +447,9 @@ pub static DIRECTIVES: &[Directive] = &[
         name: "rdbchecksum",
         default: "yes",
         mutable: true,
-        doc: "Accepted so redis.conf files load; shoal always ends RDB files with a CRC64 and \
-              checks it on load (a stored checksum of 0, from Redis's `rdbchecksum no`, loads).",
+        doc: "End RDB files (and AOF bases) with a CRC64 of their content and verify it when \
+              loading at start-up. no writes 0 instead (\"not computed\") and skips the check. \
+              A stored 0 always loads.",
         set: |c, a| {
             c.rdbchecksum = yes_no(a)?;
             Ok(())

@@ -384,17 +384,7 @@ fn a_truncated_tail_is_cut_when_allowed_and_refused_otherwise() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(st) = refused.try_wait().unwrap() {
-            break st;
-        }
-        if Instant::now() > deadline {
-            let _ = refused.kill();
-            panic!("start-up with a truncated AOF and aof-load-truncated no did not fail");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_child_exit(&mut refused, Duration::from_secs(20));
     assert!(!status.success(), "start-up must fail");
     let mut log = String::new();
     std::io::Read::read_to_string(refused.stdout.as_mut().unwrap(), &mut log).unwrap();

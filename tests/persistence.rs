@@ -333,3 +333,50 @@ fn a_dump_moves_from_shoal_to_redis_and_back() {
     check(&mut c);
     c.ex("GET written-by", &bulk("redis"));
 }
+
+#[test]
+fn rdbcompression_and_rdbchecksum_no_write_plain_unchecked_files() {
+    if against_redis() {
+        return;
+    }
+    let long = "a".repeat(1000);
+    let dump_with = |args: &[&str]| -> Vec<u8> {
+        let dir = TempDir::new("rdb-options");
+        let mut all = vec!["--save", ""];
+        all.extend_from_slice(args);
+        let srv = Server::start_in(&dir.0, &all);
+        let mut c = srv.raw();
+        c.expect(&["SET", "long", &long], OK);
+        c.ex("SAVE", OK);
+        std::fs::read(dir.0.join("dump.rdb")).unwrap()
+    };
+    let default = dump_with(&[]);
+    let plain = dump_with(&["--rdbcompression", "no", "--rdbchecksum", "no"]);
+    let has_run = |b: &[u8]| b.windows(1000).any(|w| w == long.as_bytes());
+    assert!(!has_run(&default), "compressed by default");
+    assert!(has_run(&plain), "stored as is with rdbcompression no");
+    assert_ne!(
+        default[default.len() - 8..],
+        [0u8; 8],
+        "checksum by default"
+    );
+    assert_eq!(plain[plain.len() - 8..], [0u8; 8], "0 with rdbchecksum no");
+    // A damaged checksum: refused at start-up by default, loaded with rdbchecksum no.
+    let dir = TempDir::new("rdb-bad-checksum");
+    let mut bad = default.clone();
+    let n = bad.len();
+    bad[n - 1] ^= 0xff;
+    std::fs::write(dir.0.join("dump.rdb"), &bad).unwrap();
+    let srv = Server::start_in(&dir.0, &["--save", "", "--rdbchecksum", "no"]);
+    srv.raw().expect(&["STRLEN", "long"], &int(1000));
+    drop(srv);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_shoal-server"))
+        .current_dir(&dir.0)
+        .args(["--port", &free_port().to_string(), "--bind", "127.0.0.1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = wait_child_exit(&mut child, Duration::from_secs(20));
+    assert!(!status.success(), "a wrong checksum must stop the start-up");
+}

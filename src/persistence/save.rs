@@ -297,6 +297,7 @@ pub fn load_entries<R: std::io::Read>(
 ) -> Result<LoadReport, LoadError> {
     let now = crate::clock::now_ms();
     reader.set_now(now);
+    reader.set_verify(super::rdb::CHECKSUM.load(Relaxed));
     let dbs = srv.keyspace.databases() as u64;
     let mut report = LoadReport::default();
     while let Some(ev) = reader

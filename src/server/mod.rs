@@ -224,6 +224,7 @@ impl Shared {
     pub fn apply_config(&self, c: &Config) {
         self.limits.update(c);
         self.aof.set_policy(c.appendfsync);
+        crate::persistence::rdb::set_options(c.rdbcompression, c.rdbchecksum);
         if !c.appendonly && self.aof.is_on() {
             // Turning it on waits for the cron (it snapshots, which CONFIG SET inside EXEC
             // could not); turning it off is immediate.

@@ -67,7 +67,7 @@ impl Redis {
                 child,
                 dir: dir.clone(),
             };
-            if r.wait_ready() {
+            if r.wait_ready() && r.wait_loaded() {
                 return r;
             }
             let _ = r.child.kill();
@@ -105,6 +105,24 @@ impl Redis {
                 }
             }
             std::thread::sleep(Duration::from_millis(30));
+        }
+        false
+    }
+
+    /// Waits until the server has loaded its files: it answers INFO while loading, and other
+    /// commands with -LOADING.
+    fn wait_loaded(&self) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut c = self.client();
+        while Instant::now() < deadline {
+            let info: String = redis::cmd("INFO")
+                .arg("persistence")
+                .query(&mut c)
+                .unwrap_or_default();
+            if info.contains("loading:0") {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
         false
     }

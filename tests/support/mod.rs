@@ -220,6 +220,26 @@ impl Server {
     }
 }
 
+/// Waits up to `timeout` for `child` (a process the test started) to exit; kills it and panics
+/// if it is still running then.
+pub fn wait_child_exit(
+    child: &mut std::process::Child,
+    timeout: Duration,
+) -> std::process::ExitStatus {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("process {} did not exit within {timeout:?}", child.id());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// A fresh empty directory under the system temp dir for `name`, removed when dropped.
 pub struct TempDir(pub PathBuf);
 

@@ -72,7 +72,8 @@ pub fn put_int_string(b: &mut Vec<u8>, v: i64) {
 
 /// Appends a string as `rdbSaveRawString` does: up to 11 bytes that are a canonical integer
 /// fitting 32 bits are integer-encoded; over 20 bytes it is LZF-compressed when that saves at
-/// least four bytes; otherwise length and bytes.
+/// least four bytes (unless `rdbcompression no`, [`super::COMPRESS`]); otherwise length and
+/// bytes.
 pub fn put_string(b: &mut Vec<u8>, s: &[u8]) {
     if s.len() <= 11 {
         if let Some(v) = crate::util::parse_i64(s) {
@@ -81,7 +82,7 @@ pub fn put_string(b: &mut Vec<u8>, s: &[u8]) {
             }
         }
     }
-    if s.len() > 20 {
+    if s.len() > 20 && super::COMPRESS.load(std::sync::atomic::Ordering::Relaxed) {
         if let Some(c) = lzf::compress(s, s.len() - 4) {
             b.push(0xC0 | ENC_LZF);
             put_len(b, c.len() as u64);

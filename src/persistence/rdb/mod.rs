@@ -131,6 +131,22 @@ pub mod container {
 }
 
 /// The CRC-64 Redis uses (`crc64.c`: Jones polynomial, reflected, init 0), slice-by-16.
+/// `rdbcompression`: LZF-compress strings longer than 20 bytes (RDB files, AOF bases, DUMP
+/// payloads), as Redis's `server.rdb_compression`. Set from the config.
+pub static COMPRESS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// `rdbchecksum`: end RDB files with their CRC-64 (else 0, "not computed") and verify it when
+/// loading a file at start-up, as Redis's `server.rdb_checksum`. Set from the config; DUMP
+/// payloads always carry and check theirs, as in Redis.
+pub static CHECKSUM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Applies `rdbcompression` and `rdbchecksum`.
+pub fn set_options(compress: bool, checksum: bool) {
+    use std::sync::atomic::Ordering::Relaxed;
+    COMPRESS.store(compress, Relaxed);
+    CHECKSUM.store(checksum, Relaxed);
+}
+
 pub(crate) static CRC64: crc::Crc<u64, crc::Table<16>> =
     crc::Crc::<u64, crc::Table<16>>::new(&crc::CRC_64_REDIS);
 

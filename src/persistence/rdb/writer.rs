@@ -162,12 +162,17 @@ impl<W: Write> RdbWriter<W> {
         self.flush_buf()
     }
 
-    /// Ends the file: EOF, then the CRC-64 of everything before, little-endian. Returns the
-    /// inner writer (flushed).
+    /// Ends the file: EOF, then the CRC-64 of everything before, little-endian (0 with
+    /// `rdbchecksum no`, [`super::CHECKSUM`], as Redis writes then). Returns the inner writer
+    /// (flushed).
     pub fn finish(mut self) -> io::Result<W> {
         self.buf.push(opcode::EOF);
         self.flush_buf()?;
-        let crc = self.digest.clone().finalize();
+        let crc = if super::CHECKSUM.load(std::sync::atomic::Ordering::Relaxed) {
+            self.digest.clone().finalize()
+        } else {
+            0
+        };
         self.w.write_all(&crc.to_le_bytes())?;
         self.written += 8;
         self.w.flush()?;
