@@ -149,6 +149,7 @@ pub fn bgsave(srv: &Arc<Shared>) -> Result<(), SaveError> {
         .name("shoal-bgsave".into())
         .spawn(move || {
             let srv = me;
+            lower_thread_priority();
             let st = &srv.persistence;
             let started = std::time::Instant::now();
             let res = match rx.recv() {
@@ -188,6 +189,18 @@ pub fn bgsave(srv: &Arc<Shared>) -> Result<(), SaveError> {
             st.bgsave_in_progress.store(false, Relaxed);
             Err(SaveError::Io(e))
         }
+    }
+}
+
+/// Lowers the calling thread's scheduling priority (nice 10): a background snapshot (BGSAVE,
+/// BGREWRITEAOF) then takes the CPU the threads serving clients leave, so it adds less to their
+/// latency and takes longer only on a busy machine. Redis gets the same from its forked child
+/// being a separate process. Best effort: an error is ignored.
+pub fn lower_thread_priority() {
+    // SAFETY: gettid and setpriority take and return plain integers; no memory is shared.
+    unsafe {
+        let tid = libc::gettid();
+        let _ = libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
     }
 }
 

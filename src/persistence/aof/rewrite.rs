@@ -88,6 +88,7 @@ pub fn start(srv: &Arc<Shared>) -> Result<Started, RewriteError> {
     let spawned = std::thread::Builder::new()
         .name("shoal-aof-rewrite".into())
         .spawn(move || {
+            crate::persistence::save::lower_thread_priority();
             if let Ok(b) = rx.recv() {
                 finish(&me, b);
             }
@@ -204,13 +205,14 @@ fn begin(srv: &Arc<Shared>) -> Result<Option<Begun>, RewriteError> {
             return Err(e.into());
         }
     };
+    feed.clear_barrier();
     if turning_on {
         aof.attach(&mut g, files);
     } else {
         *g = Some(files);
+        // Wakes the clients whose replies waited for bytes the barrier held back.
         aof.mark_synced(x);
     }
-    feed.clear_barrier();
     drop(g);
     let base_seq = manifest.base_seq().max(highest_seq(&manifest)) + 1;
     Ok(Some(Begun {

@@ -307,28 +307,33 @@ impl Aof {
 
     /// Before the replies of writes fed up to `offset` go out: makes them as durable as
     /// `appendfsync` says (see the module documentation). Returns at once when the AOF is off.
+    /// Waits (without blocking the thread) while the bytes cannot be written yet: a rewrite
+    /// switching files, or a failed write being retried.
     pub async fn wait(&self, feed: &Feed, offset: u64) {
         if !self.is_on() {
             return;
         }
+        let always = self.policy() == Fsync::Always;
         if self.written.load(Acquire) < offset {
             self.write_pending(feed);
         }
-        if self.policy() != Fsync::Always {
+        if !always && self.written.load(Acquire) >= offset {
             return;
         }
         loop {
             let n = self.synced_notify.notified();
             tokio::pin!(n);
             n.as_mut().enable();
-            if self.synced.load(Acquire) >= offset || !self.is_on() {
-                return;
-            }
             if self.written.load(Acquire) < offset {
-                // A failed write: the fsync thread retries it each tick.
                 self.write_pending(feed);
             }
-            self.kick_fsync();
+            let written = self.written.load(Acquire) >= offset;
+            if !self.is_on() || (written && (!always || self.synced.load(Acquire) >= offset)) {
+                return;
+            }
+            if written {
+                self.kick_fsync();
+            }
             n.await;
         }
     }
@@ -403,7 +408,13 @@ fn fsync_loop(weak: std::sync::Weak<crate::server::Shared>) {
         if !aof.is_on() {
             continue;
         }
+        let before = aof.written.load(Acquire);
         aof.write_pending(&srv.keyspace.feed);
+        if aof.written.load(Acquire) > before {
+            // Waiters whose bytes could not be written when they asked (a failed write now
+            // retried) go on.
+            aof.synced_notify.notify_waiters();
+        }
         let behind = aof.synced.load(Acquire) < aof.written.load(Acquire);
         let due = match aof.policy() {
             Fsync::Always => behind,
