@@ -14,6 +14,7 @@
 #   SHOAL_BIN=path       (skip the build and run this binary instead of target/release/shoal-server;
 #                         a redis-server binary works too, for a dry run of the script)
 #   SHOAL_ARGS="..."     (extra arguments for shoal-server, split on spaces)
+#   BOTH_ARGS="..."      (extra arguments for both servers, e.g. "--appendonly yes --appendfsync always")
 #   RESULTS=file.tsv     (also keep every individual measurement there)
 set -euo pipefail
 
@@ -27,6 +28,7 @@ SERVER_CORE=${SERVER_CORE:-0}
 BENCH_CORE=${BENCH_CORE:-1}
 SHOAL_BIN=${SHOAL_BIN:-}
 SHOAL_ARGS=${SHOAL_ARGS:-}
+BOTH_ARGS=${BOTH_ARGS:-}
 REDIS_BIN=${REDIS_BIN:-redis-server}
 RESULTS=${RESULTS:-}
 
@@ -180,6 +182,10 @@ if "$SHOAL_BIN" --version 2>/dev/null | grep -q '^Redis server'; then
 fi
 read -r -a extra <<<"$SHOAL_ARGS"
 shoal_args+=("${extra[@]}")
+# Settings for both (after the defaults above, so they win): e.g. the AOF on both sides.
+read -r -a both <<<"$BOTH_ARGS"
+shoal_args+=("${both[@]}")
+REDIS_ARGS+=("${both[@]}")
 
 start_server shoal "$SHOAL_BIN" "${shoal_args[@]}"
 SHOAL_PORT=$STARTED_PORT SHOAL_PID=$STARTED_PID

@@ -57,6 +57,8 @@ pub struct Config {
     pub auto_aof_rewrite_percentage: u64,
     /// ...and is at least this big, bytes.
     pub auto_aof_rewrite_min_size: u64,
+    /// Microseconds a snapshot sleeps per key it writes (a debugging knob, as Redis's).
+    pub rdb_key_save_delay: u64,
     /// (hard bytes, soft bytes, soft seconds) of the normal, replica and pubsub classes.
     pub client_output_buffer_limit: [(u64, u64, u64); 3],
     /// Keyspace notification classes (`crate::server::notify` bits).
@@ -96,6 +98,7 @@ impl Default for Config {
             aof_use_rdb_preamble: true,
             auto_aof_rewrite_percentage: 0,
             auto_aof_rewrite_min_size: 0,
+            rdb_key_save_delay: 0,
             client_output_buffer_limit: [(0, 0, 0); 3],
             notify_keyspace_events: 0,
         };
@@ -583,6 +586,18 @@ pub static DIRECTIVES: &[Directive] = &[
             Ok(())
         },
         get: |c| c.auto_aof_rewrite_min_size.to_string(),
+    },
+    Directive {
+        name: "rdb-key-save-delay",
+        default: "0",
+        mutable: true,
+        doc: "Debugging: microseconds a snapshot (BGSAVE, BGREWRITEAOF) sleeps per key it writes, \
+              so tests can write while one runs. Keep 0 in production.",
+        set: |c, a| {
+            c.rdb_key_save_delay = int(a, 0, 1_000_000)?;
+            Ok(())
+        },
+        get: |c| c.rdb_key_save_delay.to_string(),
     },
     Directive {
         name: "client-output-buffer-limit",

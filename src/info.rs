@@ -276,7 +276,7 @@ fn section(srv: &Shared, ks: &mut Locked<'_>, name: &str, now_ms: u64, o: &mut S
                 }
             );
             field!(o, "rdb_saves", p.saves.load(Relaxed));
-            field!(o, "rdb_last_cow_size", 0);
+            field!(o, "rdb_last_cow_size", p.last_cow_bytes.load(Relaxed));
             field!(
                 o,
                 "rdb_last_load_keys_expired",
@@ -336,7 +336,7 @@ fn section(srv: &Shared, ks: &mut Locked<'_>, name: &str, now_ms: u64, o: &mut S
                 "aof_last_write_status",
                 if a.write_failed() { "err" } else { "ok" }
             );
-            field!(o, "aof_last_cow_size", 0);
+            field!(o, "aof_last_cow_size", ast.last_cow_bytes.load(Relaxed));
             field!(o, "module_fork_in_progress", 0);
             field!(o, "module_fork_last_cow_size", 0);
             if enabled {

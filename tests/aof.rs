@@ -66,6 +66,11 @@ fn wait_rewrite_done(c: &mut Raw) {
     );
 }
 
+fn counter(c: &mut Raw, key: &str) -> u64 {
+    let r = c.call(&["GET", key]);
+    r.lines().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
 fn manifest(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("appendonlydir/appendonly.aof.manifest")).unwrap()
 }
@@ -234,10 +239,10 @@ fn acknowledged_writes_survive(fsync: &str) -> (u64, u64) {
         .collect();
     // Let them write for a while, then crash the server under them.
     let mut probe = srv.raw();
-    assert!(poll_until(Duration::from_secs(20), || {
-        let v = probe.call(&["GET", "counter:0"]);
-        v.len() > 5 && v.lines().nth(1).unwrap_or("0").parse::<u64>().unwrap_or(0) >= 500
-    }));
+    assert!(poll_until(Duration::from_secs(20), || counter(
+        &mut probe,
+        "counter:0"
+    ) >= 500));
     std::thread::sleep(Duration::from_millis(300));
     srv.kill9();
     stop.store(true, Ordering::Relaxed);
@@ -299,7 +304,10 @@ fn bgrewriteaof_compacts_under_writes_and_loses_nothing() {
         return;
     }
     let dir = TempDir::new("aof-rewrite");
-    let mut srv = Server::start_in(&dir.0, &aof_args("everysec"));
+    let mut args = aof_args("everysec");
+    // 200 us per key keeps the rewrite of 3000 keys running for about 0.6 s under the writer.
+    args.extend(["--rdb-key-save-delay", "200"]);
+    let mut srv = Server::start_in(&dir.0, &args);
     let mut c = srv.raw();
     for i in 0..3000 {
         c.expect(&["SET", &format!("k{i}"), "old"], OK);
@@ -325,7 +333,13 @@ fn bgrewriteaof_compacts_under_writes_and_loses_nothing() {
         "BGREWRITEAOF",
         "+Background append only file rewriting started\r\n",
     );
+    let at_start = counter(&mut c, "during");
     wait_rewrite_done(&mut c);
+    let at_end = counter(&mut c, "during");
+    assert!(
+        at_end >= at_start + 50,
+        "writes during the rewrite: {at_start} -> {at_end}"
+    );
     stop.store(true, Ordering::Relaxed);
     let during = writer.join().unwrap();
     assert_eq!(info_field(&mut c, "persistence", "aof_rewrites"), "1");

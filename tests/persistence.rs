@@ -204,7 +204,8 @@ fn bgsave_is_a_point_in_time_snapshot_under_writes() {
     }
     let dir = TempDir::new("bgsave-pit");
     const N: usize = 30_000;
-    let mut srv = Server::start_in(&dir.0, &["--save", ""]);
+    // 20 us per key keeps the snapshot running for about 0.6 s while the writer writes.
+    let mut srv = Server::start_in(&dir.0, &["--save", "", "--rdb-key-save-delay", "20"]);
     let mut c = srv.raw();
     // Load N keys fast through a pipeline.
     let mut batch = Vec::new();
@@ -237,6 +238,17 @@ fn bgsave_is_a_point_in_time_snapshot_under_writes() {
     stop.store(true, Ordering::Relaxed);
     let written = writer.join().unwrap();
     eprintln!("{written} keys overwritten while BGSAVE ran");
+    assert!(
+        written >= 100,
+        "only {written} writes overlapped the snapshot"
+    );
+    let cow: u64 = info_field(&mut c, "persistence", "rdb_last_cow_size")
+        .parse()
+        .unwrap();
+    assert!(
+        cow > 0,
+        "writers copied slots ahead of the walk: rdb_last_cow_size {cow}"
+    );
     srv.kill9();
     let srv = Server::start_in(&dir.0, &["--save", ""]);
     let mut c = srv.raw();

@@ -48,7 +48,9 @@ impl Running {
     }
 
     /// Encodes `slot` of every database in `shard` into `out`.
-    fn encode_slot(&self, shard: &ShardData, slot: usize, out: &mut Vec<u8>) {
+    /// Returns the number of entries encoded.
+    fn encode_slot(&self, shard: &ShardData, slot: usize, out: &mut Vec<u8>) -> u64 {
+        let mut n = 0;
         for (db, sdb) in shard.dbs.iter().enumerate() {
             let Some(sdb) = sdb else { continue };
             let table = &sdb.tables[slot - shard.first_slot];
@@ -62,8 +64,10 @@ impl Running {
                     started = true;
                 }
                 self.encoder.entry(out, k, e);
+                n += 1;
             }
         }
+        n
     }
 }
 
@@ -72,6 +76,13 @@ impl Running {
 pub struct Snapshot {
     active: AtomicBool,
     running: Mutex<Option<std::sync::Arc<Running>>>,
+    /// Bytes that writers encoded ahead of the walker in the last finished snapshot: what
+    /// copy-on-write cost it (INFO `rdb_last_cow_size` / `aof_last_cow_size`).
+    pub last_copied_ahead: AtomicU64,
+    /// `rdb-key-save-delay`: microseconds the walker sleeps per entry it wrote (after
+    /// releasing the slot's lock), as Redis's debugging knob of that name; 0 = none. Tests use
+    /// it to keep a snapshot running while they write.
+    pub key_delay_us: AtomicU64,
 }
 
 impl Snapshot {
@@ -199,14 +210,19 @@ impl SnapshotRun {
         ks: &Keyspace,
         mut sink: impl FnMut(&[u8]) -> std::io::Result<()>,
     ) -> Result<u64, SnapshotError> {
-        let walked = self.walk(ks, &mut sink);
+        let mut ahead = 0u64;
+        let walked = self.walk(ks, &mut sink, &mut ahead);
         // Every slot is done (or the walk failed): no writer copies any more.
         self.end(ks);
         let mut bytes = walked?;
         for chunk in self.rx.try_iter() {
             sink(&chunk)?;
             bytes += chunk.len() as u64;
+            ahead += chunk.len() as u64;
         }
+        ks.snapshot
+            .last_copied_ahead
+            .store(ahead, Ordering::Relaxed);
         Ok(bytes)
     }
 
@@ -231,6 +247,7 @@ impl SnapshotRun {
         &self,
         ks: &Keyspace,
         sink: &mut impl FnMut(&[u8]) -> std::io::Result<()>,
+        ahead: &mut u64,
     ) -> Result<u64, SnapshotError> {
         let (running, rx) = (&self.running, &self.rx);
         let mut bytes = 0u64;
@@ -239,18 +256,24 @@ impl SnapshotRun {
             for chunk in rx.try_iter() {
                 sink(&chunk)?;
                 bytes += chunk.len() as u64;
+                *ahead += chunk.len() as u64;
             }
             if running.is_done(slot) {
                 continue;
             }
             out.clear();
-            {
+            let encoded = {
                 let g = ks.shards()[ks.shard_of_slot(slot)].data.lock();
                 if running.is_done(slot) {
                     continue;
                 }
-                running.encode_slot(&g, slot, &mut out);
+                let n = running.encode_slot(&g, slot, &mut out);
                 running.mark_done(slot);
+                n
+            };
+            let delay = ks.snapshot.key_delay_us.load(Ordering::Relaxed);
+            if delay > 0 && encoded > 0 {
+                std::thread::sleep(std::time::Duration::from_micros(delay * encoded));
             }
             if !out.is_empty() {
                 sink(&out)?;

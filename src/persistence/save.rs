@@ -42,6 +42,9 @@ pub struct SaveState {
     pub shutdown_saved: AtomicBool,
     /// BGSAVE inside EXEC: the cron starts it once the transaction is over.
     pub bgsave_scheduled: AtomicBool,
+    /// Bytes the last save's snapshot copied ahead of its walk for writers (its copy-on-write
+    /// cost; INFO `rdb_last_cow_size`).
+    pub last_cow_bytes: AtomicU64,
 }
 
 impl SaveState {
@@ -114,6 +117,10 @@ fn save_run(srv: &Shared, run: SnapshotRun) -> Result<SaveReport, SaveError> {
     let path = rdb_path(srv);
     let bytes = write_rdb(srv, run, &path, false)?;
     let st = &srv.persistence;
+    st.last_cow_bytes.store(
+        srv.keyspace.snapshot.last_copied_ahead.load(Relaxed),
+        Relaxed,
+    );
     st.dirty_at_save.store(dirty_before, Relaxed);
     st.last_save_secs
         .store(crate::clock::now_ms() / 1000, Relaxed);

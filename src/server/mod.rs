@@ -225,6 +225,10 @@ impl Shared {
         self.limits.update(c);
         self.aof.set_policy(c.appendfsync);
         crate::persistence::rdb::set_options(c.rdbcompression, c.rdbchecksum);
+        self.keyspace
+            .snapshot
+            .key_delay_us
+            .store(c.rdb_key_save_delay, Relaxed);
         if !c.appendonly && self.aof.is_on() {
             // Turning it on waits for the cron (it snapshots, which CONFIG SET inside EXEC
             // could not); turning it off is immediate.

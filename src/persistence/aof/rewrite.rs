@@ -279,6 +279,10 @@ fn finish(srv: &Arc<Shared>, b: Begun) {
     } = b;
     let path = dir.join(&base_name);
     let written = write_rdb(srv, run, &path, true);
+    st.last_cow_bytes.store(
+        srv.keyspace.snapshot.last_copied_ahead.load(Relaxed),
+        Relaxed,
+    );
     let outcome = match written {
         Ok(_) if offline => install_offline(&dir, &manifest_name, &base_name, base_seq),
         Ok(bytes) => install(srv, &dir, &manifest_name, &base_name, base_seq, bytes),

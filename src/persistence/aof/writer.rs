@@ -151,6 +151,8 @@ pub struct AofStats {
     pub rewrite_base_size: AtomicU64,
     /// Times `everysec` found an fsync still running when the next one was due.
     pub delayed_fsync: AtomicU64,
+    /// Bytes the last rewrite's snapshot copied ahead of its walk (INFO `aof_last_cow_size`).
+    pub last_cow_bytes: AtomicU64,
 }
 
 impl Default for AofStats {
@@ -166,6 +168,7 @@ impl Default for AofStats {
             last_failure_secs: AtomicU64::new(0),
             rewrite_base_size: AtomicU64::new(0),
             delayed_fsync: AtomicU64::new(0),
+            last_cow_bytes: AtomicU64::new(0),
         }
     }
 }
