@@ -1,10 +1,11 @@
 //! Appending the propagation feed to the AOF's current incr file, and fsyncing it.
 //!
 //! Writes are fed (`keyspace::feed`) under the shard locks; nothing touches the file there. A
-//! connection whose batch of commands fed writes calls [`Aof::wait`] before its replies go out:
-//! the first such connection writes everything fed so far to the file (one `write` for all of
-//! them: group commit), and with `appendfsync always` waits for the fsync thread to have
-//! fsynced past its writes. So the reply of a write is sent only after the write is in the
+//! connection whose batch of commands fed writes calls [`Aof::wait`] before its replies go out.
+//! With `everysec` and `no`, the first such connection writes everything fed so far to the file
+//! (one `write` for all of them). With `always`, it first lets the other ready connections run,
+//! then asks the fsync thread, which writes everything fed in one `write` and fsyncs once for
+//! all of them (group commit). So the reply of a write is sent only after the write is in the
 //! file (in the OS: `everysec`, `no`) or on disk (`always`), as Redis's `beforeSleep` flushes
 //! the AOF before it writes replies.
 //!
@@ -316,27 +317,36 @@ impl Aof {
         if !self.is_on() {
             return;
         }
-        let always = self.policy() == Fsync::Always;
-        if self.written.load(Acquire) < offset {
-            self.write_pending(feed);
-        }
-        if !always && self.written.load(Acquire) >= offset {
-            return;
+        if self.policy() == Fsync::Always {
+            // Let the other connections that are ready run their commands (and feed their
+            // writes) first; then the fsync thread writes everything fed in one write and
+            // fsyncs once for all of them, as Redis's one write and fsync per event-loop turn.
+            tokio::task::yield_now().await;
+        } else {
+            if self.written.load(Acquire) < offset {
+                self.write_pending(feed);
+            }
+            if self.written.load(Acquire) >= offset {
+                return;
+            }
         }
         loop {
             let n = self.synced_notify.notified();
             tokio::pin!(n);
             n.as_mut().enable();
-            if self.written.load(Acquire) < offset {
-                self.write_pending(feed);
-            }
-            let written = self.written.load(Acquire) >= offset;
-            if !self.is_on() || (written && (!always || self.synced.load(Acquire) >= offset)) {
+            let done = match self.policy() {
+                Fsync::Always => self.synced.load(Acquire) >= offset,
+                _ => {
+                    if self.written.load(Acquire) < offset {
+                        self.write_pending(feed);
+                    }
+                    self.written.load(Acquire) >= offset
+                }
+            };
+            if done || !self.is_on() {
                 return;
             }
-            if written {
-                self.kick_fsync();
-            }
+            self.kick_fsync();
             n.await;
         }
     }
