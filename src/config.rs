@@ -51,7 +51,7 @@ pub struct Config {
     pub appenddirname: String,
     /// Load an AOF whose last file ends in the middle of a command (truncating it there).
     pub aof_load_truncated: bool,
-    /// Accepted; the AOF's base is always written in RDB form.
+    /// Write the AOF's base as an RDB file (else as commands).
     pub aof_use_rdb_preamble: bool,
     /// Rewrite the AOF when it grew by this percentage since the last rewrite (0 = never)...
     pub auto_aof_rewrite_percentage: u64,
@@ -554,9 +554,9 @@ pub static DIRECTIVES: &[Directive] = &[
         name: "aof-use-rdb-preamble",
         default: "yes",
         mutable: true,
-        doc: "Accepted so redis.conf files load; shoal always writes the AOF's base file in RDB \
-              form (`<name>.<n>.base.rdb`), which is smaller and loads faster. Bases in command \
-              form written by Redis load too.",
+        doc: "Write the AOF's base (at each rewrite) as an RDB file, `<name>.<n>.base.rdb`, which \
+              is smaller and loads faster; no writes it as the commands that rebuild the data, \
+              `<name>.<n>.base.aof`. Either form loads.",
         set: |c, a| {
             c.aof_use_rdb_preamble = yes_no(a)?;
             Ok(())

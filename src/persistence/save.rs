@@ -246,14 +246,37 @@ pub fn writes_refused(srv: &Shared) -> bool {
     }
 }
 
-/// Writes the begun snapshot `run` to `path` (temp file, fsync, rename, fsync of the
-/// directory). Returns the file's size in bytes. `aof_base`: the file is an AOF's base (its
-/// `aof-base` aux field says 1).
+/// Writes the begun snapshot `run` to `path` as an RDB file (temp file, fsync, rename, fsync
+/// of the directory). Returns the file's size in bytes. `aof_base`: the file is an AOF's base
+/// (its `aof-base` aux field says 1).
 pub fn write_rdb(
     srv: &Shared,
     run: SnapshotRun,
     path: &Path,
     aof_base: bool,
+) -> Result<u64, SaveError> {
+    write_snapshot_file(srv, run, path, |run, out| {
+        let mut w = RdbWriter::new(out)?;
+        let (used, _) = crate::info::allocator_stats();
+        w.aux_defaults(used, aof_base)?;
+        run.run(&srv.keyspace, |chunk| w.chunk(chunk))?;
+        let bytes = w.bytes_written() + 9;
+        Ok((bytes, w.finish()?))
+    })
+}
+
+/// Writes the begun snapshot `run` to `path` through `body`, which gets the snapshot and a
+/// buffered temporary file and returns the bytes it wrote and the writer; the file is then
+/// fsynced and renamed over `path`, and the directory fsynced: a crash leaves the old file or
+/// the new one, never a torn one. The snapshot is ended in every case.
+pub fn write_snapshot_file(
+    srv: &Shared,
+    run: SnapshotRun,
+    path: &Path,
+    body: impl FnOnce(
+        SnapshotRun,
+        BufWriter<std::fs::File>,
+    ) -> Result<(u64, BufWriter<std::fs::File>), SaveError>,
 ) -> Result<u64, SaveError> {
     static SEQ: AtomicU64 = AtomicU64::new(0);
     let dir = match path.parent() {
@@ -268,13 +291,9 @@ pub fn write_rdb(
     let mut run = Some(run);
     let res = (|| -> Result<u64, SaveError> {
         let file = std::fs::File::create(&tmp)?;
-        let mut w = RdbWriter::new(BufWriter::with_capacity(1 << 20, file))?;
-        let (used, _) = crate::info::allocator_stats();
-        w.aux_defaults(used, aof_base)?;
-        let run = run.take().expect("run once");
-        run.run(&srv.keyspace, |chunk| w.chunk(chunk))?;
-        let bytes = w.bytes_written() + 9;
-        let file = w.finish()?.into_inner().map_err(|e| e.into_error())?;
+        let out = BufWriter::with_capacity(1 << 20, file);
+        let (bytes, out) = body(run.take().expect("run once"), out)?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         drop(file);
         std::fs::rename(&tmp, path)?;

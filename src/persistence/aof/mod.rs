@@ -7,8 +7,10 @@
 //! of one file; [`check`]: `--check-aof`, as redis-check-aof; [`writer`]: appending the
 //! propagation feed and fsyncing it as `appendfsync` says; [`rewrite`]: BGREWRITEAOF (a new
 //! base from a keyspace snapshot, a new incr file from its instant on); [`load`]: replaying the
-//! files at start-up. <https://redis.io/docs/management/persistence/>
+//! files at start-up; [`base`]: a base in command form (`aof-use-rdb-preamble no`).
+//! <https://redis.io/docs/management/persistence/>
 
+pub mod base;
 pub mod check;
 pub mod load;
 pub mod manifest;

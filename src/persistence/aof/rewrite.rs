@@ -8,6 +8,9 @@
 //! becomes {new base, new incr} and the old files are deleted. A crash at any point leaves a
 //! manifest whose files replay to the acknowledged writes.
 //!
+//! The base is an RDB file, or with `aof-use-rdb-preamble no` the commands that rebuild the data
+//! (`base.rs`), written from the same snapshot.
+//!
 //! Turning the AOF on (`appendonly yes` at start-up without an AOF, or CONFIG SET) is the same
 //! rewrite with no old files: the feed is switched on, everything before X is dropped from it
 //! (the base holds it), and no manifest is written until the base is on disk, so a crash
@@ -17,7 +20,7 @@ use super::manifest::{AofFile, FileKind, Manifest};
 use super::writer::Files;
 use crate::keyspace::snapshot::{SnapshotError, SnapshotRun};
 use crate::persistence::rdb::writer::RDB_ENCODER;
-use crate::persistence::save::{write_rdb, SaveError};
+use crate::persistence::save::{write_rdb, write_snapshot_file, SaveError};
 use crate::server::Shared;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering::Relaxed;
@@ -116,6 +119,17 @@ struct Begun {
     base_seq: u64,
     /// The AOF is off: the new manifest names the base alone.
     offline: bool,
+    /// The base is an RDB file (`aof-use-rdb-preamble yes`), else commands.
+    preamble: bool,
+}
+
+/// The snapshot encoding of a base: RDB (`aof-use-rdb-preamble yes`, the default) or commands.
+fn base_encoder(preamble: bool) -> &'static dyn crate::keyspace::snapshot::SlotEncoder {
+    if preamble {
+        &RDB_ENCODER
+    } else {
+        &super::base::COMMAND_ENCODER
+    }
 }
 
 /// Fixes the rewrite's instant and switches the feed to a new incr file. `None` when another
@@ -152,7 +166,8 @@ fn begin(srv: &Arc<Shared>) -> Result<Option<Begun>, RewriteError> {
     };
     feed.want_barrier();
     let now = crate::clock::now_ms();
-    let run = match srv.keyspace.begin_snapshot(&RDB_ENCODER, now) {
+    let preamble = srv.config.read().aof_use_rdb_preamble;
+    let run = match srv.keyspace.begin_snapshot(base_encoder(preamble), now) {
         Ok(r) => r,
         Err(SnapshotError::Busy) => {
             undo();
@@ -217,9 +232,10 @@ fn begin(srv: &Arc<Shared>) -> Result<Option<Begun>, RewriteError> {
     let base_seq = manifest.base_seq().max(highest_seq(&manifest)) + 1;
     Ok(Some(Begun {
         run,
-        base_name: Manifest::base_name(&prefix, base_seq, true),
+        base_name: Manifest::base_name(&prefix, base_seq, preamble),
         base_seq,
         offline: false,
+        preamble,
     }))
 }
 
@@ -229,9 +245,10 @@ fn begin_offline(srv: &Arc<Shared>) -> Result<Option<Begun>, RewriteError> {
     let (dir, prefix, manifest_name) = location(srv);
     std::fs::create_dir_all(&dir)?;
     let old = Manifest::load(&dir, &manifest_name)?.unwrap_or_default();
+    let preamble = srv.config.read().aof_use_rdb_preamble;
     let run = match srv
         .keyspace
-        .begin_snapshot(&RDB_ENCODER, crate::clock::now_ms())
+        .begin_snapshot(base_encoder(preamble), crate::clock::now_ms())
     {
         Ok(r) => r,
         Err(SnapshotError::Busy) => return Ok(None),
@@ -240,9 +257,10 @@ fn begin_offline(srv: &Arc<Shared>) -> Result<Option<Begun>, RewriteError> {
     let base_seq = old.base_seq().max(highest_seq(&old)) + 1;
     Ok(Some(Begun {
         run,
-        base_name: Manifest::base_name(&prefix, base_seq, true),
+        base_name: Manifest::base_name(&prefix, base_seq, preamble),
         base_seq,
         offline: true,
+        preamble,
     }))
 }
 
@@ -276,9 +294,21 @@ fn finish(srv: &Arc<Shared>, b: Begun) {
         base_name,
         base_seq,
         offline,
+        preamble,
     } = b;
     let path = dir.join(&base_name);
-    let written = write_rdb(srv, run, &path, true);
+    let written = if preamble {
+        write_rdb(srv, run, &path, true)
+    } else {
+        write_snapshot_file(srv, run, &path, |run, mut out| {
+            let mut bytes = 0u64;
+            run.run(&srv.keyspace, |chunk| {
+                bytes += chunk.len() as u64;
+                std::io::Write::write_all(&mut out, chunk)
+            })?;
+            Ok((bytes, out))
+        })
+    };
     st.last_cow_bytes.store(
         srv.keyspace.snapshot.last_copied_ahead.load(Relaxed),
         Relaxed,
