@@ -187,6 +187,47 @@ fn write_everything(srv: &Server) {
     assert!(poll_until(Duration::from_secs(5), || c
         .call(&["GET", "short"])
         == NIL));
+    // Changes in place, each of which must reach the AOF.
+    c.ex("RPUSH inplace a b c d e f", &int(6));
+    c.ex("LSET inplace 0 A", OK);
+    c.ex("LINSERT inplace BEFORE c x", &int(7));
+    c.ex("LREM inplace 1 d", &int(1));
+    c.ex("LTRIM inplace 0 4", OK);
+    c.ex("LPUSHX inplace front", &int(6));
+    c.call(&["RPOPLPUSH", "inplace", "moved"]);
+    c.ex("HSET hh a 1 b 2 c 3", &int(3));
+    c.ex("HDEL hh a", &int(1));
+    c.ex("HSETNX hh d 4", &int(1));
+    c.ex("HINCRBY hh b 10", &int(12));
+    c.ex("SADD s1 a b c", &int(3));
+    c.ex("SADD s2 b c d", &int(3));
+    c.ex("SREM s1 a", &int(1));
+    c.ex("SMOVE s2 s1 d", &int(1));
+    c.ex("SINTERSTORE s3 s1 s2", &int(2));
+    c.ex("ZADD zz 1 a 2 b 3 c 4 d", &int(4));
+    c.call(&["ZINCRBY", "zz", "2.5", "a"]);
+    c.ex("ZREM zz b", &int(1));
+    c.ex("ZREMRANGEBYRANK zz 0 0", &int(1));
+    c.ex("ZRANGESTORE zz2 zz 0 -1", &int(2));
+    c.ex("SET str hello", OK);
+    c.ex("APPEND str world", &int(10));
+    c.ex("SETRANGE str 0 J", &int(10));
+    c.ex("SET n 100", OK);
+    c.ex("DECRBY n 7", &int(93));
+    c.ex("SET tmp v", OK);
+    c.ex("GETDEL tmp", &bulk("v"));
+    c.ex("GETSET n 5", &bulk("93"));
+    c.ex("MSETNX m1 1 m2 2", &int(1));
+    c.ex("RENAMENX m1 m3", &int(1));
+    c.ex("UNLINK m2", &int(1));
+    c.ex("SET p v EX 100", OK);
+    c.ex("PERSIST p", &int(1));
+    c.ex("SORT inplace ALPHA STORE sorted", &int(5));
+    c.call(&["XADD", "xs", "1-1", "a", "1"]);
+    c.call(&["XADD", "xs", "2-1", "a", "2"]);
+    c.call(&["XADD", "xs", "3-1", "a", "3"]);
+    c.ex("XDEL xs 2-1", &int(1));
+    c.ex("XTRIM xs MAXLEN 1", &int(1));
     // Other databases, MOVE, COPY, RENAME, SWAPDB, FLUSHDB.
     c.ex("SELECT 1", OK);
     c.ex("SET one 1", OK);
