@@ -25,17 +25,7 @@ fn contents(c: &mut redis::Connection, dbs: &[u64]) -> Contents {
         for k in keys(c, db) {
             let (t, mut items) = fetch(c, &k);
             if t == "stream" {
-                let mut kept = Vec::new();
-                let mut skip = false;
-                for x in items {
-                    if !skip {
-                        skip = x == b"seen-time";
-                        kept.push(x);
-                    } else {
-                        skip = false;
-                    }
-                }
-                items = kept;
+                items = redis_peer::without_values_of(items, &[b"seen-time"]);
             }
             let at = pexpiretime(c, &k);
             out.insert((db, k), ((t, items), at));
@@ -87,23 +77,12 @@ fn assert_same(got: &Contents, want: &Contents) {
     }
 }
 
-fn info_field(c: &mut Raw, section: &str, field: &str) -> String {
-    let info = c.call(&["INFO", section]);
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("{field} missing from INFO {section}: {info}"))
-        .trim()
-        .to_string()
-}
-
 fn wait_rewrite_done(c: &mut Raw) {
     assert!(
-        poll_until(Duration::from_secs(60), || info_field(
-            c,
-            "persistence",
-            "aof_rewrite_in_progress"
-        ) == "0"
-            && info_field(c, "persistence", "aof_rewrite_scheduled") == "0"),
+        poll_until(Duration::from_secs(60), || c
+            .info_field("persistence", "aof_rewrite_in_progress")
+            == "0"
+            && c.info_field("persistence", "aof_rewrite_scheduled") == "0"),
         "BGREWRITEAOF did not finish"
     );
 }
@@ -425,9 +404,9 @@ fn bgrewriteaof_compacts_under_writes_and_loses_nothing() {
     );
     stop.store(true, Ordering::Relaxed);
     let during = writer.join().unwrap();
-    assert_eq!(info_field(&mut c, "persistence", "aof_rewrites"), "1");
+    assert_eq!(c.info_field("persistence", "aof_rewrites"), "1");
     assert_eq!(
-        info_field(&mut c, "persistence", "aof_last_bgrewrite_status"),
+        c.info_field("persistence", "aof_last_bgrewrite_status"),
         "ok"
     );
     let m = manifest(&dir.0);
@@ -520,8 +499,8 @@ fn appendonly_turns_on_at_run_time_with_a_base_of_the_data() {
     c.ex("CONFIG SET appendonly yes", OK);
     c.ex("CONFIG SET appendfsync always", OK);
     assert!(poll_until(Duration::from_secs(30), || {
-        info_field(&mut c, "persistence", "aof_rewrites") == "1"
-            && info_field(&mut c, "persistence", "aof_rewrite_in_progress") == "0"
+        c.info_field("persistence", "aof_rewrites") == "1"
+            && c.info_field("persistence", "aof_rewrite_in_progress") == "0"
     }));
     c.ex("SET later v", OK);
     let m = manifest(&dir.0);
@@ -532,7 +511,7 @@ fn appendonly_turns_on_at_run_time_with_a_base_of_the_data() {
     c.ex("DBSIZE", &int(501));
     c.ex("CONFIG SET appendonly no", OK);
     c.ex("SET after-off v", OK);
-    assert_eq!(info_field(&mut c, "persistence", "aof_enabled"), "0");
+    assert_eq!(c.info_field("persistence", "aof_enabled"), "0");
 }
 
 #[test]

@@ -67,17 +67,7 @@ fn as_resp(args: &[&str]) -> Vec<u8> {
 fn full(c: &mut redis::Connection, key: &str) -> Vec<Vec<u8>> {
     let (t, flat) = redis_peer::fetch(c, key.as_bytes());
     assert_eq!(t, "stream");
-    let mut out = Vec::new();
-    let mut skip = false;
-    for x in flat {
-        if skip {
-            skip = false;
-            continue;
-        }
-        skip = x == b"seen-time";
-        out.push(x);
-    }
-    out
+    redis_peer::without_values_of(flat, &[b"seen-time"])
 }
 
 /// XPENDING key g - + 100 without the idle times: (id, consumer, deliveries).

@@ -72,22 +72,11 @@ fn check(c: &mut Raw) {
     c.ex("SELECT 0", OK);
 }
 
-fn info_field(c: &mut Raw, section: &str, field: &str) -> String {
-    let info = c.call(&["INFO", section]);
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("{field} missing from INFO {section}"))
-        .trim()
-        .to_string()
-}
-
 fn wait_bgsave_done(c: &mut Raw) {
     assert!(
-        poll_until(Duration::from_secs(60), || info_field(
-            c,
-            "persistence",
-            "rdb_bgsave_in_progress"
-        ) == "0"),
+        poll_until(Duration::from_secs(60), || c
+            .info_field("persistence", "rdb_bgsave_in_progress")
+            == "0"),
         "BGSAVE did not finish"
     );
 }
@@ -103,15 +92,15 @@ fn save_then_restart_loads_every_type() {
     let before = c.call(&["LASTSAVE"]);
     fill(&mut c);
     assert_ne!(
-        info_field(&mut c, "persistence", "rdb_changes_since_last_save"),
+        c.info_field("persistence", "rdb_changes_since_last_save"),
         "0"
     );
     c.ex("SAVE", OK);
     assert_eq!(
-        info_field(&mut c, "persistence", "rdb_changes_since_last_save"),
+        c.info_field("persistence", "rdb_changes_since_last_save"),
         "0"
     );
-    assert_eq!(info_field(&mut c, "persistence", "rdb_saves"), "1");
+    assert_eq!(c.info_field("persistence", "rdb_saves"), "1");
     assert!(c.call(&["LASTSAVE"]) >= before);
     assert!(dir.0.join("dump.rdb").exists());
     srv.kill9();
@@ -119,7 +108,7 @@ fn save_then_restart_loads_every_type() {
     let mut c = srv.raw();
     check(&mut c);
     assert_eq!(
-        info_field(&mut c, "persistence", "rdb_last_load_keys_loaded"),
+        c.info_field("persistence", "rdb_last_load_keys_loaded"),
         "14"
     );
     // DEBUG RELOAD: save, empty, load back.
@@ -167,15 +156,12 @@ fn save_points_trigger_a_background_save() {
     c.ex("SET k v", OK);
     assert!(
         poll_until(Duration::from_secs(10), || {
-            info_field(&mut c, "persistence", "rdb_changes_since_last_save") == "0"
+            c.info_field("persistence", "rdb_changes_since_last_save") == "0"
         }),
         "no background save within 10 s"
     );
     assert!(srv.dir.join("dump.rdb").exists());
-    assert_eq!(
-        info_field(&mut c, "persistence", "rdb_last_bgsave_status"),
-        "ok"
-    );
+    assert_eq!(c.info_field("persistence", "rdb_last_bgsave_status"), "ok");
     c.expect(&["CONFIG", "SET", "save", ""], OK);
     c.expect(
         &["CONFIG", "SET", "save", "1 2 3"],
@@ -242,7 +228,8 @@ fn bgsave_is_a_point_in_time_snapshot_under_writes() {
         written >= 100,
         "only {written} writes overlapped the snapshot"
     );
-    let cow: u64 = info_field(&mut c, "persistence", "rdb_last_cow_size")
+    let cow: u64 = c
+        .info_field("persistence", "rdb_last_cow_size")
         .parse()
         .unwrap();
     assert!(
@@ -304,10 +291,7 @@ fn a_failing_background_save_refuses_writes_with_misconf() {
     std::fs::remove_dir_all(&gone).unwrap();
     c.ex("BGSAVE", "+Background saving started\r\n");
     wait_bgsave_done(&mut c);
-    assert_eq!(
-        info_field(&mut c, "persistence", "rdb_last_bgsave_status"),
-        "err"
-    );
+    assert_eq!(c.info_field("persistence", "rdb_last_bgsave_status"), "err");
     let e = c.call(&["SET", "k", "v"]);
     assert!(e.starts_with("-MISCONF "), "{e}");
     c.ex("GET k", NIL); // reads still work

@@ -45,14 +45,6 @@ fn reply_of(c: &mut Raw) -> String {
     String::from_utf8_lossy(&c.read_reply()).into_owned()
 }
 
-fn info_field(c: &mut Raw, section: &str, field: &str) -> String {
-    let text = c.call(&["INFO", section]);
-    text.split("\r\n")
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("no {field} in INFO {section}"))
-        .to_string()
-}
-
 #[test]
 fn subscribe_confirms_each_channel_with_the_running_count() {
     let s = Server::start(&[]);
@@ -223,7 +215,7 @@ fn shard_channels_are_counted_and_delivered_apart() {
     names.sort();
     assert_eq!(names, vec!["x", "y"]);
     p.expect(&["PUBSUB", "SHARDCHANNELS", "y*"], &arr(&["y"]));
-    assert_eq!(info_field(&mut p, "stats", "pubsubshard_channels"), "2");
+    assert_eq!(p.info_field("stats", "pubsubshard_channels"), "2");
     c.send(&resp(&[b"SUNSUBSCRIBE"]));
     let mut both = vec![reply_of(&mut c), reply_of(&mut c)];
     both.sort();
@@ -276,8 +268,8 @@ fn pubsub_introspection_counts_channels_subscribers_and_patterns() {
     assert!(p
         .call(&["PUBSUB", "HELP"])
         .starts_with("*14\r\n+PUBSUB <subcommand>"));
-    assert_eq!(info_field(&mut p, "stats", "pubsub_channels"), "2");
-    assert_eq!(info_field(&mut p, "stats", "pubsub_patterns"), "2");
+    assert_eq!(p.info_field("stats", "pubsub_channels"), "2");
+    assert_eq!(p.info_field("stats", "pubsub_patterns"), "2");
 }
 
 #[test]
@@ -358,7 +350,7 @@ fn a_subscriber_that_does_not_read_is_closed_at_the_pubsub_output_limit() {
             "normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 262144 60"
         ])
     );
-    let before: u64 = info_field(&mut p, "memory", "used_memory").parse().unwrap();
+    let before: u64 = p.info_field("memory", "used_memory").parse().unwrap();
     // Subscribes, then never reads again.
     let _sleeper = subscriber(&s, &["SUBSCRIBE", "big"], 1);
     let payload = "x".repeat(1024 * 1024);
@@ -371,7 +363,7 @@ fn a_subscriber_that_does_not_read_is_closed_at_the_pubsub_output_limit() {
     assert!(poll_until(Duration::from_secs(10), || {
         p.call(&["PUBSUB", "NUMSUB", "big"]) == format!("*2\r\n{}{}", bulk("big"), int(0))
     }));
-    let after: u64 = info_field(&mut p, "memory", "used_memory").parse().unwrap();
+    let after: u64 = p.info_field("memory", "used_memory").parse().unwrap();
     assert!(
         after < before + 32 * 1024 * 1024,
         "memory grew from {before} to {after} for 100MB published"

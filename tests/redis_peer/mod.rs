@@ -338,6 +338,21 @@ pub fn bytes_list(v: RV) -> Vec<Vec<u8>> {
     }
 }
 
+/// A flattened reply without the value that follows each of the field `names` (the names stay).
+pub fn without_values_of(flat: Vec<Vec<u8>>, names: &[&[u8]]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut skip = false;
+    for x in flat {
+        if skip {
+            skip = false;
+            continue;
+        }
+        skip = names.contains(&&x[..]);
+        out.push(x);
+    }
+    out
+}
+
 /// The same form read from a live server.
 pub fn fetch(c: &mut redis::Connection, key: &[u8]) -> Canon {
     let t: String = redis::cmd("TYPE").arg(key).query(c).unwrap();
@@ -384,17 +399,7 @@ pub fn fetch(c: &mut redis::Connection, key: &[u8]) -> Canon {
             let mut flat = Vec::new();
             flatten(v, &mut flat);
             // The radix tree figures depend on the node layout, which differs by design.
-            let mut out = Vec::new();
-            let mut skip = false;
-            for x in flat {
-                if skip {
-                    skip = false;
-                    continue;
-                }
-                skip = x == b"radix-tree-keys" || x == b"radix-tree-nodes";
-                out.push(x);
-            }
-            out
+            without_values_of(flat, &[b"radix-tree-keys", b"radix-tree-nodes"])
         }
         other => panic!("unexpected type {other}"),
     };

@@ -347,6 +347,16 @@ impl Raw {
 
     /// Sends a command given as whitespace-separated words without reading its reply (a
     /// blocking command, a pipeline).
+    /// The value of `field` in `INFO section` (panics when it is missing).
+    pub fn info_field(&mut self, section: &str, field: &str) -> String {
+        let info = self.call(&["INFO", section]);
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("{field}:")))
+            .unwrap_or_else(|| panic!("{field} missing from INFO {section}: {info}"))
+            .trim()
+            .to_string()
+    }
+
     pub fn send_cmd(&mut self, cmd: &str) {
         let args: Vec<&[u8]> = cmd.split_whitespace().map(str::as_bytes).collect();
         self.send(&resp(&args));

@@ -1,0 +1,68 @@
+# shellcheck shell=bash disable=SC2034 # STARTED_PORT/STARTED_PID are read by the caller
+# Shared by the benchmark scripts (sourced, not run): stopping and starting the servers they
+# start. The caller sets WORK (a temporary directory), PIDS (an array), BENCH_PID and
+# SERVER_PIN (an array: the taskset prefix, or empty), and defines `die`.
+
+stop_pid() {
+    local pid=$1
+    if kill -0 "$pid" 2>/dev/null; then
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
+# shellcheck disable=SC2317 # run by the EXIT trap
+cleanup() {
+    local pid
+    if [[ -n $BENCH_PID ]]; then stop_pid "$BENCH_PID"; fi
+    for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# start_server NAME BINARY ARGS... : starts it on a free port in $WORK/NAME (also its --dir);
+# sets STARTED_PORT and STARTED_PID.
+start_server() {
+    local name=$1 bin=$2 attempt port pid dir log
+    shift 2
+    dir=$WORK/$name
+    mkdir -p "$dir"
+    log=$dir/server.log
+    for attempt in 1 2 3 4 5 6 7 8 9 10; do
+        port=$((20000 + RANDOM % 30000))
+        port_in_use "$port" && continue
+        # The subshell only changes directory; exec keeps the server's PID equal to $!.
+        (cd "$dir" && exec "${SERVER_PIN[@]}" "$bin" --port "$port" --bind 127.0.0.1 --dir "$dir" "$@") >"$log" 2>&1 &
+        pid=$!
+        for _ in $(seq 200); do
+            kill -0 "$pid" 2>/dev/null || break
+            if [[ $(redis-cli -h 127.0.0.1 -p "$port" PING 2>/dev/null) == PONG ]]; then
+                PIDS+=("$pid")
+                STARTED_PORT=$port
+                STARTED_PID=$pid
+                return 0
+            fi
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            stop_pid "$pid"
+            say "$name did not answer PING on port $port within 20 s; log:"
+            tail -n 20 "$log" >&2 || true
+            exit 1
+        fi
+        wait "$pid" 2>/dev/null || true
+        if ! grep -qi 'in use' "$log"; then
+            say "$name ($bin) exited at startup; log:"
+            tail -n 20 "$log" >&2 || true
+            exit 1
+        fi
+        say "$name: port $port was taken (attempt $attempt), trying another"
+    done
+    die "could not start $name"
+}
