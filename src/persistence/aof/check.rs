@@ -402,12 +402,8 @@ mod tests {
     use super::*;
 
     fn resp(args: &[&[u8]]) -> Vec<u8> {
-        let mut v = format!("*{}\r\n", args.len()).into_bytes();
-        for a in args {
-            v.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-            v.extend_from_slice(a);
-            v.extend_from_slice(b"\r\n");
-        }
+        let mut v = Vec::new();
+        crate::keyspace::feed::encode(&mut v, args);
         v
     }
 

@@ -354,31 +354,8 @@ fn trim(mut s: &[u8]) -> &[u8] {
 /// `atoll`: leading blanks, an optional sign, digits up to the first non-digit; 0 when there
 /// are none. Saturates instead of overflowing.
 fn atoll(s: &[u8]) -> i64 {
-    let mut i = 0;
-    while i < s.len() && is_space(s[i]) {
-        i += 1;
-    }
-    let neg = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    let mut v: i64 = 0;
-    while let Some(d) = s.get(i).filter(|b| b.is_ascii_digit()) {
-        v = v.saturating_mul(10).saturating_add((d - b'0') as i64);
-        i += 1;
-    }
-    if neg {
-        -v
-    } else {
-        v
-    }
+    let blanks = s.iter().take_while(|&&b| is_space(b)).count();
+    super::reader::strtol(s, blanks).0
 }
 
 fn hex(b: u8) -> Option<u8> {

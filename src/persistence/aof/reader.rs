@@ -398,7 +398,7 @@ impl<R: Read> AofReader<R> {
 /// C's `strtol(s + from, &end, 10)` on a line: an optional sign and decimal digits, saturating
 /// at the `i64` bounds; returns the value and the index after the digits (`from` when there
 /// are none).
-fn strtol(s: &[u8], from: usize) -> (i64, usize) {
+pub(crate) fn strtol(s: &[u8], from: usize) -> (i64, usize) {
     let mut i = from;
     let neg = match s.get(i) {
         Some(b'-') => {
@@ -448,12 +448,8 @@ mod tests {
     use super::*;
 
     fn resp(args: &[&[u8]]) -> Vec<u8> {
-        let mut v = format!("*{}\r\n", args.len()).into_bytes();
-        for a in args {
-            v.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-            v.extend_from_slice(a);
-            v.extend_from_slice(b"\r\n");
-        }
+        let mut v = Vec::new();
+        crate::keyspace::feed::encode(&mut v, args);
         v
     }
 
