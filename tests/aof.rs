@@ -361,6 +361,16 @@ fn acknowledged_writes_survive_kill9_with_appendfsync_everysec() {
 }
 
 #[test]
+fn acknowledged_writes_survive_kill9_with_appendfsync_no() {
+    if against_redis() {
+        return;
+    }
+    // Written to the OS before the reply; only the OS decides when it reaches the disk.
+    let (total, _) = acknowledged_writes_survive("no");
+    assert!(total >= 2000);
+}
+
+#[test]
 fn bgrewriteaof_compacts_under_writes_and_loses_nothing() {
     if against_redis() {
         return;
