@@ -651,3 +651,82 @@ fn a_base_in_command_form_replays_in_shoal_and_in_redis() {
     let redis = redis_peer::Redis::start_with_dir(&dir.0, &["--appendonly", "yes"]);
     assert_same(&contents(&mut redis.client(), &[0, 1, 5]), &before);
 }
+
+#[test]
+fn leftovers_of_an_interrupted_rewrite_are_removed_at_start_up() {
+    if against_redis() {
+        return;
+    }
+    let dir = TempDir::new("aof-leftovers");
+    let mut srv = Server::start_in(&dir.0, &aof_args("always"));
+    srv.raw().ex("SET k v", OK);
+    srv.kill9();
+    let aofdir = dir.0.join("appendonlydir");
+    for stray in [
+        "appendonly.aof.9.base.rdb",
+        "appendonly.aof.7.incr.aof",
+        "temp-1-0.rdb",
+    ] {
+        std::fs::write(aofdir.join(stray), b"junk").unwrap();
+    }
+    std::fs::write(aofdir.join("notes.txt"), b"mine").unwrap();
+    let srv = Server::start_in(&dir.0, &aof_args("always"));
+    srv.raw().ex("GET k", &bulk("v"));
+    let mut left: Vec<String> = std::fs::read_dir(&aofdir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            "appendonly.aof.1.incr.aof",
+            "appendonly.aof.manifest",
+            "notes.txt"
+        ]
+    );
+}
+
+#[test]
+fn transactions_that_read_info_run_while_rewrites_start() {
+    if against_redis() {
+        return;
+    }
+    // EXEC holds every shard lock and INFO takes the AOF's lock; a rewrite starting meanwhile
+    // takes them in the other order only if it holds the AOF's lock across the snapshot.
+    let dir = TempDir::new("aof-exec-info");
+    let srv = Server::start_in(&dir.0, &aof_args("everysec"));
+    let stop = Arc::new(AtomicBool::new(false));
+    let rewriter = {
+        let (stop, port) = (stop.clone(), srv.port);
+        std::thread::spawn(move || {
+            let mut r = Raw {
+                s: std::net::TcpStream::connect(("127.0.0.1", port)).unwrap(),
+            };
+            r.s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            let mut started = 0;
+            for _ in 0..10_000 {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                if r.call(&["BGREWRITEAOF"]).contains("started") {
+                    started += 1;
+                }
+            }
+            started
+        })
+    };
+    let mut c = srv.raw();
+    c.s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    for i in 0..300 {
+        c.ex("MULTI", OK);
+        c.ex("INFO persistence", "+QUEUED\r\n");
+        c.expect(&["SET", "k", &i.to_string()], "+QUEUED\r\n");
+        let r = c.call(&["EXEC"]);
+        assert!(r.starts_with("*2\r\n"), "{r}");
+    }
+    stop.store(true, Ordering::Relaxed);
+    let started = rewriter.join().unwrap();
+    assert!(started > 0);
+    c.ex("GET k", &bulk("299"));
+}

@@ -92,6 +92,7 @@ pub fn load(srv: &Arc<Shared>) -> Result<Option<AofLoadReport>, LoadError> {
             name
         }
     };
+    remove_leftovers(&dir, &prefix, &manifest);
     let feed = &srv.keyspace.feed;
     feed.set_on(true);
     let files = Files::open(dir, prefix, manifest, true, incr_name, feed.end())?;
@@ -106,6 +107,33 @@ pub fn load(srv: &Arc<Shared>) -> Result<Option<AofLoadReport>, LoadError> {
     st.dirty_at_save
         .store(crate::persistence::save::dirty(srv), Relaxed);
     Ok(Some(report))
+}
+
+/// Deletes what a crash in the middle of a rewrite can leave in the AOF directory: base and
+/// incr files of this prefix that the manifest does not name (a base written but never
+/// installed, history), and temporary files (`temp-*`). Other files are left alone.
+fn remove_leftovers(dir: &Path, prefix: &str, manifest: &Manifest) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let named: Vec<&str> = manifest.files().map(|f| f.name.as_str()).collect();
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let ours = name
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_prefix('.'))
+            .is_some_and(|rest| {
+                let seq_then = |suffix: &str| {
+                    rest.strip_suffix(suffix)
+                        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                };
+                seq_then(".base.rdb") || seq_then(".base.aof") || seq_then(".incr.aof")
+            });
+        if (ours && !named.contains(&name.as_str())) || name.starts_with("temp-") {
+            tracing::info!("Removing the leftover AOF file {name}");
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }
 
 /// Starts an AOF of nothing yet (`appendonly yes` at start-up with no AOF and an empty
