@@ -410,13 +410,12 @@ impl<'a> Locked<'a> {
         let slot = key_slot(key);
         let (db, now) = (self.db, self.now);
         self.ks.signals.modified(db, key, Change::Written);
+        self.writes += 1;
         let ks = self.ks;
         let shard = self.shard(slot);
         ks.snapshot.before_write(shard, slot);
         let first = shard.first_slot;
         shard.stats.dirty += 1;
-        self.writes += 1;
-        let shard = self.shard(slot);
         let sdb = shard.db_mut(db);
         let table = &mut sdb.tables[slot - first];
         let mut entry = Entry::new(value, now);
@@ -491,13 +490,12 @@ impl<'a> Locked<'a> {
         }
         let db = self.db;
         self.ks.signals.modified(db, key, Change::Removed);
+        self.writes += 1;
         let ks = self.ks;
         let shard = self.shard(slot);
         ks.snapshot.before_write(shard, slot);
         let first = shard.first_slot;
         shard.stats.dirty += 1;
-        self.writes += 1;
-        let shard = self.shard(slot);
         let sdb = shard.db_mut(db);
         let table = &mut sdb.tables[slot - first];
         let e = table.map.get_mut(key).expect("peeked above");
