@@ -59,6 +59,10 @@ pub struct Config {
     pub auto_aof_rewrite_min_size: u64,
     /// Microseconds a snapshot sleeps per key it writes (a debugging knob, as Redis's).
     pub rdb_key_save_delay: u64,
+    /// Bytes of the replication stream kept for partial resyncs.
+    pub repl_backlog_size: u64,
+    /// Seconds between the PINGs a primary sends its replicas.
+    pub repl_ping_replica_period: u64,
     /// (hard bytes, soft bytes, soft seconds) of the normal, replica and pubsub classes.
     pub client_output_buffer_limit: [(u64, u64, u64); 3],
     /// Keyspace notification classes (`crate::server::notify` bits).
@@ -99,6 +103,8 @@ impl Default for Config {
             auto_aof_rewrite_percentage: 0,
             auto_aof_rewrite_min_size: 0,
             rdb_key_save_delay: 0,
+            repl_backlog_size: 0,
+            repl_ping_replica_period: 0,
             client_output_buffer_limit: [(0, 0, 0); 3],
             notify_keyspace_events: 0,
         };
@@ -598,6 +604,31 @@ pub static DIRECTIVES: &[Directive] = &[
             Ok(())
         },
         get: |c| c.rdb_key_save_delay.to_string(),
+    },
+    Directive {
+        name: "repl-backlog-size",
+        default: "1mb",
+        mutable: true,
+        doc: "Bytes of the replication stream a primary keeps, so a replica that lost its link \
+              for a moment continues with a partial resync (+CONTINUE) instead of a full copy. \
+              Created when the first replica connects.",
+        set: |c, a| {
+            c.repl_backlog_size = mem(a)?.max(16 * 1024);
+            Ok(())
+        },
+        get: |c| c.repl_backlog_size.to_string(),
+    },
+    Directive {
+        name: "repl-ping-replica-period",
+        default: "10",
+        mutable: true,
+        doc: "Seconds between the PINGs a primary sends down the replication stream, so replicas \
+              see the link alive when no writes flow.",
+        set: |c, a| {
+            c.repl_ping_replica_period = int(a, 1, i32::MAX as i64)?;
+            Ok(())
+        },
+        get: |c| c.repl_ping_replica_period.to_string(),
     },
     Directive {
         name: "client-output-buffer-limit",

@@ -380,6 +380,16 @@ fn section(srv: &Shared, ks: &mut Locked<'_>, name: &str, now_ms: u64, o: &mut S
             );
             field!(
                 o,
+                "total_net_repl_input_bytes",
+                s.net_repl_input_bytes.load(Relaxed)
+            );
+            field!(
+                o,
+                "total_net_repl_output_bytes",
+                s.net_repl_output_bytes.load(Relaxed)
+            );
+            field!(
+                o,
                 "instantaneous_input_kbps",
                 format!("{:.2}", s.input_kbps_x100.load(Relaxed) as f64 / 100.0)
             );
@@ -393,6 +403,10 @@ fn section(srv: &Shared, ks: &mut Locked<'_>, name: &str, now_ms: u64, o: &mut S
                 "rejected_connections",
                 s.rejected_connections.load(Relaxed)
             );
+            let r = &srv.replication;
+            field!(o, "sync_full", r.sync_full.load(Relaxed));
+            field!(o, "sync_partial_ok", r.sync_partial_ok.load(Relaxed));
+            field!(o, "sync_partial_err", r.sync_partial_err.load(Relaxed));
             field!(o, "expired_keys", st.expired_keys);
             field!(o, "evicted_keys", 0);
             field!(o, "keyspace_hits", st.keyspace_hits);
@@ -403,24 +417,7 @@ fn section(srv: &Shared, ks: &mut Locked<'_>, name: &str, now_ms: u64, o: &mut S
             field!(o, "pubsubshard_channels", srv.pubsub.count(Kind::Shard));
             field!(o, "total_error_replies", s.error_replies.load(Relaxed));
         }
-        "replication" => {
-            o.push_str("# Replication\r\n");
-            field!(o, "role", "master");
-            field!(o, "connected_slaves", 0);
-            field!(o, "master_failover_state", "no-failover");
-            field!(o, "master_replid", srv.run_id);
-            field!(
-                o,
-                "master_replid2",
-                "0000000000000000000000000000000000000000"
-            );
-            field!(o, "master_repl_offset", 0);
-            field!(o, "second_repl_offset", -1);
-            field!(o, "repl_backlog_active", 0);
-            field!(o, "repl_backlog_size", 1048576);
-            field!(o, "repl_backlog_first_byte_offset", 0);
-            field!(o, "repl_backlog_histlen", 0);
-        }
+        "replication" => crate::replication::info(srv, o),
         "cpu" => {
             let (sys, user) = rusage(libc::RUSAGE_SELF);
             let (csys, cuser) = rusage(libc::RUSAGE_CHILDREN);

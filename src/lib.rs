@@ -7,6 +7,7 @@
 //! - [`keyspace`]: databases of 16384 slot tables grouped into locked shards; expiry.
 //! - [`persistence`]: the RDB format (files, DUMP/RESTORE payloads), LZF, and the files of the
 //!   multi-part AOF (manifest, command reader, `--check-aof`).
+//! - [`replication`]: serving replicas (PSYNC, the backlog, REPLCONF).
 //! - [`config`]: redis.conf directives; [`info`]: INFO sections; [`logging`]; [`clock`]; [`util`].
 #![forbid(unsafe_op_in_unsafe_fn)]
 
@@ -18,5 +19,6 @@ pub mod keyspace;
 pub mod logging;
 pub mod persistence;
 pub mod protocol;
+pub mod replication;
 pub mod server;
 pub mod util;

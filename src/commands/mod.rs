@@ -16,6 +16,7 @@ pub mod hashes;
 pub mod keys;
 pub mod lists;
 pub mod pubsub;
+pub mod replication;
 pub mod server;
 pub mod sets;
 pub mod sort;
@@ -50,6 +51,7 @@ pub static FAMILIES: &[&[Command]] = &[
     pubsub::COMMANDS,
     sort::COMMANDS,
     dump::COMMANDS,
+    replication::COMMANDS,
 ];
 
 /// What the connection must do after a command.
@@ -68,6 +70,15 @@ pub enum Action {
     Reset,
     /// The command blocked (see [`Ctx::block`]): wait, then run it again.
     Block,
+    /// PSYNC/SYNC: the connection becomes a replica's link (`replication::primary::serve`).
+    Replica,
+    /// WAIT: wait until `replicas` replicas acknowledged `offset` or `deadline` (unix ms, 0 =
+    /// none) passes, then reply how many did.
+    WaitReplicas {
+        replicas: usize,
+        offset: u64,
+        deadline: u64,
+    },
 }
 
 /// Everything a handler may touch. `'a` is the command's borrow of the connection's state,
@@ -120,6 +131,7 @@ impl Ctx<'_, '_> {
             self.client.exec_fed = true;
         }
         self.client.feed_end = feed.append(db, args);
+        self.client.woff = self.client.feed_end;
     }
 
     /// Feeds `PEXPIREAT key at_ms` (unix ms): the absolute form of every relative expiry.

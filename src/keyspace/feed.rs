@@ -21,14 +21,24 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 pub struct Feed {
     on: AtomicBool,
     inner: Mutex<Inner>,
+    /// Set by a reader about to wait for more bytes ([`Feed::wait_past`]); the next append
+    /// wakes it. One relaxed load per append while nobody waits.
+    waiting: AtomicBool,
+    more: tokio::sync::Notify,
 }
 
 #[derive(Default)]
 struct Inner {
-    /// Bytes not yet taken.
+    /// The offset of the end of everything fed (the replication offset).
+    end: u64,
+    /// The AOF consumes `buf`.
+    aof: bool,
+    /// Bytes the AOF has not taken yet; they end at `end`.
     buf: Vec<u8>,
-    /// Offset of `buf[0]`.
-    start: u64,
+    /// The last bytes fed, for replicas and partial resyncs; `None` until the first replica.
+    backlog: Option<Backlog>,
+    /// Encoding space when only the backlog consumes.
+    scratch: Vec<u8>,
     /// Database of the last entry; `None` makes the next entry start with SELECT.
     db: Option<usize>,
     /// The next [`Feed::mark`] sets `barrier`.
@@ -38,17 +48,75 @@ struct Inner {
     barrier: Option<u64>,
 }
 
+/// The replication backlog: a window of the feed ending at its end.
+struct Backlog {
+    ring: std::collections::VecDeque<u8>,
+    /// `repl-backlog-size`, bytes: what is kept for partial resyncs.
+    size: usize,
+    /// Readers' positions (replicas): bytes at or after the lowest one are kept even past
+    /// `size`, up to `hard` bytes, so a replica that is still receiving its RDB loses nothing.
+    pins: Vec<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    /// The most kept for pinned readers, bytes (`client-output-buffer-limit replica` hard).
+    hard: usize,
+}
+
 impl Inner {
-    fn end(&self) -> u64 {
-        self.start + self.buf.len() as u64
+    fn start_of_buf(&self) -> u64 {
+        self.end - self.buf.len() as u64
     }
 
-    fn select(&mut self, db: usize) {
-        if self.db != Some(db) {
+    /// Appends one command (after a SELECT when the database changes; `None`: a command of no
+    /// database, as PING) to every consumer.
+    fn push(&mut self, db: Option<usize>, args: &[&[u8]]) {
+        let Inner {
+            aof,
+            buf,
+            scratch,
+            backlog,
+            db: cur,
+            end,
+            ..
+        } = self;
+        let out = if *aof { buf } else { scratch };
+        let mark = out.len();
+        if let Some(db) = db.filter(|&d| *cur != Some(d)) {
             let mut n = itoa::Buffer::new();
-            encode(&mut self.buf, &[b"SELECT", n.format(db).as_bytes()]);
-            self.db = Some(db);
+            encode(out, &[b"SELECT", n.format(db).as_bytes()]);
+            *cur = Some(db);
         }
+        encode(out, args);
+        let added = &out[mark..];
+        *end += added.len() as u64;
+        if let Some(b) = backlog {
+            b.ring.extend(added);
+            b.trim(*end);
+        }
+        if !*aof {
+            out.clear();
+        }
+    }
+}
+
+impl Backlog {
+    fn first(&self, end: u64) -> u64 {
+        end - self.ring.len() as u64
+    }
+
+    /// Drops bytes past `size`, except those a pinned reader still needs (up to `hard`).
+    fn trim(&mut self, end: u64) {
+        if self.ring.len() <= self.size {
+            return;
+        }
+        let keep_from = self
+            .pins
+            .iter()
+            .map(|p| p.load(Relaxed))
+            .min()
+            .unwrap_or(end)
+            .max(end.saturating_sub(self.hard as u64));
+        let keep = ((end - keep_from.min(end)) as usize).max(self.size);
+        let drop = self.ring.len().saturating_sub(keep);
+        self.ring.drain(..drop);
     }
 }
 
@@ -75,40 +143,147 @@ impl Feed {
         self.on.load(Relaxed)
     }
 
-    /// Attaches (`true`) or detaches the consumer. Turning it off drops what was not taken;
+    fn update_on(&self, g: &Inner) {
+        self.on.store(g.aof || g.backlog.is_some(), Relaxed);
+    }
+
+    /// Attaches (`true`) or detaches the AOF. Turning it off drops what it had not taken;
     /// either way the next entry starts with SELECT.
     pub fn set_on(&self, on: bool) {
         let mut g = self.inner.lock();
         if !on {
-            let n = g.buf.len() as u64;
-            g.start += n;
             g.buf = Vec::new();
         }
+        g.aof = on;
         g.db = None;
-        self.on.store(on, Relaxed);
+        self.update_on(&g);
+    }
+
+    /// Creates the replication backlog (or resizes it): from now on the last `size` bytes fed
+    /// are kept, and readers may pin older ones up to `hard` bytes.
+    pub fn ensure_backlog(&self, size: usize, hard: usize) {
+        let mut g = self.inner.lock();
+        match g.backlog.as_mut() {
+            Some(b) => {
+                b.size = size.max(1);
+                b.hard = hard.max(b.size);
+            }
+            None => {
+                g.backlog = Some(Backlog {
+                    ring: Default::default(),
+                    size: size.max(1),
+                    pins: Vec::new(),
+                    hard: hard.max(size),
+                });
+                g.db = None;
+            }
+        }
+        self.update_on(&g);
+    }
+
+    /// Keeps the bytes from `offset` on (a reader's position, moved by the reader as it
+    /// reads); the pin goes away with [`Feed::unpin`].
+    pub fn pin(&self, offset: u64) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+        let p = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(offset));
+        if let Some(b) = self.inner.lock().backlog.as_mut() {
+            b.pins.push(p.clone());
+        }
+        p
+    }
+
+    /// Removes a pin made by [`Feed::pin`].
+    pub fn unpin(&self, pin: &std::sync::Arc<std::sync::atomic::AtomicU64>) {
+        if let Some(b) = self.inner.lock().backlog.as_mut() {
+            b.pins.retain(|p| !std::sync::Arc::ptr_eq(p, pin));
+        }
+    }
+
+    /// Copies at most `max` bytes from offset `from` on into `out` (appended); returns how
+    /// many, or `None` when `from` is no longer in the backlog (or there is none).
+    pub fn read(&self, from: u64, out: &mut Vec<u8>, max: usize) -> Option<usize> {
+        let g = self.inner.lock();
+        let b = g.backlog.as_ref()?;
+        let first = b.first(g.end);
+        if from < first || from > g.end {
+            return None;
+        }
+        let skip = (from - first) as usize;
+        let n = (b.ring.len() - skip).min(max);
+        out.extend(b.ring.range(skip..skip + n));
+        Some(n)
+    }
+
+    /// Whether offset `from` can be read from the backlog (a partial resync from it).
+    pub fn has(&self, from: u64) -> bool {
+        let g = self.inner.lock();
+        g.backlog
+            .as_ref()
+            .is_some_and(|b| from >= b.first(g.end) && from <= g.end)
+    }
+
+    /// Waits until the feed's end is past `offset`.
+    pub async fn wait_past(&self, offset: u64) {
+        loop {
+            let n = self.more.notified();
+            tokio::pin!(n);
+            n.as_mut().enable();
+            self.waiting.store(true, Relaxed);
+            if self.end() > offset {
+                return;
+            }
+            n.await;
+        }
+    }
+
+    /// INFO replication's backlog figures: (first byte offset, bytes held, size, active).
+    /// As Redis, offsets of bytes count from 1.
+    pub fn backlog_info(&self) -> (u64, u64, u64, bool) {
+        let g = self.inner.lock();
+        match g.backlog.as_ref() {
+            Some(b) => (b.first(g.end) + 1, b.ring.len() as u64, b.size as u64, true),
+            None => (0, 0, 1024 * 1024, false),
+        }
     }
 
     /// Feeds one command run in database `db`; returns the offset of its end. Call it while
     /// holding the shard locks of the keys the command changed.
     pub fn append(&self, db: usize, args: &[&[u8]]) -> u64 {
-        let mut g = self.inner.lock();
-        g.select(db);
-        encode(&mut g.buf, args);
-        g.end()
+        let end = {
+            let mut g = self.inner.lock();
+            g.push(Some(db), args);
+            g.end
+        };
+        if self.waiting.load(Relaxed) && self.waiting.swap(false, Relaxed) {
+            self.more.notify_waiters();
+        }
+        end
+    }
+
+    /// Feeds a command of no database (the primary's PING to its replicas, REPLCONF GETACK).
+    pub fn append_global(&self, args: &[&[u8]]) -> u64 {
+        let end = {
+            let mut g = self.inner.lock();
+            g.push(None, args);
+            g.end
+        };
+        if self.waiting.load(Relaxed) && self.waiting.swap(false, Relaxed) {
+            self.more.notify_waiters();
+        }
+        end
     }
 
     /// The offset of the end of what was fed so far.
     pub fn end(&self) -> u64 {
-        self.inner.lock().end()
+        self.inner.lock().end
     }
 
     /// The end offset, and makes the next entry start with SELECT: for a consumer that starts
-    /// a new file at this point (BGREWRITEAOF's incremental file). Call it under every shard
-    /// lock to fix a snapshot's instant.
+    /// at this point (BGREWRITEAOF's incremental file, a replica's full sync). Call it under
+    /// every shard lock to fix a snapshot's instant.
     pub fn mark(&self) -> u64 {
         let mut g = self.inner.lock();
         g.db = None;
-        let end = g.end();
+        let end = g.end;
         if std::mem::take(&mut g.barrier_wanted) {
             g.barrier = Some(end);
         }
@@ -134,7 +309,7 @@ impl Feed {
     pub fn take(&self, out: &mut Vec<u8>, upto: u64) -> u64 {
         out.clear();
         let mut g = self.inner.lock();
-        let start = g.start;
+        let start = g.start_of_buf();
         let upto = upto.min(g.barrier.unwrap_or(u64::MAX));
         let n = (upto.saturating_sub(start) as usize).min(g.buf.len());
         if n == g.buf.len() {
@@ -143,7 +318,6 @@ impl Feed {
             out.extend_from_slice(&g.buf[..n]);
             g.buf.drain(..n);
         }
-        g.start += n as u64;
         start
     }
 
@@ -208,5 +382,39 @@ mod tests {
         f.clear_barrier();
         assert_eq!(f.take(&mut out, u64::MAX), x);
         assert!(!out.is_empty());
+    }
+
+    #[test]
+    fn the_backlog_keeps_its_size_or_what_a_pinned_reader_still_needs() {
+        let f = Feed::default();
+        f.ensure_backlog(100, 1000);
+        assert!(f.is_on());
+        let mut out = Vec::new();
+        for i in 0..50 {
+            f.append(0, &[b"SET", b"k", format!("{i:04}").as_bytes()]);
+        }
+        let end = f.end();
+        assert!(end > 1000);
+        let (first, held, size, active) = f.backlog_info();
+        assert!(active);
+        assert_eq!((held, size), (100, 100));
+        assert_eq!(first, end - 100 + 1);
+        assert_eq!(f.read(end - 100, &mut out, 1 << 20), Some(100));
+        assert_eq!(f.read(end - 101, &mut out, 1 << 20), None, "dropped");
+        assert!(f.has(end) && !f.has(end - 101));
+        // A pinned reader keeps its bytes past the size, up to the hard limit.
+        let pin = f.pin(end);
+        for _ in 0..10 {
+            f.append(0, &[b"INCR", b"n"]);
+        }
+        out.clear();
+        assert!(f.read(end, &mut out, 1 << 20).unwrap() > 100);
+        assert!(out.starts_with(b"*2\r\n$4\r\nINCR"));
+        for _ in 0..100 {
+            f.append(0, &[b"INCR", b"n"]);
+        }
+        assert_eq!(f.read(end, &mut out, 1 << 20), None, "past the hard limit");
+        f.unpin(&pin);
+        assert!(!f.has(end));
     }
 }

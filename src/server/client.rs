@@ -51,6 +51,10 @@ pub struct Client {
     /// The AOF loader's client: commands never block (a served BLPOP in the file is replayed
     /// as the pop it was).
     pub replaying: bool,
+    /// The feed offset after this client's last write (what WAIT waits for replicas to reach).
+    pub woff: u64,
+    /// A replica's REPLCONF settings and PSYNC start, set before the link is served.
+    pub replication: Option<Box<crate::replication::primary::Handshake>>,
 }
 
 /// A command queued between MULTI and EXEC: its row id and a copy of its arguments.
@@ -108,6 +112,8 @@ impl Client {
             feed_end: 0,
             exec_fed: false,
             replaying: false,
+            woff: 0,
+            replication: None,
         }
     }
 
@@ -177,6 +183,8 @@ pub mod cflag {
     pub const BLOCKED: u32 = 1 << 2;
     /// Inside MULTI (`x`).
     pub const MULTI: u32 = 1 << 3;
+    /// A replica's link (`S`).
+    pub const REPLICA: u32 = 1 << 4;
 }
 
 /// What other tasks may see of a client.
@@ -265,7 +273,9 @@ impl ClientInfo {
 
     /// `normal` or `pubsub` (a client with subscriptions), as CLIENT LIST/KILL TYPE match them.
     pub fn client_type(&self) -> &'static str {
-        if self.sub.load(Relaxed) + self.psub.load(Relaxed) + self.ssub.load(Relaxed) > 0 {
+        if self.flags.load(Relaxed) as u32 & cflag::REPLICA != 0 {
+            "replica"
+        } else if self.sub.load(Relaxed) + self.psub.load(Relaxed) + self.ssub.load(Relaxed) > 0 {
             "pubsub"
         } else {
             "normal"
@@ -285,6 +295,9 @@ impl ClientInfo {
         let mut f = String::new();
         if flags & cflag::MONITOR != 0 {
             f.push('O');
+        }
+        if flags & cflag::REPLICA != 0 {
+            f.push('S');
         }
         let (sub, psub, ssub) = (
             self.sub.load(Relaxed),

@@ -90,6 +90,8 @@ enum Step {
     More,
     /// The first request in the buffer blocked (BLPOP ...): wait, then process again.
     Blocked,
+    /// PSYNC: the connection is a replica's link from now on.
+    Replica,
     Close,
 }
 
@@ -163,6 +165,15 @@ impl Conn {
                         if !self.wait_blocked(shared, sock, client).await? {
                             return Ok(());
                         }
+                    }
+                    Step::Replica => {
+                        return crate::replication::primary::serve(
+                            shared,
+                            sock,
+                            client,
+                            &mut self.rbuf,
+                        )
+                        .await;
                     }
                 }
             }
@@ -283,6 +294,23 @@ impl Conn {
                         self.monitor = Some(shared.monitor_tx.subscribe());
                         client.info.set_flag(cflag::MONITOR, true);
                         shared.monitors.fetch_add(1, Relaxed);
+                    }
+                }
+                Action::Replica => {
+                    step = Step::Replica;
+                    break;
+                }
+                Action::WaitReplicas {
+                    replicas,
+                    offset,
+                    deadline,
+                } => {
+                    let n = crate::replication::primary::wait_acks(
+                        shared, client, replicas, offset, deadline,
+                    )
+                    .await;
+                    if !(skip || client.reply_mode == ReplyMode::Off) {
+                        self.out.int(n as i64);
                     }
                 }
             }

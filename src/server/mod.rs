@@ -65,6 +65,9 @@ pub struct ServerStats {
     pub commands_processed: AtomicU64,
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
+    /// Bytes of the replication stream received (as a replica) and sent (to replicas).
+    pub net_repl_input_bytes: AtomicU64,
+    pub net_repl_output_bytes: AtomicU64,
     pub error_replies: AtomicU64,
     /// Commands per second, sampled by the cron.
     pub ops_per_sec: AtomicU64,
@@ -112,6 +115,8 @@ pub struct Shared {
     pub persistence: crate::persistence::save::SaveState,
     /// The append-only file.
     pub aof: crate::persistence::aof::Aof,
+    /// Replication: this node's replication id, its replicas.
+    pub replication: crate::replication::Replication,
     /// This value's own `Arc`, for work that outlives a command (BGSAVE's thread).
     me: std::sync::OnceLock<std::sync::Weak<Shared>>,
 }
@@ -150,6 +155,7 @@ impl Shared {
             memory_peak: AtomicU64::new(0),
             persistence: Default::default(),
             aof: Default::default(),
+            replication: crate::replication::Replication::new(random_hex(40)),
             me: std::sync::OnceLock::new(),
         };
         shared
@@ -266,7 +272,7 @@ pub fn repr(out: &mut String, s: &[u8]) {
     out.push('"');
 }
 
-fn random_hex(n: usize) -> String {
+pub fn random_hex(n: usize) -> String {
     use rand::Rng;
     let mut r = rand::thread_rng();
     (0..n)
@@ -387,6 +393,7 @@ async fn cron(shared: Arc<Shared>) {
     let mut last_cmds = shared.stats.commands_processed.load(Relaxed);
     let (mut last_in, mut last_out) = (0u64, 0u64);
     let mut last = Instant::now();
+    let mut last_ping = Instant::now();
     loop {
         let hz = shared.limits.hz.load(Relaxed).clamp(1, 500);
         tokio::time::sleep(std::time::Duration::from_millis(1000 / hz)).await;
@@ -407,6 +414,14 @@ async fn cron(shared: Arc<Shared>) {
         }
         crate::persistence::save::cron(&shared);
         crate::persistence::aof::rewrite::cron(&shared);
+        let period = shared.config.read().repl_ping_replica_period.max(1);
+        if shared.replication.replicas.count() > 0
+            && last_ping.elapsed() >= std::time::Duration::from_secs(period)
+        {
+            // Replicas see the link alive when no writes flow (Redis's replicationCron).
+            shared.keyspace.feed.append_global(&[b"PING"]);
+            last_ping = Instant::now();
+        }
         let el = last.elapsed().as_secs_f64();
         if el >= 0.1 {
             let cmds = shared.stats.commands_processed.load(Relaxed);
