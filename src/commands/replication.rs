@@ -72,7 +72,8 @@ fn sync(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
 /// MULTI it answers at once. <https://redis.io/commands/wait/>
 fn wait(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let want = a.i64(1)?;
-    let timeout = a.i64(2)?;
+    let timeout = crate::util::parse_i64(a.get(2))
+        .ok_or_else(|| CmdError::err("timeout is not an integer or out of range"))?;
     if timeout < 0 {
         return Err(CmdError::err("timeout is negative"));
     }
