@@ -63,6 +63,10 @@ pub struct Config {
     pub repl_backlog_size: u64,
     /// Seconds between the PINGs a primary sends its replicas.
     pub repl_ping_replica_period: u64,
+    /// Refuse writes unless this many replicas (0 = off) acknowledged within
+    /// `min_replicas_max_lag` seconds.
+    pub min_replicas_to_write: u64,
+    pub min_replicas_max_lag: u64,
     /// (hard bytes, soft bytes, soft seconds) of the normal, replica and pubsub classes.
     pub client_output_buffer_limit: [(u64, u64, u64); 3],
     /// Keyspace notification classes (`crate::server::notify` bits).
@@ -105,6 +109,8 @@ impl Default for Config {
             rdb_key_save_delay: 0,
             repl_backlog_size: 0,
             repl_ping_replica_period: 0,
+            min_replicas_to_write: 0,
+            min_replicas_max_lag: 0,
             client_output_buffer_limit: [(0, 0, 0); 3],
             notify_keyspace_events: 0,
         };
@@ -629,6 +635,31 @@ pub static DIRECTIVES: &[Directive] = &[
             Ok(())
         },
         get: |c| c.repl_ping_replica_period.to_string(),
+    },
+    Directive {
+        name: "min-replicas-to-write",
+        default: "0",
+        mutable: true,
+        doc: "Refuse write commands (-NOREPLICAS) unless at least this many replicas are \
+              connected and acknowledged within min-replicas-max-lag seconds; 0 turns the check \
+              off.",
+        set: |c, a| {
+            c.min_replicas_to_write = int(a, 0, i32::MAX as i64)?;
+            Ok(())
+        },
+        get: |c| c.min_replicas_to_write.to_string(),
+    },
+    Directive {
+        name: "min-replicas-max-lag",
+        default: "10",
+        mutable: true,
+        doc: "Seconds since its last acknowledgement within which a replica counts for \
+              min-replicas-to-write.",
+        set: |c, a| {
+            c.min_replicas_max_lag = int(a, 0, i32::MAX as i64)?;
+            Ok(())
+        },
+        get: |c| c.min_replicas_max_lag.to_string(),
     },
     Directive {
         name: "client-output-buffer-limit",

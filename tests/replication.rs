@@ -207,3 +207,54 @@ fn wait_counts_the_replicas_that_acknowledged_this_clients_writes() {
     );
     p.ex("WAIT 1 -1", "-ERR timeout is negative\r\n");
 }
+
+#[test]
+fn min_replicas_to_write_refuses_writes_without_a_good_replica() {
+    if against_redis() || !redis_peer::have_redis() {
+        return;
+    }
+    let srv = Server::start(&["--save", "", "--min-replicas-to-write", "1"]);
+    let mut p = srv.raw();
+    p.ex(
+        "SET k v",
+        "-NOREPLICAS Not enough good replicas to write.\r\n",
+    );
+    p.ex("GET k", NIL);
+    assert_eq!(p.info_field("replication", "min_slaves_good_slaves"), "0");
+    let port = srv.port.to_string();
+    let replica = Redis::start_with(None, &["--replicaof", "127.0.0.1", &port]);
+    let mut r = raw_to(replica.port);
+    assert!(poll_until(Duration::from_secs(30), || p
+        .info_field("replication", "min_slaves_good_slaves")
+        == "1"));
+    p.ex("SET k v", OK);
+    wait_caught_up(&mut p, &mut r);
+    r.ex("GET k", &bulk("v"));
+    p.ex("CONFIG SET min-replicas-to-write 2", OK);
+    p.ex(
+        "SET k v",
+        "-NOREPLICAS Not enough good replicas to write.\r\n",
+    );
+}
+
+#[test]
+fn keys_that_expire_on_the_primary_are_deleted_on_the_replica() {
+    if against_redis() || !redis_peer::have_redis() {
+        return;
+    }
+    let srv = Server::start(&["--save", ""]);
+    let port = srv.port.to_string();
+    let replica = Redis::start_with(None, &["--replicaof", "127.0.0.1", &port]);
+    let mut p = srv.raw();
+    let mut r = raw_to(replica.port);
+    p.ex("SET gone v PX 200", OK);
+    p.ex("SET kept v", OK);
+    wait_caught_up(&mut p, &mut r);
+    r.ex("DBSIZE", &int(2));
+    // A Redis replica never expires keys itself: only the primary's DEL removes them.
+    assert!(
+        poll_until(Duration::from_secs(10), || r.call(&["DBSIZE"]) == int(1)),
+        "the replica kept the expired key"
+    );
+    r.ex("EXISTS kept", &int(1));
+}

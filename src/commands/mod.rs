@@ -288,6 +288,13 @@ pub fn dispatch(
     {
         return reject(srv, client, out, id, CmdError::Other(MISCONF.into()));
     }
+    if cmd.flags & table::flag::WRITE != 0
+        && srv.limits.min_replicas.load(Relaxed) > 0
+        && !crate::replication::primary::enough_good_replicas(srv)
+    {
+        let e = CmdError::Other("NOREPLICAS Not enough good replicas to write.".into());
+        return reject(srv, client, out, id, e);
+    }
     if cmd.flags & table::flag::WRITE != 0 && srv.aof.write_failed() {
         let e = format!(
             "MISCONF Errors writing to the AOF file: {}",

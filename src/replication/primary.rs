@@ -70,6 +70,8 @@ pub struct ReplicaInfo {
     pub ack: AtomicU64,
     /// When, unix ms.
     pub ack_ms: AtomicU64,
+    /// Acknowledgements received.
+    acks: AtomicU64,
 }
 
 /// The replicas of this node.
@@ -95,6 +97,19 @@ impl Replicas {
             .count()
     }
 
+    /// Online replicas whose last acknowledgement is at most `max_lag` seconds old.
+    pub fn good(&self, max_lag: u64) -> usize {
+        let now = crate::clock::now_ms();
+        self.list
+            .lock()
+            .iter()
+            .filter(|r| {
+                r.state.load(Relaxed) == ONLINE
+                    && now.saturating_sub(r.ack_ms.load(Relaxed)) / 1000 <= max_lag
+            })
+            .count()
+    }
+
     fn add(&self, r: Arc<ReplicaInfo>) {
         self.list.lock().push(r);
     }
@@ -104,12 +119,32 @@ impl Replicas {
     }
 }
 
-/// INFO replication's `connected_slaves` and `slaveN` lines.
+/// Whether `min-replicas-to-write` replicas acknowledged within `min-replicas-max-lag`
+/// seconds (Redis's `checkGoodReplicasStatus`); writes are refused with -NOREPLICAS otherwise.
+pub fn enough_good_replicas(srv: &Shared) -> bool {
+    let want = srv.limits.min_replicas.load(Relaxed);
+    let lag = srv.limits.min_replicas_max_lag.load(Relaxed);
+    want == 0 || lag == 0 || srv.replication.replicas.good(lag) as u64 >= want
+}
+
+/// INFO replication's `connected_slaves`, `min_slaves_good_slaves` (when
+/// `min-replicas-to-write` is set) and `slaveN` lines.
 pub fn info_replicas(srv: &Shared, o: &mut String) {
     use std::fmt::Write as _;
     let list = srv.replication.replicas.list.lock().clone();
     let now = crate::clock::now_ms();
     let _ = write!(o, "connected_slaves:{}\r\n", list.len());
+    let (want, lag) = (
+        srv.limits.min_replicas.load(Relaxed),
+        srv.limits.min_replicas_max_lag.load(Relaxed),
+    );
+    if want > 0 && lag > 0 {
+        let _ = write!(
+            o,
+            "min_slaves_good_slaves:{}\r\n",
+            srv.replication.replicas.good(lag)
+        );
+    }
     for (i, r) in list.iter().enumerate() {
         let state = match r.state.load(Relaxed) {
             WAIT_BGSAVE => "wait_bgsave",
@@ -227,6 +262,7 @@ pub async fn serve(
         state: AtomicU8::new(WAIT_BGSAVE),
         ack: AtomicU64::new(0),
         ack_ms: AtomicU64::new(crate::clock::now_ms()),
+        acks: AtomicU64::new(0),
     });
     let reg = Registered {
         srv: shared,
@@ -285,7 +321,25 @@ pub async fn serve(
                 client.info.addr
             );
             info.state.store(SEND_BULK, Relaxed);
-            send_rdb(shared, sock, run, hs.capa_eof && start == Start::Full).await?;
+            let eof = hs.capa_eof && start == Start::Full;
+            send_rdb(shared, sock, run, eof).await?;
+            if eof {
+                // A replica finds the end of a diskless RDB by its last 40 bytes, so nothing
+                // may follow until it has loaded it: it says so with its first REPLCONF ACK
+                // (Redis's `repl_put_online_on_ack`).
+                let acks = info.acks.load(Relaxed);
+                while info.acks.load(Relaxed) == acks {
+                    tokio::select! {
+                        r = sock.read_buf(rbuf) => {
+                            if r? == 0 {
+                                return Ok(());
+                            }
+                            handle_acks(shared, rbuf, &info);
+                        }
+                        _ = client.info.kill.notified() => return Ok(()),
+                    }
+                }
+            }
             tracing::info!(
                 "Synchronization with replica {} succeeded",
                 client.info.addr
@@ -378,6 +432,7 @@ fn handle_acks(shared: &Shared, rbuf: &mut BytesMut, info: &ReplicaInfo) {
             if let Some(off) = crate::util::parse_i64(args.get(2)) {
                 info.ack.fetch_max(off.max(0) as u64, Relaxed);
                 info.ack_ms.store(crate::clock::now_ms(), Relaxed);
+                info.acks.fetch_add(1, Relaxed);
                 acked = true;
             }
         }

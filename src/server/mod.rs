@@ -40,6 +40,9 @@ pub struct Limits {
     /// Effective `notify-keyspace-events` classes ([`notify`] bits); 0 unless K or E is set, so
     /// a command that may raise an event pays one relaxed load when notifications are off.
     pub notify_flags: AtomicU32,
+    /// `min-replicas-to-write` (0 = off) and `min-replicas-max-lag` (seconds).
+    pub min_replicas: AtomicU64,
+    pub min_replicas_max_lag: AtomicU64,
 }
 
 impl Limits {
@@ -54,6 +57,9 @@ impl Limits {
         self.hz.store(c.hz, Relaxed);
         self.notify_flags
             .store(notify::effective(c.notify_keyspace_events), Relaxed);
+        self.min_replicas.store(c.min_replicas_to_write, Relaxed);
+        self.min_replicas_max_lag
+            .store(c.min_replicas_max_lag, Relaxed);
     }
 }
 

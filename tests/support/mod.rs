@@ -7,7 +7,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -100,7 +100,17 @@ impl Server {
             cmd.args(["--save", "", "--appendonly", "no", "--daemonize", "no"]);
         }
         cmd.args(extra);
-        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        // SHOAL_TEST_LOGDIR=dir keeps each server's log as dir/<port>.log (for debugging).
+        match std::env::var_os("SHOAL_TEST_LOGDIR") {
+            Some(d) => {
+                let log = std::fs::File::create(Path::new(&d).join(format!("{port}.log")))
+                    .expect("create the server log");
+                cmd.stdout(log.try_clone().unwrap()).stderr(log);
+            }
+            None => {
+                cmd.stdout(Stdio::null()).stderr(Stdio::null());
+            }
+        }
         let child = cmd.spawn().expect("spawn server");
         let mut server = Server {
             port,
