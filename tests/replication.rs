@@ -258,3 +258,51 @@ fn keys_that_expire_on_the_primary_are_deleted_on_the_replica() {
     );
     r.ex("EXISTS kept", &int(1));
 }
+
+#[test]
+fn a_replica_that_stops_reading_is_cut_off_and_syncs_again() {
+    if against_redis() || !redis_peer::have_redis() {
+        return;
+    }
+    // What a lagging replica has not read is kept for it up to the hard limit only.
+    let srv = Server::start(&[
+        "--save",
+        "",
+        "--repl-backlog-size",
+        "64kb",
+        "--client-output-buffer-limit",
+        "replica 256kb 0 0",
+    ]);
+    let port = srv.port.to_string();
+    let replica = Redis::start_with(None, &["--replicaof", "127.0.0.1", &port]);
+    let mut p = srv.raw();
+    let mut r = raw_to(replica.port);
+    p.ex("SET a 1", OK);
+    wait_caught_up(&mut p, &mut r);
+    let signal = |sig: &str| {
+        let ok = std::process::Command::new("kill")
+            .args([sig, &replica.pid().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {sig}");
+    };
+    signal("-STOP");
+    // Far more than the socket buffers and the limit: the link is cut.
+    let big = "y".repeat(100_000);
+    for i in 0..200 {
+        p.expect(&["SET", &format!("big{}", i % 20), &big], OK);
+    }
+    signal("-CONT");
+    assert!(
+        poll_until(Duration::from_secs(30), || p
+            .info_field("stats", "sync_full")
+            == "2"),
+        "no second full sync"
+    );
+    wait_caught_up(&mut p, &mut r);
+    assert_same(
+        &contents(&mut replica.client(), DBS),
+        &contents(&mut srv.client(), DBS),
+    );
+}

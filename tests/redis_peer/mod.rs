@@ -127,6 +127,11 @@ impl Redis {
         false
     }
 
+    /// The server's process id (ours: started by this test).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn client(&self) -> redis::Connection {
         redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
             .unwrap()
