@@ -40,6 +40,9 @@ pub struct Limits {
     /// Effective `notify-keyspace-events` classes ([`notify`] bits); 0 unless K or E is set, so
     /// a command that may raise an event pays one relaxed load when notifications are off.
     pub notify_flags: AtomicU32,
+    /// `replica-read-only` and `replica-serve-stale-data`, read by every write on a replica.
+    pub replica_read_only: AtomicBool,
+    pub replica_serve_stale_data: AtomicBool,
 }
 
 impl Limits {
@@ -54,6 +57,9 @@ impl Limits {
         self.hz.store(c.hz, Relaxed);
         self.notify_flags
             .store(notify::effective(c.notify_keyspace_events), Relaxed);
+        self.replica_read_only.store(c.replica_read_only, Relaxed);
+        self.replica_serve_stale_data
+            .store(c.replica_serve_stale_data, Relaxed);
     }
 }
 
@@ -311,6 +317,10 @@ pub async fn bind(c: &Config) -> std::io::Result<Vec<TcpListener>> {
 
 /// Runs the node until shutdown; returns after every client was closed.
 pub async fn run(shared: Arc<Shared>, listeners: Vec<TcpListener>) {
+    let replicaof = shared.config.read().replicaof.clone();
+    if let Some((host, port)) = replicaof {
+        crate::replication::replica::set_master(&shared, host, port, false);
+    }
     let cron = tokio::spawn(cron(shared.clone()));
     let signals = tokio::spawn(signals(shared.clone()));
     let mut accepts = Vec::new();

@@ -6,6 +6,7 @@
 use crate::support::{free_port, read_reply, resp};
 use redis::Value as RV;
 use shoal::keyspace::Value;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -437,4 +438,67 @@ pub fn raw(port: u16) -> TcpStream {
     let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     s
+}
+
+/// A whole dataset: (database, key) -> (value, absolute expiry in unix ms).
+pub type Contents = BTreeMap<(u64, Vec<u8>), (Canon, Option<u64>)>;
+
+/// Every key of databases `dbs` with its value and absolute expiry. A stream consumer's
+/// `seen-time` is left out: a replay sets it to the time of the replay (in Redis too).
+pub fn contents(c: &mut redis::Connection, dbs: &[u64]) -> Contents {
+    let mut out = BTreeMap::new();
+    for &db in dbs {
+        for k in keys(c, db) {
+            let (t, mut items) = fetch(c, &k);
+            if t == "stream" {
+                items = without_values_of(items, &[b"seen-time"]);
+            }
+            let at = pexpiretime(c, &k);
+            out.insert((db, k), ((t, items), at));
+        }
+    }
+    let _: () = redis::cmd("SELECT").arg(0).query(c).unwrap();
+    out
+}
+
+/// Asserts two [`contents`] are equal, naming the first key that differs.
+#[track_caller]
+pub fn assert_same(got: &Contents, want: &Contents) {
+    for (k, v) in want {
+        match got.get(k) {
+            None => panic!("{:?} missing", (k.0, String::from_utf8_lossy(&k.1))),
+            Some(g) if g != v => panic!(
+                "{:?} differs: {:?} != {:?}",
+                (k.0, String::from_utf8_lossy(&k.1)),
+                (
+                    &g.0 .0,
+                    g.0 .1.len(),
+                    g.1,
+                    g.0 .1
+                        .iter()
+                        .take(12)
+                        .map(|x| String::from_utf8_lossy(x).into_owned())
+                        .collect::<Vec<_>>()
+                ),
+                (
+                    &v.0 .0,
+                    v.0 .1.len(),
+                    v.1,
+                    v.0 .1
+                        .iter()
+                        .take(12)
+                        .map(|x| String::from_utf8_lossy(x).into_owned())
+                        .collect::<Vec<_>>()
+                )
+            ),
+            _ => {}
+        }
+    }
+    for k in got.keys() {
+        assert!(
+            want.contains_key(k),
+            "{:?} unexpected",
+            (k.0, String::from_utf8_lossy(&k.1))
+        );
+    }
 }
