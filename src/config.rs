@@ -71,6 +71,15 @@ pub struct Config {
     pub client_output_buffer_limit: [(u64, u64, u64); 3],
     /// Keyspace notification classes (`crate::server::notify` bits).
     pub notify_keyspace_events: u32,
+    /// The primary to follow at start-up (host, port); `None`: this node is a primary.
+    pub replicaof: Option<(String, u16)>,
+    /// Password (and user, when not empty) the replica AUTHs with at its primary.
+    pub masterauth: String,
+    pub masteruser: String,
+    /// A replica refuses writes from its clients (`-READONLY`).
+    pub replica_read_only: bool,
+    /// A replica whose link is down still answers reads (no: `-MASTERDOWN`).
+    pub replica_serve_stale_data: bool,
 }
 
 impl Default for Config {
@@ -113,6 +122,11 @@ impl Default for Config {
             min_replicas_max_lag: 0,
             client_output_buffer_limit: [(0, 0, 0); 3],
             notify_keyspace_events: 0,
+            replicaof: None,
+            masterauth: String::new(),
+            masteruser: String::new(),
+            replica_read_only: true,
+            replica_serve_stale_data: true,
         };
         for d in DIRECTIVES {
             let args: Vec<String> = split_line(d.default).unwrap_or_default();
@@ -722,6 +736,82 @@ pub static DIRECTIVES: &[Directive] = &[
             Ok(())
         },
         get: |c| crate::server::notify::format(c.notify_keyspace_events),
+    },
+    Directive {
+        name: "replicaof",
+        default: "\"\"",
+        mutable: false,
+        doc: "<host> <port>: follow that primary (Redis or shoal) from start-up: copy its \
+              dataset, then apply its stream of writes. At run time use REPLICAOF host port, \
+              and REPLICAOF NO ONE to become a primary again. Empty: this node is a primary.",
+        set: |c, a| {
+            let words: Vec<&str> = a.iter().flat_map(|x| x.split_whitespace()).collect();
+            match words[..] {
+                [] => c.replicaof = None,
+                [host, port] => {
+                    let port: u16 = port
+                        .parse()
+                        .map_err(|_| "Invalid master port".to_string())?;
+                    c.replicaof = Some((host.to_string(), port));
+                }
+                _ => return Err("wrong number of arguments".into()),
+            }
+            Ok(())
+        },
+        get: |c| match &c.replicaof {
+            Some((h, p)) => format!("{h} {p}"),
+            None => String::new(),
+        },
+    },
+    Directive {
+        name: "masterauth",
+        default: "\"\"",
+        mutable: true,
+        doc: "Password a replica gives its primary (AUTH) before syncing, when the primary has \
+              requirepass. Empty: none.",
+        set: |c, a| {
+            c.masterauth = one(a)?.to_string();
+            Ok(())
+        },
+        get: |c| c.masterauth.clone(),
+    },
+    Directive {
+        name: "masteruser",
+        default: "\"\"",
+        mutable: true,
+        doc: "User a replica authenticates as at its primary (AUTH masteruser masterauth). \
+              Empty: the default user.",
+        set: |c, a| {
+            c.masteruser = one(a)?.to_string();
+            Ok(())
+        },
+        get: |c| c.masteruser.clone(),
+    },
+    Directive {
+        name: "replica-read-only",
+        default: "yes",
+        mutable: true,
+        doc: "A replica refuses writes from its clients with -READONLY (its primary's stream \
+              is applied regardless). no: local writes are allowed, but never propagated and \
+              lost at the next full resync.",
+        set: |c, a| {
+            c.replica_read_only = yes_no(a)?;
+            Ok(())
+        },
+        get: |c| yes_no_str(c.replica_read_only),
+    },
+    Directive {
+        name: "replica-serve-stale-data",
+        default: "yes",
+        mutable: true,
+        doc: "While a replica's link to its primary is down (or the first sync runs), answer \
+              reads with possibly stale data. no: commands other than INFO, PING, REPLICAOF, \
+              CONFIG, ... reply -MASTERDOWN.",
+        set: |c, a| {
+            c.replica_serve_stale_data = yes_no(a)?;
+            Ok(())
+        },
+        get: |c| yes_no_str(c.replica_serve_stale_data),
     },
 ];
 

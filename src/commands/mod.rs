@@ -282,6 +282,17 @@ pub fn dispatch(
     if !client.authenticated && cmd.flags & table::flag::NO_AUTH == 0 {
         return reject(srv, client, out, id, CmdError::NoAuth);
     }
+    if srv.replication.link.is_replica() && !client.replaying {
+        if cmd.flags & table::flag::WRITE != 0 && srv.limits.replica_read_only.load(Relaxed) {
+            return reject(srv, client, out, id, CmdError::Other(READONLY.into()));
+        }
+        if cmd.flags & table::flag::STALE == 0
+            && !srv.replication.link.up.load(Relaxed)
+            && !srv.limits.replica_serve_stale_data.load(Relaxed)
+        {
+            return reject(srv, client, out, id, CmdError::Other(MASTERDOWN.into()));
+        }
+    }
     if cmd.flags & table::flag::WRITE != 0
         && srv.persistence.last_bgsave_failed.load(Relaxed)
         && crate::persistence::save::writes_refused(srv)
@@ -421,6 +432,13 @@ fn execute<'k>(
     }
     (action, ks)
 }
+
+/// A write from a client of a replica (`replica-read-only yes`), Redis 7.0's text.
+const READONLY: &str = "READONLY You can't write against a read only replica.";
+
+/// A command of a replica whose link is down (`replica-serve-stale-data no`), Redis 7.0's text.
+const MASTERDOWN: &str =
+    "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
 
 /// The error for writes while the last background save failed (`stop-writes-on-bgsave-error`),
 /// Redis 7.0's text.

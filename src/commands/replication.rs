@@ -71,6 +71,9 @@ fn sync(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
 /// client made, or `timeout` milliseconds passed (0 = forever); replies how many did. Inside
 /// MULTI it answers at once. <https://redis.io/commands/wait/>
 fn wait(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
+    if ctx.srv.replication.link.is_replica() {
+        return Err(CmdError::err(WAIT_ON_REPLICA));
+    }
     let want = a.i64(1)?;
     let timeout = crate::util::parse_i64(a.get(2))
         .ok_or_else(|| CmdError::err("timeout is not an integer or out of range"))?;
@@ -101,6 +104,66 @@ fn wait(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
+/// Redis 7.0's reply to WAIT on a replica.
+const WAIT_ON_REPLICA: &str = "WAIT cannot be used with replica instances. Please also note that \
+     since Redis 4.0 if a replica is configured to be writable (which is not the default) writes \
+     to replicas are just local and are not propagated.";
+
+/// REPLICAOF host port | NO ONE (and SLAVEOF): follow that primary, dropping this node's data
+/// at the full resync (`+OK`; `+OK Already connected to specified master` when it is the one
+/// followed already), or stop following and become a primary. A replica's own link may not
+/// (`ERR Command is not valid when client is a replica.`); a bad port is `ERR value is not an
+/// integer or out of range`. As Redis 7.0's `replicaofCommand`.
+/// <https://redis.io/commands/replicaof/>
+fn replicaof(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
+    let srv = ctx.srv;
+    if a.is(1, "no") && a.is(2, "one") {
+        if srv.replication.link.is_replica() {
+            crate::replication::replica::unset_master(srv);
+            tracing::info!(
+                "MASTER MODE enabled (user request from '{}')",
+                ctx.client.info.addr
+            );
+        }
+        ctx.out.ok();
+        return Ok(());
+    }
+    if ctx
+        .client
+        .info
+        .has_flag(crate::server::client::cflag::REPLICA)
+    {
+        return Err(CmdError::err(
+            "Command is not valid when client is a replica.",
+        ));
+    }
+    let port = a.i64(2)?;
+    let host = a.str(1);
+    let same = srv
+        .replication
+        .link
+        .master
+        .lock()
+        .as_ref()
+        .is_some_and(|(h, p)| h.eq_ignore_ascii_case(&host) && *p as i64 == port);
+    if same {
+        ctx.out.simple("OK Already connected to specified master");
+        return Ok(());
+    }
+    // Redis keeps any long as the port and fails at connect time; a u16 is what can connect.
+    let port = u16::try_from(port).map_err(|_| CmdError::NotInteger)?;
+    let Some(me) = srv.me() else {
+        return Err(CmdError::err("the server is shutting down"));
+    };
+    crate::replication::replica::set_master(&me, host.clone(), port, true);
+    tracing::info!(
+        "REPLICAOF {host}:{port} enabled (user request from '{}')",
+        ctx.client.info.addr
+    );
+    ctx.out.ok();
+    Ok(())
+}
+
 fn begin_link(ctx: &mut Ctx<'_, '_>, start: Start) {
     let hs = ctx
         .client
@@ -126,6 +189,12 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "wait", arity: 3, flags: NOSCRIPT, group: "generic", acl: acl::SLOW | acl::CONNECTION, since: "3.0.0",
         summary: "Wait for the synchronous replication of all the write commands sent in the context of the current connection",
         complexity: "O(1)", handler: wait, ..R },
+    Command { name: "replicaof", arity: 3, flags: ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING, since: "5.0.0",
+        summary: "Make the server a replica of another instance, or promote it as master.",
+        complexity: "O(1)", handler: replicaof, ..R },
+    Command { name: "slaveof", arity: 3, flags: ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING, since: "1.0.0",
+        summary: "Make the server a replica of another instance, or promote it as master.",
+        complexity: "O(1)", handler: replicaof, ..R },
     Command { name: "sync", arity: 1, flags: ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, since: "1.0.0",
         summary: "Internal command used for replication", handler: sync, ..R },
 ];

@@ -69,6 +69,10 @@ impl Keyspace {
     /// Runs one active expiry tick at time `now` (unix ms) over every shard and database.
     pub fn active_expire_cycle(&self, now: u64, budget: usize) -> CycleStats {
         let mut total = CycleStats::default();
+        if self.expiry_held.load(std::sync::atomic::Ordering::Relaxed) {
+            // A replica: the primary deletes expired keys (its DELs arrive in the stream).
+            return total;
+        }
         for shard in self.shards() {
             let mut g = shard.data.lock();
             if self.snapshot.active() {

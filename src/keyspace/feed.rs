@@ -1,13 +1,17 @@
 //! The propagation feed: every applied write, as the RESP commands that redo it, in the order
-//! the writes were applied. The AOF (and replication, later) consume it.
+//! the writes were applied. The AOF ([`Feed::take`]) and the replicas (the backlog,
+//! [`Feed::read`]) consume it; its offsets are the replication offsets. On a replica only the
+//! primary's stream is fed, byte for byte ([`Feed::append_raw`]). The primary's PINGs and
+//! `REPLCONF GETACK` go to the AOF as well (Redis keeps them out of it; a replay ignores them).
 //!
 //! Appends happen while the writer still holds the shard locks of the keys it changed, so two
 //! writes to one key are fed in the order they were applied; writes to keys of different shards
 //! commute. A `SELECT db` is fed before an entry whose database differs from the previous
 //! entry's, as Redis's `feedAppendOnlyFile` / `replicationFeedSlaves` do.
 //!
-//! Offsets count bytes since the feed was created: [`Feed::append`] returns the offset of the
-//! end of what it appended, and a consumer [`Feed::take`]s bytes with the offset they start at.
+//! Offsets count bytes since the feed was created (or since a replica's full resync,
+//! [`Feed::reset`]): [`Feed::append`] returns the offset of the end of what it appended, and the
+//! AOF [`Feed::take`]s bytes with the offset they start at.
 //! While nobody consumes (`is_on` false), appending is one relaxed load.
 //!
 //! What is fed for each command (rewrites that make a replay deterministic, as Redis's
@@ -46,6 +50,9 @@ struct Inner {
     /// [`Feed::take`] hands out nothing at or past this offset (until cleared): a consumer
     /// switching files there takes the bytes before it first.
     barrier: Option<u64>,
+    /// A replica's feed: only its primary's stream is fed ([`Feed::append_raw`]); the
+    /// node's own [`Feed::append`]s are dropped.
+    proxy: bool,
 }
 
 /// The replication backlog: a window of the feed ending at its end.
@@ -246,10 +253,14 @@ impl Feed {
     }
 
     /// Feeds one command run in database `db`; returns the offset of its end. Call it while
-    /// holding the shard locks of the keys the command changed.
+    /// holding the shard locks of the keys the command changed. On a replica ([`Feed::set_proxy`])
+    /// it feeds nothing and returns the end.
     pub fn append(&self, db: usize, args: &[&[u8]]) -> u64 {
         let end = {
             let mut g = self.inner.lock();
+            if g.proxy {
+                return g.end;
+            }
             g.push(Some(db), args);
             g.end
         };
@@ -263,6 +274,9 @@ impl Feed {
     pub fn append_global(&self, args: &[&[u8]]) -> u64 {
         let end = {
             let mut g = self.inner.lock();
+            if g.proxy {
+                return g.end;
+            }
             g.push(None, args);
             g.end
         };
@@ -270,6 +284,65 @@ impl Feed {
             self.more.notify_waiters();
         }
         end
+    }
+
+    /// Makes this the feed of a replica (`true`): from now on only [`Feed::append_raw`] feeds
+    /// (the primary's stream, byte for byte, so offsets stay the primary's, as Redis's
+    /// `replicationFeedStreamFromMasterStream`), and [`Feed::append`] feeds nothing. Turning it
+    /// off (a promotion) makes the next entry start with SELECT.
+    pub fn set_proxy(&self, on: bool) {
+        let mut g = self.inner.lock();
+        g.proxy = on;
+        g.db = None;
+    }
+
+    /// Whether this is a replica's feed ([`Feed::set_proxy`]).
+    pub fn is_proxy(&self) -> bool {
+        self.inner.lock().proxy
+    }
+
+    /// Feeds `bytes` as they are (a replica applying its primary's stream: whole commands);
+    /// `db` is the database the stream has selected after them. Returns the new end offset.
+    pub fn append_raw(&self, bytes: &[u8], db: usize) -> u64 {
+        let end = {
+            let mut g = self.inner.lock();
+            let Inner {
+                aof,
+                buf,
+                backlog,
+                end,
+                db: cur,
+                ..
+            } = &mut *g;
+            if *aof {
+                buf.extend_from_slice(bytes);
+            }
+            *end += bytes.len() as u64;
+            if let Some(b) = backlog {
+                b.ring.extend(bytes);
+                b.trim(*end);
+            }
+            *cur = Some(db);
+            *end
+        };
+        if self.waiting.load(Relaxed) && self.waiting.swap(false, Relaxed) {
+            self.more.notify_waiters();
+        }
+        end
+    }
+
+    /// Moves the end to `offset` and empties the backlog (a replica's full resync: the stream
+    /// continues from the primary's offset, and what the backlog held is of another history).
+    /// Bytes the AOF had not taken yet are of the old history too and are dropped: the caller
+    /// rebases the AOF (`Aof::rebase`) and rewrites it from the new data.
+    pub fn reset(&self, offset: u64) {
+        let mut g = self.inner.lock();
+        g.end = offset;
+        g.buf.clear();
+        g.db = None;
+        if let Some(b) = g.backlog.as_mut() {
+            b.ring.clear();
+        }
     }
 
     /// The offset of the end of what was fed so far.

@@ -123,6 +123,10 @@ pub struct Keyspace {
     pub expired: expiry::ExpiredQueue,
     /// Applied writes as commands, for the AOF (and replicas); expiry below feeds its DELs.
     pub feed: feed::Feed,
+    /// Set while this node is a replica: expired keys are hidden from commands but never
+    /// deleted here (neither lazily nor by the active cycle); the primary's DEL removes them,
+    /// as Redis's `expireIfNeeded` on a replica.
+    pub expiry_held: std::sync::atomic::AtomicBool,
 }
 
 impl Keyspace {
@@ -149,6 +153,7 @@ impl Keyspace {
             databases,
             expired: Default::default(),
             feed: Default::default(),
+            expiry_held: Default::default(),
         }
     }
 
@@ -349,6 +354,12 @@ impl<'a> Locked<'a> {
         match table.map.entry_ref(key) {
             hashbrown::hash_map::EntryRef::Occupied(o) => {
                 if o.get().is_expired(now) {
+                    if ks.expiry_held.load(std::sync::atomic::Ordering::Relaxed) {
+                        if access == 2 {
+                            stats.keyspace_misses += 1;
+                        }
+                        return None;
+                    }
                     ks.expired.push(db, key);
                     if ks.feed.is_on() {
                         ks.feed.append(db, &[b"DEL", key]);

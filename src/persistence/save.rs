@@ -334,6 +334,17 @@ pub fn load_entries<R: std::io::Read>(
     srv: &Shared,
     reader: &mut RdbReader<R>,
 ) -> Result<LoadReport, LoadError> {
+    load_entries_with(srv, reader, true)
+}
+
+/// [`load_entries`], keeping keys already expired when `skip_expired` is false (a replica
+/// loading its primary's RDB: the primary deletes them and sends DEL, as Redis's `rdbLoad`
+/// skips expired keys only on a primary).
+pub fn load_entries_with<R: std::io::Read>(
+    srv: &Shared,
+    reader: &mut RdbReader<R>,
+    skip_expired: bool,
+) -> Result<LoadReport, LoadError> {
     let now = crate::clock::now_ms();
     reader.set_now(now);
     reader.set_verify(super::rdb::CHECKSUM.load(Relaxed));
@@ -353,7 +364,7 @@ pub fn load_entries<R: std::io::Read>(
                 "the file uses database {db}, this server has {dbs} (see `databases`)"
             )));
         }
-        if entry.is_expired(now) {
+        if skip_expired && entry.is_expired(now) {
             report.expired += 1;
             continue;
         }

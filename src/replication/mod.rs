@@ -7,6 +7,7 @@
 //! command stream, WAIT). [`replica`]: following a primary (REPLICAOF).
 
 pub mod primary;
+pub mod replica;
 
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
@@ -26,6 +27,8 @@ pub struct Replication {
     pub sync_partial_err: AtomicU64,
     /// The replicas this node serves.
     pub replicas: primary::Replicas,
+    /// The primary this node follows, when it is a replica.
+    pub link: replica::Link,
 }
 
 impl Replication {
@@ -38,6 +41,7 @@ impl Replication {
             sync_partial_ok: AtomicU64::new(0),
             sync_partial_err: AtomicU64::new(0),
             replicas: Default::default(),
+            link: Default::default(),
         }
     }
 
@@ -51,7 +55,12 @@ impl Replication {
 pub fn info(srv: &crate::server::Shared, o: &mut String) {
     use std::fmt::Write as _;
     let r = &srv.replication;
-    let _ = write!(o, "# Replication\r\nrole:master\r\n");
+    if r.link.is_replica() {
+        let _ = write!(o, "# Replication\r\nrole:slave\r\n");
+        replica::info(srv, o);
+    } else {
+        let _ = write!(o, "# Replication\r\nrole:master\r\n");
+    }
     primary::info_replicas(srv, o);
     let offset = srv.keyspace.feed.end();
     let (first, histlen, size, active) = srv.keyspace.feed.backlog_info();

@@ -169,7 +169,9 @@ pub fn decide(srv: &Shared, replid: &[u8], offset: i64) -> Start {
     let r = &srv.replication;
     let from = offset - 1;
     let ours = replid == r.replid.lock().as_bytes();
-    let previous = replid == r.replid2.lock().as_bytes() && from <= r.second_offset();
+    // `second_offset` is the first offset (counted from 1) of the new history: bytes before it
+    // (0-based `from` below it) are the old id's.
+    let previous = replid == r.replid2.lock().as_bytes() && from < r.second_offset();
     if (ours || previous) && from >= 0 && srv.keyspace.feed.has(from as u64) {
         Start::Partial(from as u64)
     } else {

@@ -43,6 +43,9 @@ pub struct Limits {
     /// `min-replicas-to-write` (0 = off) and `min-replicas-max-lag` (seconds).
     pub min_replicas: AtomicU64,
     pub min_replicas_max_lag: AtomicU64,
+    /// `replica-read-only` and `replica-serve-stale-data`, read by every write on a replica.
+    pub replica_read_only: AtomicBool,
+    pub replica_serve_stale_data: AtomicBool,
 }
 
 impl Limits {
@@ -60,6 +63,9 @@ impl Limits {
         self.min_replicas.store(c.min_replicas_to_write, Relaxed);
         self.min_replicas_max_lag
             .store(c.min_replicas_max_lag, Relaxed);
+        self.replica_read_only.store(c.replica_read_only, Relaxed);
+        self.replica_serve_stale_data
+            .store(c.replica_serve_stale_data, Relaxed);
     }
 }
 
@@ -317,6 +323,10 @@ pub async fn bind(c: &Config) -> std::io::Result<Vec<TcpListener>> {
 
 /// Runs the node until shutdown; returns after every client was closed.
 pub async fn run(shared: Arc<Shared>, listeners: Vec<TcpListener>) {
+    let replicaof = shared.config.read().replicaof.clone();
+    if let Some((host, port)) = replicaof {
+        crate::replication::replica::set_master(&shared, host, port, false);
+    }
     let cron = tokio::spawn(cron(shared.clone()));
     let signals = tokio::spawn(signals(shared.clone()));
     let mut accepts = Vec::new();

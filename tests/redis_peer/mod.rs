@@ -6,6 +6,7 @@
 use crate::support::{free_port, read_reply, resp};
 use redis::Value as RV;
 use shoal::keyspace::Value;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -445,12 +446,12 @@ pub fn raw(port: u16) -> TcpStream {
 }
 
 /// A whole dataset: (database, key) -> (value, absolute expiry in unix ms).
-pub type Contents = std::collections::BTreeMap<(u64, Vec<u8>), (Canon, Option<u64>)>;
+pub type Contents = BTreeMap<(u64, Vec<u8>), (Canon, Option<u64>)>;
 
 /// Every key of databases `dbs` with its value and absolute expiry. A stream consumer's
 /// `seen-time` is left out: a replay sets it to the time of the replay (in Redis too).
 pub fn contents(c: &mut redis::Connection, dbs: &[u64]) -> Contents {
-    let mut out = std::collections::BTreeMap::new();
+    let mut out = BTreeMap::new();
     for &db in dbs {
         for k in keys(c, db) {
             let (t, mut items) = fetch(c, &k);

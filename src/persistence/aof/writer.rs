@@ -379,6 +379,21 @@ impl Aof {
         }
     }
 
+    /// After the feed was reset to `offset` (a replica's full resync, `Feed::reset`): what was
+    /// pending belongs to the old history and is dropped, and the file's offsets continue from
+    /// `offset`, so a later write's wait is measured against the new stream.
+    pub fn rebase(&self, offset: u64) {
+        let mut g = self.files.lock();
+        if let Some(f) = g.as_mut() {
+            f.pending.clear();
+            f.pending_end = offset;
+        }
+        self.written.store(offset, Release);
+        self.synced.store(offset, Release);
+        drop(g);
+        self.synced_notify.notify_waiters();
+    }
+
     /// After a rewrite switched files: everything up to `offset` is in the old file, fsynced.
     pub fn mark_synced(&self, offset: u64) {
         self.written.fetch_max(offset, AcqRel);
