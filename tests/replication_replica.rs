@@ -1,7 +1,8 @@
 //! The replica side of replication: shoal follows Debian's redis-server 7.0.15 and another
 //! shoal (full resync, then the stream, under a concurrent write load), resumes with a partial
-//! resync after its link is killed, serves as primary to a redis-server replica, refuses
-//! writes while a replica and becomes a writable primary with REPLICAOF NO ONE.
+//! resync after its link is killed, keeps the replicated data in its own AOF, refuses writes
+//! while a replica and becomes a writable primary with REPLICAOF NO ONE. (A redis-server
+//! replica of shoal is in tests/replication.rs.)
 //! Every server is a real process on a free loopback port; waits are bounded polls.
 
 mod redis_peer;
@@ -177,24 +178,6 @@ fn a_killed_link_resumes_with_a_partial_resync() {
 }
 
 #[test]
-fn a_redis_server_replica_of_shoal_converges() {
-    if !have_redis() {
-        return;
-    }
-    let primary = Server::start(&[]);
-    let mut pc = primary.client();
-    populate(&mut pc);
-    let port = primary.port.to_string();
-    let replica = Redis::start_with(None, &["--replicaof", "127.0.0.1", &port]);
-    let mut rc = replica.client();
-    for i in 0..1000 {
-        write(&mut pc, i);
-    }
-    wait_caught_up(&mut pc, &mut rc);
-    assert_same(&contents(&mut rc, DBS), &contents(&mut pc, DBS));
-}
-
-#[test]
 fn a_replica_is_read_only_until_replicaof_no_one() {
     let primary = Server::start(&[]);
     let mut pc = primary.client();
@@ -263,4 +246,45 @@ fn a_replica_hides_expired_keys_but_leaves_their_deletion_to_the_primary() {
     let _: i64 = redis::cmd("EXISTS").arg("gone").query(&mut pc).unwrap();
     wait_caught_up(&mut pc, &mut rc);
     assert!(poll_until(Duration::from_secs(10), || r.call(&["DBSIZE"]) == int(0)));
+}
+
+#[test]
+fn a_replica_keeps_what_it_replicates_in_its_own_aof() {
+    let primary = Server::start(&["--save", ""]);
+    let mut pc = primary.client();
+    for i in 0..300 {
+        write(&mut pc, i);
+    }
+    let dir = TempDir::new("replica-aof");
+    let port = primary.port.to_string();
+    let mut replica = Server::start_in(
+        &dir.0,
+        &[
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--replicaof",
+            "127.0.0.1",
+            &port,
+        ],
+    );
+    let mut rc = replica.client();
+    wait_caught_up(&mut pc, &mut rc);
+    for i in 300..600 {
+        write(&mut pc, i);
+    }
+    wait_caught_up(&mut pc, &mut rc);
+    // The AOF was rewritten from the synced data, and the stream appended after it.
+    assert!(poll_until(Duration::from_secs(30), || info(
+        &mut rc,
+        "persistence",
+        "aof_rewrite_in_progress"
+    ) == "0"
+        && info(&mut rc, "persistence", "aof_rewrites") != "0"));
+    let want = contents(&mut pc, DBS);
+    replica.kill9();
+    // Restarted on its own (no replicaof), it loads the replicated data from its AOF.
+    let alone = Server::start_in(&dir.0, &["--save", "", "--appendonly", "yes"]);
+    assert_same(&contents(&mut alone.client(), DBS), &want);
 }
