@@ -20,3 +20,13 @@ pub fn now_us() -> u64 {
         .map(|d| d.as_micros() as u64)
         .unwrap_or(0)
 }
+
+/// Sleeps until `deadline` (unix ms); forever when it is 0 (a blocking command's "no timeout").
+pub async fn sleep_until_ms(deadline: u64) {
+    if deadline == 0 {
+        std::future::pending::<()>().await
+    } else {
+        let ms = deadline.saturating_sub(now_ms());
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await
+    }
+}

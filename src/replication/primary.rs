@@ -189,14 +189,7 @@ pub async fn wait_acks(
     deadline: u64,
 ) -> usize {
     let replicas = &shared.replication.replicas;
-    let sleep = async {
-        if deadline == 0 {
-            std::future::pending::<()>().await
-        } else {
-            let ms = deadline.saturating_sub(crate::clock::now_ms());
-            tokio::time::sleep(Duration::from_millis(ms)).await
-        }
-    };
+    let sleep = crate::clock::sleep_until_ms(deadline);
     tokio::pin!(sleep);
     loop {
         let n = replicas.acked.notified();

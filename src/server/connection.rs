@@ -337,14 +337,7 @@ impl Conn {
         let Some(deadline) = client.block.as_ref().map(|b| b.deadline) else {
             return Ok(true);
         };
-        let sleep = async {
-            if deadline == 0 {
-                std::future::pending::<()>().await
-            } else {
-                let ms = deadline.saturating_sub(crate::clock::now_ms());
-                tokio::time::sleep(Duration::from_millis(ms)).await
-            }
-        };
+        let sleep = crate::clock::sleep_until_ms(deadline);
         tokio::pin!(sleep);
         let mut timed_out = false;
         let mut unblocked_error = false;
