@@ -63,6 +63,8 @@ pub struct Config {
     pub repl_backlog_size: u64,
     /// Seconds between the PINGs a primary sends its replicas.
     pub repl_ping_replica_period: u64,
+    /// Seconds without replicas after which a primary frees its backlog (0 = never).
+    pub repl_backlog_ttl: u64,
     /// Refuse writes unless this many replicas (0 = off) acknowledged within
     /// `min_replicas_max_lag` seconds.
     pub min_replicas_to_write: u64,
@@ -118,6 +120,7 @@ impl Default for Config {
             rdb_key_save_delay: 0,
             repl_backlog_size: 0,
             repl_ping_replica_period: 0,
+            repl_backlog_ttl: 0,
             min_replicas_to_write: 0,
             min_replicas_max_lag: 0,
             client_output_buffer_limit: [(0, 0, 0); 3],
@@ -637,6 +640,18 @@ pub static DIRECTIVES: &[Directive] = &[
             Ok(())
         },
         get: |c| c.repl_backlog_size.to_string(),
+    },
+    Directive {
+        name: "repl-backlog-ttl",
+        default: "3600",
+        mutable: true,
+        doc: "Seconds a primary keeps its backlog after its last replica left; then it frees it \
+              (and takes a new replication id). 0 keeps it forever. Replicas never free theirs.",
+        set: |c, a| {
+            c.repl_backlog_ttl = int(a, 0, i32::MAX as i64)?;
+            Ok(())
+        },
+        get: |c| c.repl_backlog_ttl.to_string(),
     },
     Directive {
         name: "repl-ping-replica-period",

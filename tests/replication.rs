@@ -300,3 +300,60 @@ fn a_replica_that_stops_reading_is_cut_off_and_syncs_again() {
         &contents(&mut srv.client(), DBS),
     );
 }
+
+#[test]
+fn a_replica_over_the_soft_output_limit_for_its_seconds_is_cut_off() {
+    if against_redis() || !redis_peer::have_redis() {
+        return;
+    }
+    // No hard limit; soft: 256 KB for 1 s.
+    let (srv, replica, mut p, mut r) = primary_and_replica(&[
+        "--save",
+        "",
+        "--client-output-buffer-limit",
+        "replica 0 256kb 1",
+    ]);
+    let stop = |sig: &str| {
+        let ok = std::process::Command::new("kill")
+            .args([sig, &replica.pid().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {sig}");
+    };
+    stop("-STOP");
+    let big = "z".repeat(100_000);
+    for i in 0..100 {
+        p.expect(&["SET", &format!("big{}", i % 10), &big], OK);
+    }
+    let cut = poll_until(Duration::from_secs(15), || {
+        p.info_field("replication", "connected_slaves") == "0"
+    });
+    stop("-CONT");
+    assert!(cut, "the replica stayed connected");
+    assert!(poll_until(Duration::from_secs(30), || p
+        .info_field("stats", "sync_full")
+        == "2"));
+    wait_caught_up(&mut p, &mut r);
+    assert_same(
+        &contents(&mut replica.client(), DBS),
+        &contents(&mut srv.client(), DBS),
+    );
+}
+
+#[test]
+fn the_backlog_is_freed_after_repl_backlog_ttl_without_replicas() {
+    if against_redis() || !redis_peer::have_redis() {
+        return;
+    }
+    let (_srv, replica, mut p, _r) =
+        primary_and_replica(&["--save", "", "--repl-backlog-ttl", "1"]);
+    assert_eq!(p.info_field("replication", "repl_backlog_active"), "1");
+    let id = p.info_field("replication", "master_replid");
+    drop(replica);
+    assert!(poll_until(Duration::from_secs(15), || p
+        .info_field("replication", "repl_backlog_active")
+        == "0"));
+    assert_ne!(p.info_field("replication", "master_replid"), id);
+    assert_eq!(p.info_field("replication", "second_repl_offset"), "-1");
+}

@@ -288,3 +288,62 @@ fn a_replica_keeps_what_it_replicates_in_its_own_aof() {
     let alone = Server::start_in(&dir.0, &["--save", "", "--appendonly", "yes"]);
     assert_same(&contents(&mut alone.client(), DBS), &want);
 }
+
+#[test]
+fn a_promoted_replica_serves_its_former_peer_with_a_partial_resync() {
+    // P with replicas A and B; A is promoted and B follows A: B continues from its offset
+    // (A keeps P's history under its second replication id).
+    let p = Server::start(&["--save", ""]);
+    let port = p.port.to_string();
+    let a = Server::start(&["--save", "", "--replicaof", "127.0.0.1", &port]);
+    let b = Server::start(&["--save", "", "--replicaof", "127.0.0.1", &port]);
+    let (mut pc, mut ac, mut bc) = (p.client(), a.client(), b.client());
+    for i in 0..500 {
+        write(&mut pc, i);
+    }
+    wait_caught_up(&mut pc, &mut ac);
+    wait_caught_up(&mut pc, &mut bc);
+    assert_same(&contents(&mut ac, DBS), &contents(&mut pc, DBS));
+    assert_same(&contents(&mut bc, DBS), &contents(&mut pc, DBS));
+    let _: () = redis::cmd("REPLICAOF")
+        .arg("NO")
+        .arg("ONE")
+        .query(&mut ac)
+        .unwrap();
+    let _: () = redis::cmd("REPLICAOF")
+        .arg("127.0.0.1")
+        .arg(a.port)
+        .query(&mut bc)
+        .unwrap();
+    for i in 500..800 {
+        write(&mut ac, i);
+    }
+    wait_caught_up(&mut ac, &mut bc);
+    assert_eq!(info(&mut ac, "stats", "sync_partial_ok"), "1");
+    assert_eq!(info(&mut ac, "stats", "sync_full"), "0");
+    assert_same(&contents(&mut bc, DBS), &contents(&mut ac, DBS));
+}
+
+#[test]
+fn masterauth_authenticates_the_link() {
+    let p = Server::start(&["--save", "", "--requirepass", "s3cret"]);
+    let port = p.port.to_string();
+    let r = Server::start(&[
+        "--save",
+        "",
+        "--masterauth",
+        "s3cret",
+        "--replicaof",
+        "127.0.0.1",
+        &port,
+    ]);
+    let mut pc = redis::Client::open(format!("redis://:s3cret@127.0.0.1:{}/", p.port))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let mut rc = r.client();
+    let _: () = redis::cmd("SET").arg("k").arg("v").query(&mut pc).unwrap();
+    wait_caught_up(&mut pc, &mut rc);
+    let v: String = redis::cmd("GET").arg("k").query(&mut rc).unwrap();
+    assert_eq!(v, "v");
+}

@@ -188,6 +188,19 @@ impl Feed {
         self.update_on(&g);
     }
 
+    /// Frees the backlog (`repl-backlog-ttl` passed with no replica): partial resyncs are no
+    /// longer possible.
+    pub fn drop_backlog(&self) {
+        let mut g = self.inner.lock();
+        g.backlog = None;
+        self.update_on(&g);
+    }
+
+    /// Whether the backlog exists.
+    pub fn has_backlog(&self) -> bool {
+        self.inner.lock().backlog.is_some()
+    }
+
     /// Keeps the bytes from `offset` on (a reader's position, moved by the reader as it
     /// reads); the pin goes away with [`Feed::unpin`].
     pub fn pin(&self, offset: u64) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
@@ -200,8 +213,12 @@ impl Feed {
 
     /// Removes a pin made by [`Feed::pin`].
     pub fn unpin(&self, pin: &std::sync::Arc<std::sync::atomic::AtomicU64>) {
-        if let Some(b) = self.inner.lock().backlog.as_mut() {
+        let mut g = self.inner.lock();
+        let end = g.end;
+        if let Some(b) = g.backlog.as_mut() {
             b.pins.retain(|p| !std::sync::Arc::ptr_eq(p, pin));
+            // What was kept only for this reader goes now, not at the next write.
+            b.trim(end);
         }
     }
 

@@ -207,6 +207,31 @@ pub async fn wait_acks(
     }
 }
 
+/// Creates the backlog (or applies `repl-backlog-size` and the replica output limit to it).
+pub fn ensure_backlog(srv: &Shared) {
+    let (size, hard) = {
+        let c = srv.config.read();
+        let hard = c.client_output_buffer_limit[1].0;
+        (
+            c.repl_backlog_size as usize,
+            if hard == 0 { usize::MAX } else { hard as usize },
+        )
+    };
+    srv.keyspace.feed.ensure_backlog(size, hard);
+}
+
+/// Frees the backlog after `repl-backlog-ttl` seconds without replicas: no partial resync can
+/// be served any more, so the replication id changes and the previous one is forgotten (as
+/// Redis's `freeReplicationBacklog` with `changeReplicationId` / `clearReplicationId2`).
+pub fn free_backlog(srv: &Shared) {
+    srv.keyspace.feed.drop_backlog();
+    let r = &srv.replication;
+    *r.replid.lock() = crate::server::random_hex(40);
+    *r.replid2.lock() = "0".repeat(40);
+    r.second_offset.store(-1, Relaxed);
+    tracing::info!("Replication backlog freed after repl-backlog-ttl seconds without replicas");
+}
+
 /// Removes the replica from the registry and unpins its position when the link ends.
 struct Registered<'a> {
     srv: &'a Shared,
@@ -233,15 +258,7 @@ pub async fn serve(
     let hs = client.replication.take().map(|b| *b).unwrap_or_default();
     let mut start = hs.start.unwrap_or(Start::Full);
     let feed = &shared.keyspace.feed;
-    let (size, hard) = {
-        let c = shared.config.read();
-        let hard = c.client_output_buffer_limit[1].0;
-        (
-            c.repl_backlog_size as usize,
-            if hard == 0 { usize::MAX } else { hard as usize },
-        )
-    };
-    feed.ensure_backlog(size, hard);
+    ensure_backlog(shared);
     let ip = hs.ip.clone().unwrap_or_else(|| {
         client
             .info
@@ -344,8 +361,25 @@ pub async fn serve(
     };
     info.state.store(ONLINE, Relaxed);
     info.ack_ms.store(crate::clock::now_ms(), Relaxed);
+    let (soft, soft_secs) = {
+        let c = shared.config.read().client_output_buffer_limit[1];
+        (c.1, c.2)
+    };
+    let mut soft_limit = SoftLimit {
+        soft,
+        secs: soft_secs,
+        since: None,
+    };
     let mut out = Vec::with_capacity(64 * 1024);
     loop {
+        if soft_limit.exceeded(feed.end().saturating_sub(cursor)) {
+            tracing::warn!(
+                "Replica {} stayed over the soft limit of client-output-buffer-limit replica \
+                 for {soft_secs} s: closing its link",
+                client.info.addr
+            );
+            return Ok(());
+        }
         out.clear();
         let Some(n) = feed.read(cursor, &mut out, 256 * 1024) else {
             tracing::warn!(
@@ -356,9 +390,33 @@ pub async fn serve(
             return Ok(());
         };
         if n > 0 {
-            tokio::select! {
-                r = sock.write_all(&out) => r?,
-                _ = client.info.kill.notified() => return Ok(()),
+            // Written in steps, so a replica that stops reading is still measured against
+            // the soft limit while the socket is full.
+            let mut pos = 0;
+            while pos < out.len() {
+                tokio::select! {
+                    r = sock.writable() => {
+                        r?;
+                        match sock.try_write(&out[pos..]) {
+                            Ok(w) => pos += w,
+                            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    _ = tokio::time::sleep(Duration::from_millis(250)) => {
+                        let behind = feed.end().saturating_sub(cursor + pos as u64);
+                        if soft_limit.exceeded(behind) {
+                            tracing::warn!(
+                                "Replica {} stayed over the soft limit of \
+                                 client-output-buffer-limit replica for {soft_secs} s: \
+                                 closing its link",
+                                client.info.addr
+                            );
+                            return Ok(());
+                        }
+                    }
+                    _ = client.info.kill.notified() => return Ok(()),
+                }
             }
             cursor += n as u64;
             reg.pin.store(cursor, Relaxed);
@@ -382,6 +440,26 @@ pub async fn serve(
         if client.info.killed.load(Relaxed) {
             return Ok(());
         }
+    }
+}
+
+/// `client-output-buffer-limit replica`'s soft part: a replica more than `soft` bytes behind
+/// for `secs` seconds in a row is cut off (0 = no soft limit).
+struct SoftLimit {
+    soft: u64,
+    secs: u64,
+    since: Option<std::time::Instant>,
+}
+
+impl SoftLimit {
+    /// Records that the replica is `behind` bytes behind now; whether it must be cut off.
+    fn exceeded(&mut self, behind: u64) -> bool {
+        if self.soft == 0 || behind <= self.soft {
+            self.since = None;
+            return false;
+        }
+        let since = *self.since.get_or_insert_with(std::time::Instant::now);
+        since.elapsed() >= Duration::from_secs(self.secs)
     }
 }
 

@@ -58,6 +58,9 @@ pub struct Link {
     pub sync_in_progress: AtomicBool,
     /// When the primary last sent something, unix ms (`master_last_io_seconds_ago`).
     pub last_io_ms: AtomicU64,
+    /// When the link to the primary was lost, unix ms; 0 while up or never connected
+    /// (INFO `master_link_down_since_seconds`, Redis's `repl_down_since`).
+    pub down_since_ms: AtomicU64,
     /// The offset up to which the stream was read (`slave_read_repl_offset`); the applied
     /// offset is the feed's end.
     pub read_offset: AtomicU64,
@@ -109,6 +112,9 @@ pub fn set_master(srv: &Arc<Shared>, host: String, port: u16, psync_cached: bool
         }
         *link.master.lock() = Some((host.clone(), port));
         srv.keyspace.feed.set_proxy(true);
+        // A replica keeps a backlog of its primary's stream from the start, so that once
+        // promoted (or for its own replicas) it can serve partial resyncs (PSYNC2).
+        crate::replication::primary::ensure_backlog(srv);
         srv.keyspace.expiry_held.store(true, Relaxed);
         link.active.store(true, Relaxed);
         link.up.store(false, Relaxed);
@@ -180,7 +186,9 @@ fn run(srv: Arc<Shared>, gen: u64, host: String, port: u16) {
             let mut g = link.sock.lock();
             if link.generation.load(Relaxed) == gen {
                 g.take();
-                link.up.store(false, Relaxed);
+                if link.up.swap(false, Relaxed) {
+                    link.down_since_ms.store(crate::clock::now_ms(), Relaxed);
+                }
                 link.sync_in_progress.store(false, Relaxed);
             }
         }
@@ -449,6 +457,7 @@ fn stream(
             return Ok(());
         }
         link.up.store(true, Relaxed);
+        link.down_since_ms.store(0, Relaxed);
     }
     link.last_io_ms.store(now, Relaxed);
     link.read_offset
@@ -554,7 +563,13 @@ pub fn info(srv: &Shared, o: &mut String) {
         link.sync_in_progress.load(Relaxed) as u8,
     );
     if !up {
-        let _ = write!(o, "master_link_down_since_seconds:-1\r\n");
+        let since = link.down_since_ms.load(Relaxed);
+        let secs = if since == 0 {
+            -1
+        } else {
+            (crate::clock::now_ms().saturating_sub(since) / 1000) as i64
+        };
+        let _ = write!(o, "master_link_down_since_seconds:{secs}\r\n");
     }
     let _ = write!(
         o,

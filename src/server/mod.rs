@@ -243,6 +243,14 @@ impl Shared {
         self.limits.update(c);
         self.aof.set_policy(c.appendfsync);
         crate::persistence::rdb::set_options(c.rdbcompression, c.rdbchecksum);
+        if self.keyspace.feed.has_backlog() {
+            // CONFIG SET repl-backlog-size / client-output-buffer-limit take effect at once.
+            let hard = c.client_output_buffer_limit[1].0;
+            let hard = if hard == 0 { usize::MAX } else { hard as usize };
+            self.keyspace
+                .feed
+                .ensure_backlog(c.repl_backlog_size as usize, hard);
+        }
         self.keyspace
             .snapshot
             .key_delay_us
@@ -410,6 +418,7 @@ async fn cron(shared: Arc<Shared>) {
     let (mut last_in, mut last_out) = (0u64, 0u64);
     let mut last = Instant::now();
     let mut last_ping = Instant::now();
+    let mut no_replicas_since = Instant::now();
     loop {
         let hz = shared.limits.hz.load(Relaxed).clamp(1, 500);
         tokio::time::sleep(std::time::Duration::from_millis(1000 / hz)).await;
@@ -430,7 +439,18 @@ async fn cron(shared: Arc<Shared>) {
         }
         crate::persistence::save::cron(&shared);
         crate::persistence::aof::rewrite::cron(&shared);
-        let period = shared.config.read().repl_ping_replica_period.max(1);
+        let (period, ttl) = {
+            let c = shared.config.read();
+            (c.repl_ping_replica_period.max(1), c.repl_backlog_ttl)
+        };
+        if shared.replication.replicas.count() > 0 || shared.replication.link.is_replica() {
+            no_replicas_since = Instant::now();
+        } else if ttl > 0
+            && no_replicas_since.elapsed() >= std::time::Duration::from_secs(ttl)
+            && shared.keyspace.feed.has_backlog()
+        {
+            crate::replication::primary::free_backlog(&shared);
+        }
         if shared.replication.replicas.count() > 0
             && last_ping.elapsed() >= std::time::Duration::from_secs(period)
         {
