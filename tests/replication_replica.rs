@@ -347,3 +347,31 @@ fn masterauth_authenticates_the_link() {
     let v: String = redis::cmd("GET").arg("k").query(&mut rc).unwrap();
     assert_eq!(v, "v");
 }
+
+#[test]
+fn a_replica_without_its_primary_refuses_stale_reads_when_told_to() {
+    // Nothing listens on the primary's port: the link stays down.
+    let gone = free_port().to_string();
+    let r = Server::start(&[
+        "--save",
+        "",
+        "--replica-serve-stale-data",
+        "no",
+        "--replicaof",
+        "127.0.0.1",
+        &gone,
+    ]);
+    let mut c = r.raw();
+    c.ex(
+        "GET k",
+        "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n",
+    );
+    assert_eq!(c.info_field("replication", "master_link_status"), "down");
+    assert_eq!(
+        c.info_field("replication", "master_link_down_since_seconds"),
+        "-1",
+        "never connected"
+    );
+    c.ex("CONFIG SET replica-serve-stale-data yes", OK);
+    c.ex("GET k", NIL);
+}
