@@ -375,3 +375,26 @@ fn a_replica_without_its_primary_refuses_stale_reads_when_told_to() {
     c.ex("CONFIG SET replica-serve-stale-data yes", OK);
     c.ex("GET k", NIL);
 }
+
+#[test]
+fn the_primary_stream_is_applied_whatever_the_replicas_own_write_checks_say() {
+    // min-replicas-to-write on the replica guards its own clients' writes, not its primary's
+    // stream (Redis obeys the master client).
+    let p = Server::start(&["--save", ""]);
+    let port = p.port.to_string();
+    let r = Server::start(&[
+        "--save",
+        "",
+        "--min-replicas-to-write",
+        "1",
+        "--replicaof",
+        "127.0.0.1",
+        &port,
+    ]);
+    let (mut pc, mut rc) = (p.client(), r.client());
+    for i in 0..50 {
+        write(&mut pc, i);
+    }
+    wait_caught_up(&mut pc, &mut rc);
+    assert_same(&contents(&mut rc, DBS), &contents(&mut pc, DBS));
+}

@@ -293,20 +293,26 @@ pub fn dispatch(
             return reject(srv, client, out, id, CmdError::Other(MASTERDOWN.into()));
         }
     }
+    // The AOF loader and the primary's stream are obeyed whatever this node's state (Redis's
+    // `mustObeyClient`): their writes already happened.
+    let obey = client.replaying;
     if cmd.flags & table::flag::WRITE != 0
+        && !obey
         && srv.persistence.last_bgsave_failed.load(Relaxed)
         && crate::persistence::save::writes_refused(srv)
     {
         return reject(srv, client, out, id, CmdError::Other(MISCONF.into()));
     }
     if cmd.flags & table::flag::WRITE != 0
+        && !obey
         && srv.limits.min_replicas.load(Relaxed) > 0
+        && !srv.replication.link.is_replica()
         && !crate::replication::primary::enough_good_replicas(srv)
     {
         let e = CmdError::Other("NOREPLICAS Not enough good replicas to write.".into());
         return reject(srv, client, out, id, e);
     }
-    if cmd.flags & table::flag::WRITE != 0 && srv.aof.write_failed() {
+    if cmd.flags & table::flag::WRITE != 0 && !obey && srv.aof.write_failed() {
         let e = format!(
             "MISCONF Errors writing to the AOF file: {}",
             srv.aof.write_error()
