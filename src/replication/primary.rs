@@ -346,7 +346,7 @@ pub async fn serve(
                             if r? == 0 {
                                 return Ok(());
                             }
-                            handle_acks(shared, rbuf, &info);
+                            handle_acks(shared, rbuf, &info)?;
                         }
                         _ = client.info.kill.notified() => return Ok(()),
                     }
@@ -433,7 +433,7 @@ pub async fn serve(
                 if r? == 0 {
                     return Ok(());
                 }
-                handle_acks(shared, rbuf, &info);
+                handle_acks(shared, rbuf, &info)?;
             }
             _ = client.info.kill.notified() => return Ok(()),
         }
@@ -479,13 +479,15 @@ fn read_acks(
             Err(e) => return Err(e),
         }
     }
-    handle_acks(shared, rbuf, info);
-    Ok(())
+    handle_acks(shared, rbuf, info)
 }
 
 /// Applies the `REPLCONF ACK <offset>` commands in `rbuf` (others are ignored, as Redis's
 /// primary ignores what a replica sends but acks).
-fn handle_acks(shared: &Shared, rbuf: &mut BytesMut, info: &ReplicaInfo) {
+///
+/// A replica sends only short commands: malformed input, or more than 64 KiB of an unfinished
+/// one, ends the link (`InvalidData`), so its buffer stays bounded.
+fn handle_acks(shared: &Shared, rbuf: &mut BytesMut, info: &ReplicaInfo) -> std::io::Result<()> {
     let limits = RequestLimits::default();
     let mut ranges = Vec::new();
     let mut scratch = Vec::new();
@@ -494,7 +496,19 @@ fn handle_acks(shared: &Shared, rbuf: &mut BytesMut, info: &ReplicaInfo) {
         let mut hint = 0;
         let req = match parse_request(rbuf, &limits, &mut ranges, &mut scratch, &mut hint) {
             Ok(Some(r)) => r,
-            _ => break,
+            Ok(None) if rbuf.len() <= 64 * 1024 => break,
+            Ok(None) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "a replica sent an oversized command",
+                ))
+            }
+            Err(e) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("protocol error from a replica: {e}"),
+                ))
+            }
         };
         let base: &[u8] = match req.source {
             crate::protocol::parse::ArgSource::Buffer => rbuf,
@@ -515,6 +529,7 @@ fn handle_acks(shared: &Shared, rbuf: &mut BytesMut, info: &ReplicaInfo) {
     if acked {
         shared.replication.replicas.acked.notify_waiters();
     }
+    Ok(())
 }
 
 /// A `Write` that hands its bytes to the async side (the socket writer).
