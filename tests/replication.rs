@@ -346,3 +346,24 @@ fn the_backlog_is_freed_after_repl_backlog_ttl_without_replicas() {
     assert_ne!(p.info_field("replication", "master_replid"), id);
     assert_eq!(p.info_field("replication", "second_repl_offset"), "-1");
 }
+
+#[test]
+fn a_replica_link_that_sends_garbage_is_closed() {
+    if against_redis() {
+        return;
+    }
+    let srv = Server::start(&["--save", ""]);
+    let mut c = srv.raw();
+    c.ex("SET k v", OK);
+    let mut link = srv.raw();
+    link.send(b"PSYNC ? -1\r\n");
+    // Not a REPLCONF ACK, not even RESP: the primary ends the link after the RDB.
+    link.send(b"*1\r\n$x\r\n");
+    let (got, closed) = link.read_to_close();
+    assert!(closed, "the link stayed open");
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("+FULLRESYNC "), "{text}");
+    assert!(got.windows(5).any(|w| w == b"REDIS"), "an RDB was sent");
+    c.ex("PING", "+PONG\r\n");
+    assert_eq!(c.info_field("replication", "connected_slaves"), "0");
+}

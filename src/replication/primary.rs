@@ -360,6 +360,8 @@ pub async fn serve(
         }
     };
     info.state.store(ONLINE, Relaxed);
+    // What the replica sent along with PSYNC, or during the RDB.
+    handle_acks(shared, rbuf, &info)?;
     info.ack_ms.store(crate::clock::now_ms(), Relaxed);
     let (soft, soft_secs) = {
         let c = shared.config.read().client_output_buffer_limit[1];
