@@ -248,7 +248,7 @@ impl Manifest {
         for f in all {
             s.push_str("file ");
             if needs_repr(f.name.as_bytes()) {
-                push_repr(&mut s, f.name.as_bytes());
+                crate::server::repr(&mut s, f.name.as_bytes());
             } else {
                 s.push_str(&f.name);
             }
@@ -334,10 +334,7 @@ impl Manifest {
 /// `TEMP_FILE_NAME_PREFIX` of `aof.c`: the temporary manifest is `temp-<manifest name>`.
 pub const TEMP_FILE_NAME_PREFIX: &str = "temp-";
 
-/// C's `isspace` in the C locale.
-fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
-}
+use crate::protocol::parse::is_space;
 
 /// `sdstrim(line, " \t\r\n")`.
 fn trim(mut s: &[u8]) -> &[u8] {
@@ -358,109 +355,18 @@ fn atoll(s: &[u8]) -> i64 {
     super::reader::strtol(s, blanks).0
 }
 
-fn hex(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
-}
-
-/// Splits a line as `sdssplitargs` does; `None` for unbalanced quotes or a closing quote
-/// followed by something other than a blank.
+/// Splits a line as `sdssplitargs` does (the inline-command splitter); `None` for unbalanced
+/// quotes or a closing quote followed by something other than a blank.
 fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let at = |i: usize| line.get(i).copied().unwrap_or(0);
-    let mut out = Vec::new();
-    let mut p = 0;
-    loop {
-        while p < line.len() && is_space(line[p]) {
-            p += 1;
-        }
-        if p >= line.len() {
-            return Some(out);
-        }
-        let (mut inq, mut insq) = (false, false);
-        let mut cur = Vec::new();
-        loop {
-            let c = at(p);
-            if inq {
-                if c == b'\\' && at(p + 1) == b'x' {
-                    if let (Some(h), Some(l)) = (hex(at(p + 2)), hex(at(p + 3))) {
-                        cur.push(h * 16 + l);
-                        p += 4;
-                        continue;
-                    }
-                }
-                if c == b'\\' && p + 1 < line.len() {
-                    p += 1;
-                    cur.push(match line[p] {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 0x08,
-                        b'a' => 0x07,
-                        o => o,
-                    });
-                } else if c == b'"' {
-                    if p + 1 < line.len() && !is_space(line[p + 1]) {
-                        return None;
-                    }
-                    p += 1;
-                    break;
-                } else if p >= line.len() {
-                    return None;
-                } else {
-                    cur.push(c);
-                }
-            } else if insq {
-                if c == b'\\' && at(p + 1) == b'\'' {
-                    p += 1;
-                    cur.push(b'\'');
-                } else if c == b'\'' {
-                    if p + 1 < line.len() && !is_space(line[p + 1]) {
-                        return None;
-                    }
-                    p += 1;
-                    break;
-                } else if p >= line.len() {
-                    return None;
-                } else {
-                    cur.push(c);
-                }
-            } else if p >= line.len() || matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
-                break;
-            } else if c == b'"' {
-                inq = true;
-            } else if c == b'\'' {
-                insq = true;
-            } else {
-                cur.push(c);
-            }
-            p += 1;
-        }
-        out.push(cur);
-    }
+    let (mut out, mut ranges) = (Vec::new(), Vec::new());
+    crate::protocol::parse::split_args(line, &mut out, &mut ranges)?;
+    Some(ranges.into_iter().map(|r| out[r].to_vec()).collect())
 }
 
 /// `sdsneedsrepr`: the name must be quoted to survive `sdssplitargs`.
 fn needs_repr(s: &[u8]) -> bool {
     s.iter()
         .any(|&b| matches!(b, b'\\' | b'"') || !(0x20..=0x7e).contains(&b) || is_space(b))
-}
-
-/// `sdscatrepr`: a double-quoted string with C escapes and `\xHH` for unprintable bytes.
-fn push_repr(s: &mut String, bytes: &[u8]) {
-    s.push('"');
-    for &b in bytes {
-        match b {
-            b'\\' => s.push_str("\\\\"),
-            b'"' => s.push_str("\\\""),
-            b'\n' => s.push_str("\\n"),
-            b'\r' => s.push_str("\\r"),
-            b'\t' => s.push_str("\\t"),
-            0x07 => s.push_str("\\a"),
-            0x08 => s.push_str("\\b"),
-            0x20..=0x7e => s.push(b as char),
-            _ => s.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    s.push('"');
 }
 
 #[cfg(test)]
