@@ -292,25 +292,29 @@ fn xclaim_propagated_form_recreates_the_pel_entry() {
     }
     q(&mut c, &["XGROUP", "CREATE", "s", "g", "0"]);
     let t = (now_ms() - 5_000).to_string();
-    let r = q(
-        &mut c,
-        &[
-            "XCLAIM",
-            "s",
-            "g",
-            "zoe",
-            "0",
-            "1-2",
-            "TIME",
-            &t,
-            "RETRYCOUNT",
-            "7",
-            "FORCE",
-            "JUSTID",
-            "LASTID",
-            "1-2",
-        ],
-    );
+    // The form the AOF carries: FORCE creates the pending entry with that time and count.
+    let claim = |c: &mut redis::Connection, lastid: &str| {
+        q(
+            c,
+            &[
+                "XCLAIM",
+                "s",
+                "g",
+                "zoe",
+                "0",
+                "1-2",
+                "TIME",
+                &t,
+                "RETRYCOUNT",
+                "7",
+                "FORCE",
+                "JUSTID",
+                "LASTID",
+                lastid,
+            ],
+        )
+    };
+    let r = claim(&mut c, "1-2");
     assert_eq!(r, RV::Array(vec![RV::BulkString(b"1-2".to_vec())]));
     assert_eq!(pending(&mut c, "s"), vec![("1-2".into(), "zoe".into(), 7)]);
     let flat = full(&mut c, "s");
@@ -333,25 +337,7 @@ fn xclaim_propagated_form_recreates_the_pel_entry() {
         ]
     );
     // LASTID never moves the last id back.
-    q(
-        &mut c,
-        &[
-            "XCLAIM",
-            "s",
-            "g",
-            "zoe",
-            "0",
-            "1-2",
-            "TIME",
-            &t,
-            "RETRYCOUNT",
-            "7",
-            "FORCE",
-            "JUSTID",
-            "LASTID",
-            "1-1",
-        ],
-    );
+    claim(&mut c, "1-1");
     let flat = full(&mut c, "s");
     let i = flat.iter().position(|x| x == b"last-delivered-id").unwrap();
     assert_eq!(flat[i + 1], b"1-2");

@@ -78,36 +78,7 @@ impl Redis {
     }
 
     fn wait_ready(&mut self) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if self.child.try_wait().unwrap().is_some() {
-                return false;
-            }
-            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
-                // A listener that resets or closes us is not ready yet (or not ours): retry.
-                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-                if s.write_all(b"INFO server\r\n").is_ok() {
-                    let mut text = Vec::new();
-                    let mut buf = [0u8; 4096];
-                    while let Ok(n) = std::io::Read::read(&mut s, &mut buf) {
-                        if n == 0 {
-                            break;
-                        }
-                        text.extend_from_slice(&buf[..n]);
-                        let t = String::from_utf8_lossy(&text);
-                        if let Some(pid) = t.split("process_id:").nth(1) {
-                            if let Some(pid) =
-                                pid.split("\r\n").next().filter(|_| pid.contains("\r\n"))
-                            {
-                                return pid.trim() == self.child.id().to_string();
-                            }
-                        }
-                    }
-                }
-            }
-            std::thread::sleep(Duration::from_millis(30));
-        }
-        false
+        crate::support::wait_listening(&mut self.child, self.port).unwrap_or(false)
     }
 
     /// Waits until the server has loaded its files: it answers INFO while loading, and other

@@ -123,49 +123,8 @@ impl Server {
 
     /// Waits until our own process accepts connections; false if it exited first.
     fn wait_ready(&mut self) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if self.child.try_wait().unwrap().is_some() {
-                return false;
-            }
-            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
-                // The connection may have reached another test's server on a reused port: ask
-                // the listener for its process id and compare it with ours.
-                return self.listener_is_ours(&mut s);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("server on port {} did not start within 20s", self.port);
-    }
-
-    fn listener_is_ours(&mut self, s: &mut TcpStream) -> bool {
-        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        // QUIT after INFO, and read until the server closes: by then the server has forgotten
-        // this probe, so tests that count clients (maxclients, CLIENT LIST) do not see it.
-        if s.write_all(b"INFO server\r\nQUIT\r\n").is_err() {
-            return false;
-        }
-        let mut text = Vec::new();
-        let mut buf = [0u8; 4096];
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            match s.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => text.extend_from_slice(&buf[..n]),
-            }
-        }
-        let t = String::from_utf8_lossy(&text);
-        if t.starts_with('-') {
-            // NOAUTH (requirepass): no process id to read; trust a process that stays up.
-            std::thread::sleep(Duration::from_millis(200));
-            return self.child.try_wait().unwrap().is_none();
-        }
-        match t.split("process_id:").nth(1) {
-            Some(rest) => {
-                rest.split("\r\n").next().unwrap_or("").trim() == self.child.id().to_string()
-            }
-            None => false,
-        }
+        wait_listening(&mut self.child, self.port)
+            .unwrap_or_else(|| panic!("server on port {} did not start within 20s", self.port))
     }
 
     pub fn url(&self) -> String {
@@ -227,6 +186,52 @@ impl Server {
             .args(["-TERM", &self.child.id().to_string()])
             .status();
         self.wait_exit(Duration::from_secs(30))
+    }
+}
+
+/// Waits until `child` (a server this test started) accepts connections on `port`: `Some(true)`
+/// once it answers with its own process id, `Some(false)` if it exited first or the listener
+/// on the port is another process's (a reused port), `None` after 20 s.
+pub fn wait_listening(child: &mut std::process::Child, port: u16) -> Option<bool> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            return Some(false);
+        }
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+            return Some(listener_is(child, &mut s));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+/// Whether the server behind `s` is `child`: asks its process id with INFO.
+fn listener_is(child: &mut std::process::Child, s: &mut TcpStream) -> bool {
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    // QUIT after INFO, and read until the server closes: by then the server has forgotten
+    // this probe, so tests that count clients (maxclients, CLIENT LIST) do not see it.
+    if s.write_all(b"INFO server\r\nQUIT\r\n").is_err() {
+        return false;
+    }
+    let mut text = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => text.extend_from_slice(&buf[..n]),
+        }
+    }
+    let t = String::from_utf8_lossy(&text);
+    if t.starts_with('-') {
+        // NOAUTH (requirepass): no process id to read; trust a process that stays up.
+        std::thread::sleep(Duration::from_millis(200));
+        return child.try_wait().unwrap().is_none();
+    }
+    match t.split("process_id:").nth(1) {
+        Some(rest) => rest.split("\r\n").next().unwrap_or("").trim() == child.id().to_string(),
+        None => false,
     }
 }
 

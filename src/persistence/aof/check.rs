@@ -128,6 +128,17 @@ impl Checker<'_> {
         let _ = writeln!(self.out, "{text}");
     }
 
+    /// Reports that `path` could not be opened (redis-check-aof's `Cannot open file %s: %s`,
+    /// with `suffix` after it) and ends the check.
+    fn cannot_open(&mut self, path: &Path, e: &std::io::Error, suffix: &str) -> Exit {
+        self.say(format_args!(
+            "Cannot open file {}: {}{suffix}",
+            path.display(),
+            strerror(e)
+        ));
+        Exit
+    }
+
     fn check(&mut self, path: &Path) -> Result<(), Exit> {
         let path = if path.is_dir() {
             manifest_in(path).map_err(|e| {
@@ -137,14 +148,7 @@ impl Checker<'_> {
         } else {
             path.to_path_buf()
         };
-        let manifest = is_manifest(&path).map_err(|e| {
-            self.say(format_args!(
-                "Cannot open file {}: {}",
-                path.display(),
-                strerror(&e)
-            ));
-            Exit
-        })?;
+        let manifest = is_manifest(&path).map_err(|e| self.cannot_open(&path, &e, ""))?;
         if manifest {
             return self.check_multi_part(&path);
         }
@@ -190,14 +194,7 @@ impl Checker<'_> {
         if let Some(base) = &m.base {
             seen += 1;
             let path = dir.join(&base.name);
-            let preamble = is_rdb(&path).map_err(|e| {
-                self.say(format_args!(
-                    "Cannot open file {}: {}",
-                    path.display(),
-                    strerror(&e)
-                ));
-                Exit
-            })?;
+            let preamble = is_rdb(&path).map_err(|e| self.cannot_open(&path, &e, ""))?;
             self.say(format_args!(
                 "Start to check BASE AOF ({} format).",
                 if preamble { "RDB" } else { "RESP" }
@@ -234,14 +231,7 @@ impl Checker<'_> {
         last_file: bool,
         preamble: bool,
     ) -> Result<Single, Exit> {
-        let file = File::open(path).map_err(|e| {
-            self.say(format_args!(
-                "Cannot open file {}: {}, aborting...",
-                path.display(),
-                strerror(&e)
-            ));
-            Exit
-        })?;
+        let file = File::open(path).map_err(|e| self.cannot_open(path, &e, ", aborting..."))?;
         let size = file.metadata().map(|m| m.len()).map_err(|_| {
             self.say(format_args!("Cannot stat file: {name}, aborting..."));
             Exit
