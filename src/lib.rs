@@ -7,11 +7,13 @@
 //! - [`keyspace`]: databases of 16384 slot tables grouped into locked shards; expiry.
 //! - [`persistence`]: the RDB format (files, DUMP/RESTORE payloads), LZF, and the files of the
 //!   multi-part AOF (manifest, command reader, `--check-aof`).
+//! - [`cluster`]: cluster mode: the topology (through openraft), slots, the bus.
 //! - [`replication`]: serving replicas (PSYNC, the backlog, REPLCONF).
 //! - [`config`]: redis.conf directives; [`info`]: INFO sections; [`logging`]; [`clock`]; [`util`].
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 pub mod clock;
+pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod info;
