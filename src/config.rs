@@ -82,6 +82,25 @@ pub struct Config {
     pub replica_read_only: bool,
     /// A replica whose link is down still answers reads (no: `-MASTERDOWN`).
     pub replica_serve_stale_data: bool,
+    /// `cluster-enabled`: run as a cluster node (slots, CLUSTER commands, the bus).
+    pub cluster_enabled: bool,
+    /// `cluster-config-file`: the node's persisted cluster state (its id and the consensus log),
+    /// relative to `dir`.
+    pub cluster_config_file: String,
+    /// `cluster-node-timeout`, milliseconds: how long a node may be unreachable before it is
+    /// failed (and its replica promoted), and half of it the lease of a node cut off.
+    pub cluster_node_timeout: u64,
+    /// `cluster-port`: the cluster bus port; 0 = `port` + 10000.
+    pub cluster_port: u16,
+    /// `cluster-require-full-coverage`: refuse keyed commands while some slot has no owner.
+    pub cluster_require_full_coverage: bool,
+    /// `cluster-allow-reads-when-down`: serve reads while the cluster state is fail.
+    pub cluster_allow_reads_when_down: bool,
+    /// `cluster-announce-ip`, `-port`, `-bus-port`: the address other nodes and clients are
+    /// told ("" / 0 = the address it was met at, `port`, the bus port).
+    pub cluster_announce_ip: String,
+    pub cluster_announce_port: u16,
+    pub cluster_announce_bus_port: u16,
 }
 
 impl Default for Config {
@@ -130,6 +149,15 @@ impl Default for Config {
             masteruser: String::new(),
             replica_read_only: true,
             replica_serve_stale_data: true,
+            cluster_enabled: false,
+            cluster_config_file: String::new(),
+            cluster_node_timeout: 0,
+            cluster_port: 0,
+            cluster_require_full_coverage: true,
+            cluster_allow_reads_when_down: false,
+            cluster_announce_ip: String::new(),
+            cluster_announce_port: 0,
+            cluster_announce_bus_port: 0,
         };
         for d in DIRECTIVES {
             let args: Vec<String> = split_line(d.default).unwrap_or_default();
@@ -827,6 +855,112 @@ pub static DIRECTIVES: &[Directive] = &[
             Ok(())
         },
         get: |c| yes_no_str(c.replica_serve_stale_data),
+    },
+    Directive {
+        name: "cluster-enabled",
+        default: "no",
+        mutable: false,
+        doc: "Run as a cluster node: keys live in the slots this node serves (others get \
+              -MOVED), only database 0, the CLUSTER commands, and the cluster bus on \
+              cluster-port. See docs/cluster.md.",
+        set: |c, a| {
+            c.cluster_enabled = yes_no(a)?;
+            Ok(())
+        },
+        get: |c| yes_no_str(c.cluster_enabled),
+    },
+    Directive {
+        name: "cluster-config-file",
+        default: "nodes.conf",
+        mutable: false,
+        doc: "The node's cluster state (its id and the consensus log), written by shoal, kept \
+              across restarts; relative to dir. Give each node of a machine its own.",
+        set: |c, a| {
+            c.cluster_config_file = one(a)?.to_string();
+            Ok(())
+        },
+        get: |c| c.cluster_config_file.clone(),
+    },
+    Directive {
+        name: "cluster-node-timeout",
+        default: "15000",
+        mutable: true,
+        doc: "Milliseconds a node may be unreachable before it is failed and a replica of it \
+              promoted. A node cut off from the cluster for half of it stops serving \
+              (-CLUSTERDOWN).",
+        set: |c, a| {
+            c.cluster_node_timeout = int(a, 100, i64::MAX)?;
+            Ok(())
+        },
+        get: |c| c.cluster_node_timeout.to_string(),
+    },
+    Directive {
+        name: "cluster-port",
+        default: "0",
+        mutable: false,
+        doc: "Port of the cluster bus; 0 = port + 10000.",
+        set: |c, a| {
+            c.cluster_port = int(a, 0, 65535)?;
+            Ok(())
+        },
+        get: |c| c.cluster_port.to_string(),
+    },
+    Directive {
+        name: "cluster-require-full-coverage",
+        default: "yes",
+        mutable: true,
+        doc: "yes: while some slot has no serving node, keyed commands get -CLUSTERDOWN. no: \
+              the covered slots keep serving.",
+        set: |c, a| {
+            c.cluster_require_full_coverage = yes_no(a)?;
+            Ok(())
+        },
+        get: |c| yes_no_str(c.cluster_require_full_coverage),
+    },
+    Directive {
+        name: "cluster-allow-reads-when-down",
+        default: "no",
+        mutable: true,
+        doc: "Serve reads of this node's slots while the cluster state is fail.",
+        set: |c, a| {
+            c.cluster_allow_reads_when_down = yes_no(a)?;
+            Ok(())
+        },
+        get: |c| yes_no_str(c.cluster_allow_reads_when_down),
+    },
+    Directive {
+        name: "cluster-announce-ip",
+        default: "\"\"",
+        mutable: true,
+        doc: "Address other nodes and clients are told to use for this node (behind NAT or in \
+              containers); empty = the address it was met at.",
+        set: |c, a| {
+            c.cluster_announce_ip = one(a)?.to_string();
+            Ok(())
+        },
+        get: |c| c.cluster_announce_ip.clone(),
+    },
+    Directive {
+        name: "cluster-announce-port",
+        default: "0",
+        mutable: true,
+        doc: "Client port announced to the cluster; 0 = port.",
+        set: |c, a| {
+            c.cluster_announce_port = int(a, 0, 65535)?;
+            Ok(())
+        },
+        get: |c| c.cluster_announce_port.to_string(),
+    },
+    Directive {
+        name: "cluster-announce-bus-port",
+        default: "0",
+        mutable: true,
+        doc: "Bus port announced to the cluster; 0 = the bus port.",
+        set: |c, a| {
+            c.cluster_announce_bus_port = int(a, 0, 65535)?;
+            Ok(())
+        },
+        get: |c| c.cluster_announce_bus_port.to_string(),
     },
 ];
 

@@ -39,6 +39,9 @@ pub mod flag {
     /// shoal's own (not shown by COMMAND): the command runs holding every shard lock, because
     /// it reaches keys its arguments do not name (SORT ... BY/GET patterns).
     pub const LOCK_ALL: u32 = 1 << 24;
+    /// Accepted for a slot this node is importing without ASKING first (RESTORE-ASKING):
+    /// Redis's CMD_ASKING.
+    pub const ASKING: u32 = 1 << 18;
 
     /// Names in the order COMMAND INFO lists them.
     pub const NAMES: &[(u32, &str)] = &[
@@ -60,6 +63,7 @@ pub mod flag {
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
         (SENTINEL, "sentinel"),
+        (ASKING, "asking"),
     ];
 }
 
