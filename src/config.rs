@@ -931,7 +931,7 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "cluster-announce-ip",
         default: "\"\"",
-        mutable: true,
+        mutable: false,
         doc: "Address other nodes and clients are told to use for this node (behind NAT or in \
               containers); empty = the address it was met at.",
         set: |c, a| {
@@ -943,7 +943,7 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "cluster-announce-port",
         default: "0",
-        mutable: true,
+        mutable: false,
         doc: "Client port announced to the cluster; 0 = port.",
         set: |c, a| {
             c.cluster_announce_port = int(a, 0, 65535)?;
@@ -954,7 +954,7 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "cluster-announce-bus-port",
         default: "0",
-        mutable: true,
+        mutable: false,
         doc: "Bus port announced to the cluster; 0 = the bus port.",
         set: |c, a| {
             c.cluster_announce_bus_port = int(a, 0, 65535)?;
