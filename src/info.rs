@@ -431,7 +431,7 @@ fn section(srv: &Shared, ks: &mut Locked<'_>, name: &str, now_ms: u64, o: &mut S
         "errorstats" => o.push_str("# Errorstats\r\n"),
         "cluster" => {
             o.push_str("# Cluster\r\n");
-            field!(o, "cluster_enabled", 0);
+            field!(o, "cluster_enabled", srv.cluster.enabled as u8);
         }
         "commandstats" => {
             o.push_str("# Commandstats\r\n");

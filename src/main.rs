@@ -5,7 +5,9 @@
 //! `--help` and `--version` print and exit; `--check-rdb FILE` checks an RDB file and exits;
 //! `--check-aof [--fix] FILE|DIR` checks an AOF (a multi-part AOF's manifest or directory, or a
 //! single file) as redis-check-aof does, `--fix` truncating a bad tail without asking, and
-//! exits. A bad directive names its file and line and exits 1.
+//! exits. `--local-cluster [SPEC] [--dir DIR] [directives]` starts, forms and supervises a whole
+//! cluster of child nodes (`shoal::cluster::local`). A bad directive names its file and line and
+//! exits 1.
 
 use shoal::config::Config;
 use shoal::server::{self, Shared};
@@ -18,6 +20,7 @@ const USAGE: &str = "Usage: shoal-server [/path/to/shoal.conf] [options]
        shoal-server -h or --help
        shoal-server --check-rdb <file.rdb>
        shoal-server --check-aof [--fix] <file.manifest|file.aof|dir>
+       shoal-server --local-cluster [shards=3,replicas=1,base-port=7000] [--dir DIR] [options]
 
 Examples:
        shoal-server (run on 127.0.0.1:6379 with defaults)
@@ -121,6 +124,7 @@ fn main() {
             return;
         }
         Some("--check-rdb") => check_rdb(args.get(1)),
+        Some("--local-cluster") => std::process::exit(shoal::cluster::local::run(&args[1..])),
         Some("--check-aof") => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();

@@ -2,5 +2,335 @@
 //!
 //! - [`topology`]: the replicated state (members, slot owners, epochs, migration states) and the
 //!   changes the CLUSTER commands propose.
+//! - [`raft`]: the consensus layer (openraft) that commits those changes, over the bus.
+//! - [`local`]: `shoal-server --local-cluster`, a whole cluster on one machine.
+//! - [`node`]: this node in the cluster: start-up, following the topology (its role, its
+//!   primary), the failure detector and failovers.
+//! - [`Cluster`] (here): what the command path reads: the slot map of the committed topology
+//!   and the routing check of every keyed command ([`Cluster::route`]), Redis's
+//!   `getNodeByQuery` (cluster spec, "Redirection and resharding").
 
+pub mod local;
+pub mod node;
+pub mod raft;
 pub mod topology;
+
+use crate::commands::table::{flag, Command};
+use crate::commands::{Args, CmdError};
+use crate::keyspace::slot::key_slot;
+use parking_lot::RwLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock};
+use topology::{Topology, SLOTS};
+
+/// No node (slot unassigned, no migration).
+const NONE: u16 = u16::MAX;
+
+/// The committed topology as the command path needs it: slot -> node lookups in O(1).
+pub struct View {
+    pub topo: Arc<Topology>,
+    /// This node's id ("" before the cluster started).
+    pub me: String,
+    /// `ip:port` of each node, by index (the owner tables index it).
+    addrs: Vec<String>,
+    /// Per slot: index of its owner, of the node this node migrates it to, of the node it
+    /// imports it from.
+    owner: Box<[u16]>,
+    migrating: Box<[u16]>,
+    importing: Box<[u16]>,
+    my_idx: u16,
+    /// Index of this node's primary when it is a replica.
+    my_primary: u16,
+    /// Every slot has an owner.
+    pub full_coverage: bool,
+}
+
+impl View {
+    /// Builds the lookup tables of `topo` for node `me`.
+    pub fn new(topo: Arc<Topology>, me: &str) -> View {
+        let ids: Vec<&String> = topo.nodes.keys().collect();
+        let idx = |id: &str| {
+            ids.iter()
+                .position(|x| x.as_str() == id)
+                .map_or(NONE, |i| i as u16)
+        };
+        let addrs = topo
+            .nodes
+            .values()
+            .map(|n| format!("{}:{}", n.ip, n.port))
+            .collect();
+        let mut owner = vec![NONE; SLOTS].into_boxed_slice();
+        let mut migrating = vec![NONE; SLOTS].into_boxed_slice();
+        let mut importing = vec![NONE; SLOTS].into_boxed_slice();
+        for (i, n) in topo.nodes.values().enumerate() {
+            if n.is_primary() {
+                for (a, b) in n.slots.ranges() {
+                    for s in a..=b {
+                        owner[s as usize] = i as u16;
+                    }
+                }
+            }
+        }
+        let my_idx = idx(me);
+        let mut my_primary = NONE;
+        if let Some(n) = topo.nodes.get(me) {
+            for (s, to) in &n.migrating {
+                migrating[*s as usize] = idx(to);
+            }
+            for (s, from) in &n.importing {
+                importing[*s as usize] = idx(from);
+            }
+            if let Some(p) = &n.primary {
+                my_primary = idx(p);
+            }
+        }
+        let full_coverage = owner.iter().all(|o| *o != NONE);
+        View {
+            topo,
+            me: me.to_string(),
+            addrs,
+            owner,
+            migrating,
+            importing,
+            my_idx,
+            my_primary,
+            full_coverage,
+        }
+    }
+
+    /// `ip:port` of the owner of `slot`, if any.
+    pub fn owner_addr(&self, slot: u16) -> Option<&str> {
+        let o = self.owner[slot as usize];
+        (o != NONE).then(|| self.addrs[o as usize].as_str())
+    }
+
+    /// Whether this node serves `slot` as its primary.
+    pub fn serves(&self, slot: u16) -> bool {
+        self.owner[slot as usize] == self.my_idx && self.my_idx != NONE
+    }
+}
+
+/// Where a keyed command may run, decided before its keys are locked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// Run it here.
+    Local,
+    /// Run it here unless a key is missing: this node migrates the slot to `to` (`ip:port`).
+    /// All keys missing: `-ASK`; some: `-TRYAGAIN`.
+    Migrating { slot: u16, to: String },
+    /// Run it here (an ASKING client, importing the slot) if all keys exist, or if it has a
+    /// single key; else `-TRYAGAIN`.
+    Importing,
+}
+
+/// Cluster state of the node, read by the command path.
+pub struct Cluster {
+    /// `cluster-enabled`, fixed at start.
+    pub enabled: bool,
+    view: RwLock<Arc<View>>,
+    /// The consensus layer, once started.
+    consensus: OnceLock<Arc<raft::Consensus>>,
+    /// `cluster_state:ok`: this node is in the quorum's lease and (with
+    /// cluster-require-full-coverage) every slot has an owner. Refreshed by the node's tick.
+    pub state_ok: AtomicBool,
+    /// Unix ms until which write commands wait (a manual failover's pause on the primary).
+    pub writes_paused_until: AtomicU64,
+    /// CLUSTER INFO counters of bus messages are the consensus layer's; this counts the
+    /// redirections sent (-MOVED and -ASK).
+    pub redirections: AtomicU64,
+}
+
+impl Cluster {
+    pub fn new(enabled: bool) -> Cluster {
+        Cluster {
+            enabled,
+            view: RwLock::new(Arc::new(View::new(Arc::default(), ""))),
+            consensus: OnceLock::new(),
+            state_ok: AtomicBool::new(false),
+            writes_paused_until: AtomicU64::new(0),
+            redirections: AtomicU64::new(0),
+        }
+    }
+
+    /// The current view (an `Arc`: the topology may change while the caller holds it).
+    pub fn view(&self) -> Arc<View> {
+        self.view.read().clone()
+    }
+
+    pub(crate) fn set_view(&self, v: View) {
+        *self.view.write() = Arc::new(v);
+    }
+
+    /// The consensus layer; `None` when cluster mode is off or not started yet.
+    pub fn consensus(&self) -> Option<&Arc<raft::Consensus>> {
+        self.consensus.get()
+    }
+
+    pub(crate) fn set_consensus(&self, c: Arc<raft::Consensus>) {
+        let _ = self.consensus.set(c);
+    }
+
+    /// Redis's `getNodeByQuery` for command `cmd` with `args`, before its keys are locked:
+    /// `Ok(Route)` where it may run here, or the redirection / refusal as the command's error:
+    /// `-CROSSSLOT Keys in request don't hash to the same slot`, `-MOVED slot ip:port`,
+    /// `-CLUSTERDOWN Hash slot not served`, `-CLUSTERDOWN The cluster is down` (and `... and only
+    /// accepts read commands` with cluster-allow-reads-when-down). `asking` and `readonly` are
+    /// the client's ASKING and READONLY flags; `slot` of a transaction's earlier commands is
+    /// passed in `prev_slot` so EXEC spans one slot. Commands without keys never get here.
+    pub fn route(
+        &self,
+        cmd: &Command,
+        args: &Args<'_>,
+        asking: bool,
+        readonly: bool,
+        allow_reads_when_down: bool,
+    ) -> Result<(Route, Option<u16>), CmdError> {
+        let mut slot: Option<u16> = None;
+        for i in cmd.key_positions(args) {
+            let s = key_slot(args.get(i)) as u16;
+            match slot {
+                None => slot = Some(s),
+                Some(x) if x != s => return Err(CmdError::Other(CROSSSLOT.into())),
+                _ => {}
+            }
+        }
+        let Some(slot) = slot else {
+            return Ok((Route::Local, None));
+        };
+        let write = cmd.flags & flag::WRITE != 0;
+        Ok((
+            self.route_slot(slot, write, asking, readonly, allow_reads_when_down)?,
+            Some(slot),
+        ))
+    }
+
+    /// The routing of a command on keys of `slot` (see [`Cluster::route`]).
+    pub fn route_slot(
+        &self,
+        slot: u16,
+        write: bool,
+        asking: bool,
+        readonly: bool,
+        allow_reads_when_down: bool,
+    ) -> Result<Route, CmdError> {
+        let v = self.view.read();
+        let owner = v.owner[slot as usize];
+        if owner == NONE && v.importing[slot as usize] == NONE {
+            return Err(CmdError::Other("CLUSTERDOWN Hash slot not served".into()));
+        }
+        if !self.state_ok.load(Relaxed) {
+            if !allow_reads_when_down {
+                return Err(CmdError::Other("CLUSTERDOWN The cluster is down".into()));
+            }
+            if write {
+                return Err(CmdError::Other(
+                    "CLUSTERDOWN The cluster is down and only accepts read commands".into(),
+                ));
+            }
+        }
+        if owner == v.my_idx {
+            let to = v.migrating[slot as usize];
+            if to != NONE {
+                return Ok(Route::Migrating {
+                    slot,
+                    to: v.addrs[to as usize].clone(),
+                });
+            }
+            return Ok(Route::Local);
+        }
+        if v.importing[slot as usize] != NONE && asking {
+            return Ok(Route::Importing);
+        }
+        if readonly && !write && v.my_primary != NONE && v.my_primary == owner {
+            return Ok(Route::Local);
+        }
+        if owner == NONE {
+            return Err(CmdError::Other("CLUSTERDOWN Hash slot not served".into()));
+        }
+        self.redirections.fetch_add(1, Relaxed);
+        Err(CmdError::Other(format!(
+            "MOVED {slot} {}",
+            v.addrs[owner as usize]
+        )))
+    }
+}
+
+/// Redis's CROSSSLOT error text.
+pub const CROSSSLOT: &str = "CROSSSLOT Keys in request don't hash to the same slot";
+/// Redis's TRYAGAIN error text.
+pub const TRYAGAIN: &str = "TRYAGAIN Multiple keys request during rehashing of slot";
+
+#[cfg(test)]
+mod tests {
+    use super::topology::{Change, Node};
+    use super::*;
+
+    fn view(me: u8) -> (Cluster, Vec<String>) {
+        let mut t = Topology::default();
+        let ids: Vec<String> = (0..3u8).map(|i| format!("{i:040x}")).collect();
+        for (i, id) in ids.iter().enumerate() {
+            let n = Node::new(id.clone(), "127.0.0.1".into(), 7000 + i as u16, 17000);
+            t.apply(&Change::AddNode(n), 1).unwrap();
+        }
+        let add = |t: &mut Topology, i: usize, a, b| {
+            t.apply(
+                &Change::AddSlots {
+                    node: ids[i].clone(),
+                    slots: vec![(a, b)],
+                },
+                2,
+            )
+            .unwrap()
+        };
+        add(&mut t, 0, 0, 8191);
+        add(&mut t, 1, 8192, 16383);
+        t.apply(
+            &Change::Replicate {
+                node: ids[2].clone(),
+                primary: ids[0].clone(),
+            },
+            3,
+        )
+        .unwrap();
+        let c = Cluster::new(true);
+        c.set_view(View::new(Arc::new(t), &ids[me as usize]));
+        c.state_ok.store(true, Relaxed);
+        (c, ids)
+    }
+
+    #[test]
+    fn slots_route_to_their_owner_or_redirect() {
+        let (c, _) = view(0);
+        assert_eq!(
+            c.route_slot(5, true, false, false, false).unwrap(),
+            Route::Local
+        );
+        let e = c.route_slot(9000, false, false, false, false).unwrap_err();
+        assert_eq!(e.to_string(), "MOVED 9000 127.0.0.1:7001");
+        c.state_ok.store(false, Relaxed);
+        let e = c.route_slot(5, false, false, false, false).unwrap_err();
+        assert_eq!(e.to_string(), "CLUSTERDOWN The cluster is down");
+        let e = c.route_slot(5, true, false, false, true).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "CLUSTERDOWN The cluster is down and only accepts read commands"
+        );
+        assert_eq!(
+            c.route_slot(5, false, false, false, true).unwrap(),
+            Route::Local
+        );
+    }
+
+    #[test]
+    fn a_readonly_replica_serves_reads_of_its_primary_only() {
+        let (c, _) = view(2);
+        assert_eq!(
+            c.route_slot(5, false, false, true, false).unwrap(),
+            Route::Local
+        );
+        let e = c.route_slot(5, true, false, true, false).unwrap_err();
+        assert_eq!(e.to_string(), "MOVED 5 127.0.0.1:7000");
+        let e = c.route_slot(9000, false, false, true, false).unwrap_err();
+        assert_eq!(e.to_string(), "MOVED 9000 127.0.0.1:7001");
+    }
+}

@@ -1,17 +1,24 @@
-//! DUMP and RESTORE: a key's value as an RDB payload and back (Redis 7.0's `cluster.c`,
-//! `dumpCommand`, `restoreCommand`). The payload format lives in `persistence::rdb::dump`.
+//! DUMP, RESTORE and RESTORE-ASKING: a key's value as an RDB payload and back (Redis 7.0's
+//! `cluster.c`, `dumpCommand`, `restoreCommand`). The payload format lives in
+//! `persistence::rdb::dump`; MIGRATE (`migrate.rs`) sends the same payloads with
+//! [`dump_key`] and has them restored by RESTORE or RESTORE-ASKING.
 
 use super::table::{acl, flag::*, Command, BASE};
 use super::{Args, CmdError, CmdResult, Ctx};
 use crate::persistence::rdb::{dump_payload, restore_payload};
 
+/// The DUMP payload of `key` (the bytes DUMP replies) and its absolute expiry (unix ms), or
+/// `None` when the key does not exist. A read lookup (counts a keyspace hit or miss), as
+/// Redis's `lookupKeyRead` in DUMP and MIGRATE.
+pub fn dump_key(ctx: &mut Ctx<'_, '_>, key: &[u8]) -> Option<(Vec<u8>, Option<u64>)> {
+    let e = ctx.ks.lookup_read(key)?;
+    Some((dump_payload(&e.value), e.expire_at()))
+}
+
 /// DUMP key: the serialized value, or nil. <https://redis.io/commands/dump/>
 fn dump(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
-    match ctx.ks.lookup_read(&a[1]) {
-        Some(e) => {
-            let p = dump_payload(&e.value);
-            ctx.out.bulk(&p);
-        }
+    match dump_key(ctx, &a[1]) {
+        Some((p, _)) => ctx.out.bulk(&p),
         None => ctx.out.null(),
     }
     Ok(())
@@ -21,6 +28,10 @@ fn dump(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
 /// Checks in Redis's order: options, an existing key (BUSYKEY), the TTL, the payload footer,
 /// the value. A TTL already in the past deletes the key (with REPLACE) and stores nothing.
 /// FREQ is accepted and ignored (no LFU policy yet). <https://redis.io/commands/restore/>
+///
+/// Also RESTORE-ASKING, the form MIGRATE sends in cluster mode: the same command, which a
+/// node accepts for a slot it is importing without a prior ASKING (the row's `ASKING` flag).
+/// <https://redis.io/commands/restore-asking/>
 fn restore(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let (mut replace, mut absttl) = (false, false);
     let (mut idle, mut freq): (Option<i64>, Option<i64>) = (None, None);
@@ -110,6 +121,11 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "restore", arity: -4, flags: WRITE | DENYOOM, keys: (1, 1, 1),
         acl: acl::KEYSPACE | acl::DANGEROUS,
         summary: "Creates a key from the serialized representation of a value.",
+        complexity: "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
+        handler: restore, ..G },
+    Command { name: "restore-asking", arity: -4, flags: WRITE | DENYOOM | ASKING, keys: (1, 1, 1),
+        acl: acl::KEYSPACE | acl::DANGEROUS, group: "server", since: "3.0.0",
+        summary: "An internal command for migrating keys in a cluster.",
         complexity: "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
         handler: restore, ..G },
 ];

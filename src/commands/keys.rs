@@ -259,6 +259,11 @@ fn copy(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
             replace = true;
         } else if a.is(i, "db") && i + 1 < a.len() {
             dst_db = db_index(ctx, &a[i + 1], "value is not an integer or out of range")?;
+            if ctx.srv.cluster.enabled && dst_db != 0 {
+                return Err(CmdError::err(
+                    "Copying to another database is not allowed in cluster mode",
+                ));
+            }
             i += 1;
         } else {
             return Err(CmdError::Syntax);
@@ -288,6 +293,9 @@ fn copy(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
 
 /// MOVE key db. <https://redis.io/commands/move/>
 fn move_(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
+    if ctx.srv.cluster.enabled {
+        return Err(CmdError::err("MOVE is not allowed in cluster mode"));
+    }
     let dst_db = db_index(ctx, &a[2], "value is not an integer or out of range")?;
     let src_db = ctx.ks.db;
     if dst_db == src_db {
@@ -431,6 +439,9 @@ fn flushall(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
 /// SELECT index. <https://redis.io/commands/select/>
 fn select(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let db = db_index(ctx, &a[1], "value is not an integer or out of range")?;
+    if ctx.srv.cluster.enabled && db != 0 {
+        return Err(CmdError::err("SELECT is not allowed in cluster mode"));
+    }
     ctx.client.db = db;
     ctx.client.info.db.store(db, Relaxed);
     ctx.out.ok();
@@ -439,6 +450,9 @@ fn select(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
 
 /// SWAPDB index1 index2. <https://redis.io/commands/swapdb/>
 fn swapdb(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
+    if ctx.srv.cluster.enabled {
+        return Err(CmdError::err("SWAPDB is not allowed in cluster mode"));
+    }
     let x = db_index(ctx, &a[1], "invalid first DB index")?;
     let y = db_index(ctx, &a[2], "invalid second DB index")?;
     if x != y {

@@ -9,12 +9,14 @@ pub mod args;
 pub mod error;
 pub mod table;
 
+pub mod cluster;
 pub mod connection;
 pub mod cursor;
 pub mod dump;
 pub mod hashes;
 pub mod keys;
 pub mod lists;
+pub mod migrate;
 pub mod pubsub;
 pub mod replication;
 pub mod server;
@@ -51,7 +53,9 @@ pub static FAMILIES: &[&[Command]] = &[
     pubsub::COMMANDS,
     sort::COMMANDS,
     dump::COMMANDS,
+    migrate::COMMANDS,
     replication::COMMANDS,
+    cluster::COMMANDS,
 ];
 
 /// What the connection must do after a command.
@@ -72,6 +76,10 @@ pub enum Action {
     Block,
     /// PSYNC/SYNC: the connection becomes a replica's link (`replication::primary::serve`).
     Replica,
+    /// A CLUSTER command's consensus work (`client.cluster_op`): await it, then reply.
+    Cluster,
+    /// The command waits (a manual failover paused writes): run it again shortly.
+    Retry,
     /// WAIT: wait until `replicas` replicas acknowledged `offset` or `deadline` (unix ms, 0 =
     /// none) passes, then reply how many did.
     WaitReplicas {
@@ -332,6 +340,19 @@ pub fn dispatch(
             pubsub::not_allowed_when_subscribed(cmd.name),
         );
     }
+    let mut route = crate::cluster::Route::Local;
+    if srv.cluster.enabled && !obey {
+        match cluster_route(srv, client, cmd, args, now) {
+            Ok(r) => route = r,
+            Err(ClusterRefusal::Error(e)) => {
+                if cmd.name == "exec" {
+                    client.discard_multi_and_unwatch(&srv.keyspace);
+                }
+                return reject(srv, client, out, id, e);
+            }
+            Err(ClusterRefusal::Paused) => return Action::Retry,
+        }
+    }
     if client.multi.is_some() {
         if cmd.flags & table::flag::NO_MULTI != 0 {
             let e = CmdError::err("Command not allowed inside a transaction");
@@ -351,8 +372,108 @@ pub fn dispatch(
     {
         srv.feed_monitors(client, args, now);
     }
-    let ks = lock_for(srv, cmd, args, client.db, now);
+    let mut ks = lock_for(srv, cmd, args, client.db, now);
+    if route != crate::cluster::Route::Local {
+        if let Err(e) = check_open_slot(&mut ks, cmd, args, &route) {
+            drop(ks);
+            return reject(srv, client, out, id, e);
+        }
+    }
     execute(srv, client, out, id, args, now, ks).0
+}
+
+/// Why cluster routing did not let a command run.
+enum ClusterRefusal {
+    Error(CmdError),
+    /// A write while a manual failover pauses writes.
+    Paused,
+}
+
+/// Cluster mode's checks of a command before it runs or is queued (Redis's `processCommand`
+/// calling `getNodeByQuery`): the slot of its keys, redirections, transactions kept to one
+/// slot, the write pause of a manual failover. Clears the ASKING flag, which lasts one command.
+fn cluster_route(
+    srv: &Shared,
+    client: &mut Client,
+    cmd: &Command,
+    args: &Args<'_>,
+    now: u64,
+) -> Result<crate::cluster::Route, ClusterRefusal> {
+    let asking = std::mem::take(&mut client.asking) || cmd.flags & table::flag::ASKING != 0;
+    let reads_down = srv.limits.cluster_allow_reads_when_down.load(Relaxed);
+    let write = cmd.flags & table::flag::WRITE != 0;
+    if write && srv.cluster.writes_paused_until.load(Relaxed) > now {
+        client.asking = asking && cmd.flags & table::flag::ASKING == 0;
+        return Err(ClusterRefusal::Paused);
+    }
+    if cmd.name == "exec" {
+        let Some(m) = client.multi.as_ref() else {
+            return Ok(crate::cluster::Route::Local);
+        };
+        if m.cross_slot {
+            return Err(ClusterRefusal::Error(CmdError::Other(
+                crate::cluster::CROSSSLOT.into(),
+            )));
+        }
+        return match m.slot {
+            Some(s) => srv
+                .cluster
+                .route_slot(s, m.write, asking, client.readonly, reads_down)
+                .map_err(ClusterRefusal::Error),
+            None => Ok(crate::cluster::Route::Local),
+        };
+    }
+    if !cmd.has_keys() {
+        return Ok(crate::cluster::Route::Local);
+    }
+    let (route, slot) = srv
+        .cluster
+        .route(cmd, args, asking, client.readonly, reads_down)
+        .map_err(ClusterRefusal::Error)?;
+    if let (Some(m), Some(s)) = (client.multi.as_mut(), slot) {
+        if m.slot.is_some_and(|x| x != s) {
+            m.cross_slot = true;
+        }
+        m.slot = Some(s);
+        m.write |= write;
+    }
+    Ok(route)
+}
+
+/// For a slot being migrated or imported, under the keys' locks: a command whose keys are all
+/// gone from a migrating slot is sent after them (`-ASK slot ip:port`); some gone and some
+/// here, or several keys not all here on the importing side: `-TRYAGAIN` (cluster spec,
+/// "Multi-keys operations"). MIGRATE itself always runs here.
+fn check_open_slot(
+    ks: &mut Locked<'_>,
+    cmd: &Command,
+    args: &Args<'_>,
+    route: &crate::cluster::Route,
+) -> Result<(), CmdError> {
+    if cmd.name == "migrate" {
+        return Ok(());
+    }
+    let (mut missing, mut present) = (0, 0);
+    for i in cmd.key_positions(args) {
+        if ks.exists(args.get(i)) {
+            present += 1;
+        } else {
+            missing += 1;
+        }
+    }
+    match route {
+        crate::cluster::Route::Migrating { slot, to } if missing > 0 => {
+            if present > 0 {
+                Err(CmdError::Other(crate::cluster::TRYAGAIN.into()))
+            } else {
+                Err(CmdError::Other(format!("ASK {slot} {to}")))
+            }
+        }
+        crate::cluster::Route::Importing if missing > 0 && missing + present > 1 => {
+            Err(CmdError::Other(crate::cluster::TRYAGAIN.into()))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The shard locks command `cmd` needs for `args`.

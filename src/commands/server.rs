@@ -382,7 +382,7 @@ fn bgrewriteaof(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     }
 }
 
-/// DEBUG SLEEP seconds | SET-ACTIVE-EXPIRE 0|1 | HELP. <https://redis.io/commands/debug/>
+/// DEBUG SLEEP seconds | SET-ACTIVE-EXPIRE 0|1 | RELOAD | CLUSTER-BUS-DROP yes|no | HELP. <https://redis.io/commands/debug/>
 fn debug(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     if a.is(1, "sleep") && a.len() == 3 {
         let secs = a.f64(2)?;
@@ -414,11 +414,29 @@ fn debug(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         ctx.out.ok();
         return Ok(());
     }
+    if a.is(1, "cluster-bus-drop") && a.len() == 3 {
+        // shoal's fault hook for partition tests: cut this node's cluster bus traffic.
+        let on = match a.str(2).to_ascii_lowercase().as_str() {
+            "yes" | "1" => true,
+            "no" | "0" => false,
+            _ => return Err(CmdError::Syntax),
+        };
+        let Some(c) = ctx.srv.cluster.consensus() else {
+            return Err(CmdError::err("This instance has cluster support disabled"));
+        };
+        c.set_isolated(on);
+        tracing::warn!("DEBUG CLUSTER-BUS-DROP {}", if on { "yes" } else { "no" });
+        ctx.out.ok();
+        return Ok(());
+    }
     if a.is(1, "help") && a.len() == 2 {
         help(
             ctx,
             "DEBUG",
             &[
+                "CLUSTER-BUS-DROP <yes|no>",
+                "    shoal only: drop every cluster bus message in and out of this node (a",
+                "    network partition of the node, for tests).",
                 "SET-ACTIVE-EXPIRE <0|1>",
                 "    Setting it to 0 disables expiring keys in background when they are not",
                 "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",

@@ -64,7 +64,9 @@ fn exec(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     };
     ctx.client.discard_multi();
     let srv = ctx.srv;
-    let MultiState { queued, aborted } = *m;
+    let MultiState {
+        queued, aborted, ..
+    } = *m;
     if aborted {
         ctx.client.unwatch_all(&srv.keyspace);
         return Err(CmdError::Other(

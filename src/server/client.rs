@@ -55,6 +55,13 @@ pub struct Client {
     pub woff: u64,
     /// A replica's REPLCONF settings and PSYNC start, set before the link is served.
     pub replication: Option<Box<crate::replication::primary::Handshake>>,
+    /// Cluster mode: ASKING was sent (the next command may touch a slot being imported).
+    pub asking: bool,
+    /// Cluster mode: READONLY (a replica serves reads of its primary's slots).
+    pub readonly: bool,
+    /// A CLUSTER command's work that must await the consensus layer, run by the connection
+    /// after dispatch returns [`crate::commands::Action::Cluster`].
+    pub cluster_op: Option<crate::cluster::node::Op>,
 }
 
 /// A command queued between MULTI and EXEC: its row id and a copy of its arguments.
@@ -70,6 +77,11 @@ pub struct QueuedCommand {
 pub struct MultiState {
     pub queued: Vec<QueuedCommand>,
     pub aborted: bool,
+    /// Cluster mode: the slot of the queued commands' keys, whether two of them differ
+    /// (EXEC then replies -CROSSSLOT), and whether one writes.
+    pub slot: Option<u16>,
+    pub cross_slot: bool,
+    pub write: bool,
 }
 
 /// A blocked command's state, kept while it waits and across its re-runs.
@@ -114,6 +126,9 @@ impl Client {
             replaying: false,
             woff: 0,
             replication: None,
+            asking: false,
+            readonly: false,
+            cluster_op: None,
         }
     }
 
@@ -131,6 +146,13 @@ impl Client {
         self.multi = None;
         self.info.multi.store(-1, Relaxed);
         self.info.set_flag(cflag::MULTI, false);
+    }
+
+    /// Ends a transaction that will not run (cluster mode refused its EXEC): the queue and the
+    /// WATCHed keys go, as Redis's `discardTransaction`.
+    pub fn discard_multi_and_unwatch(&mut self, ks: &Keyspace) {
+        self.discard_multi();
+        self.unwatch_all(ks);
     }
 
     /// Stops waiting: off every key's queue; with `served`, the next waiter of each key is

@@ -252,6 +252,12 @@ impl Conn {
             } else {
                 dispatch(shared, client, &mut self.out, &args, now)
             };
+            if action == Action::Retry {
+                // Writes are paused (manual failover): run the same request again shortly.
+                client.skip_next_reply = skip;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                continue;
+            }
             if action == Action::Block {
                 // Keep the request in the buffer to run it again; nothing after it runs yet.
                 client.skip_next_reply = skip;
@@ -267,7 +273,15 @@ impl Conn {
             shared.stats.commands_processed.fetch_add(1, Relaxed);
             pos += req.len;
             match action {
-                Action::Block => unreachable!("handled above"),
+                Action::Block | Action::Retry => unreachable!("handled above"),
+                Action::Cluster => {
+                    let mut reply = Reply::new();
+                    reply.proto = self.out.proto;
+                    crate::cluster::node::run_op(shared, client, &mut reply).await;
+                    if !(skip || client.reply_mode == ReplyMode::Off) {
+                        self.out.buf.extend_from_slice(&reply.buf);
+                    }
+                }
                 Action::None => {}
                 Action::Close => {
                     step = Step::Close;

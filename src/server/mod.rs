@@ -46,6 +46,11 @@ pub struct Limits {
     /// `replica-read-only` and `replica-serve-stale-data`, read by every write on a replica.
     pub replica_read_only: AtomicBool,
     pub replica_serve_stale_data: AtomicBool,
+    /// `cluster-allow-reads-when-down` and `cluster-require-full-coverage`.
+    pub cluster_allow_reads_when_down: AtomicBool,
+    pub cluster_require_full_coverage: AtomicBool,
+    /// `cluster-node-timeout`, ms.
+    pub cluster_node_timeout: AtomicU64,
 }
 
 impl Limits {
@@ -66,6 +71,12 @@ impl Limits {
         self.replica_read_only.store(c.replica_read_only, Relaxed);
         self.replica_serve_stale_data
             .store(c.replica_serve_stale_data, Relaxed);
+        self.cluster_allow_reads_when_down
+            .store(c.cluster_allow_reads_when_down, Relaxed);
+        self.cluster_require_full_coverage
+            .store(c.cluster_require_full_coverage, Relaxed);
+        self.cluster_node_timeout
+            .store(c.cluster_node_timeout, Relaxed);
     }
 }
 
@@ -129,6 +140,10 @@ pub struct Shared {
     pub aof: crate::persistence::aof::Aof,
     /// Replication: this node's replication id, its replicas.
     pub replication: crate::replication::Replication,
+    /// Cluster mode: the slot map, routing, the consensus layer.
+    pub cluster: crate::cluster::Cluster,
+    /// MIGRATE's cached connections to target nodes.
+    pub migrate: crate::commands::migrate::SocketCache,
     /// This value's own `Arc`, for work that outlives a command (BGSAVE's thread).
     me: std::sync::OnceLock<std::sync::Weak<Shared>>,
 }
@@ -168,6 +183,8 @@ impl Shared {
             persistence: Default::default(),
             aof: Default::default(),
             replication: crate::replication::Replication::new(random_hex(40)),
+            cluster: crate::cluster::Cluster::new(initial.cluster_enabled),
+            migrate: Default::default(),
             me: std::sync::OnceLock::new(),
         };
         shared
@@ -335,6 +352,12 @@ pub async fn run(shared: Arc<Shared>, listeners: Vec<TcpListener>) {
     if let Some((host, port)) = replicaof {
         crate::replication::replica::set_master(&shared, host, port, false);
     }
+    if shared.cluster.enabled {
+        if let Err(e) = crate::cluster::node::start(&shared).await {
+            tracing::error!("Cluster mode could not start: {e}");
+            shared.begin_shutdown();
+        }
+    }
     let cron = tokio::spawn(cron(shared.clone()));
     let signals = tokio::spawn(signals(shared.clone()));
     let mut accepts = Vec::new();
@@ -439,6 +462,8 @@ async fn cron(shared: Arc<Shared>) {
         }
         crate::persistence::save::cron(&shared);
         crate::persistence::aof::rewrite::cron(&shared);
+        // MIGRATE's connections unused for 10 s are closed (Redis's migrateCloseTimedoutSockets).
+        shared.migrate.close_idle(Instant::now());
         let (period, ttl) = {
             let c = shared.config.read();
             (c.repl_ping_replica_period.max(1), c.repl_backlog_ttl)
