@@ -28,8 +28,13 @@ impl Level {
         self.0.store(v, Relaxed);
     }
 
-    fn enabled(&self, l: &TLevel) -> bool {
+    /// Whether an event at `l` from module path `target` is logged. The consensus library's own
+    /// events (`openraft::*`, chatty at info) show only at `debug`, except warnings and errors.
+    fn enabled(&self, l: &TLevel, target: &str) -> bool {
         let want = self.0.load(Relaxed);
+        if target.starts_with("openraft") && *l > TLevel::WARN && want < 5 {
+            return false;
+        }
         let have = match *l {
             TLevel::ERROR | TLevel::WARN => 2,
             TLevel::INFO => 3,
@@ -43,7 +48,8 @@ impl Level {
 /// Installs the global subscriber writing to stdout or `logfile`.
 pub fn init(level: Arc<Level>, logfile: &str) -> std::io::Result<()> {
     use tracing_subscriber::prelude::*;
-    let filter = tracing_subscriber::filter::filter_fn(move |m| level.enabled(m.level()));
+    let filter =
+        tracing_subscriber::filter::filter_fn(move |m| level.enabled(m.level(), m.target()));
     let fmt = tracing_subscriber::fmt::layer().with_target(false);
     if logfile.is_empty() {
         tracing_subscriber::registry()

@@ -503,6 +503,22 @@ fn setslot(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     } else {
         return Err(bad());
     };
+    // `redis-cli --cluster reshard` sends SETSLOT NODE to every primary after the move: once
+    // the topology already says so (one committed entry settles every node here), the others
+    // are answered at once instead of each costing a consensus round.
+    let settled = !t
+        .nodes
+        .values()
+        .any(|n| n.migrating.contains_key(&slot) || n.importing.contains_key(&slot));
+    let noop = match &state {
+        SlotState::Node(id) => settled && t.owner(slot).is_some_and(|o| &o.id == id),
+        SlotState::Stable => settled,
+        _ => false,
+    };
+    if noop {
+        ctx.out.ok();
+        return Ok(());
+    }
     let ch = Change::SetSlot {
         node: v.me.clone(),
         slot,
