@@ -648,12 +648,11 @@ impl Inner {
                 Some(Err(())) => return Ok(None),
                 Some(Ok(addr)) => {
                     let body = serde_json::to_value(req).map_err(|e| e.to_string())?;
-                    match self.bus.call(addr, body, false, left).await {
-                        Ok(v) => match serde_json::from_value::<Resp>(v) {
+                    if let Ok(v) = self.bus.call(addr, body, false, left).await {
+                        match serde_json::from_value::<Resp>(v) {
                             Ok(Resp::Refused(_)) | Err(_) => {}
                             Ok(r) => return Ok(Some(r)),
-                        },
-                        Err(_) => {}
+                        }
                     }
                     self.settle(&node, left.min(Duration::from_millis(100)))
                         .await;
@@ -850,7 +849,7 @@ impl Inner {
         let _g = self.members.lock().await;
         let topo = self.topology();
         let mut index = 0;
-        if !(topo.forgotten.contains_key(&id) && !topo.nodes.contains_key(&id)) {
+        if !topo.forgotten.contains_key(&id) || topo.nodes.contains_key(&id) {
             let (outcome, i) = self
                 .propose_at(Change::RemoveNode { id: id.clone() }, deadline)
                 .await?;

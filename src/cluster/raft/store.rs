@@ -116,6 +116,7 @@ impl Store {
         std::fs::rename(&tmp, &self.ctx.file)
     }
 
+    #[allow(clippy::result_large_err)] // openraft's error type
     fn persist(&self, st: &Persisted) -> Result<(), SErr> {
         self.write(st).map_err(|e| {
             tracing::warn!("Cluster: cannot write {}: {e}", self.ctx.file.display());
