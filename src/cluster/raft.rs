@@ -19,6 +19,7 @@
 use super::bus::{self, Bus, Origin};
 use super::topology::{Applied, Change, Node, Outcome, Topology};
 use openraft::error::{ClientWriteError, RaftError};
+use openraft::raft::AppendEntriesResponse;
 use openraft::storage::Adaptor;
 use openraft::{BasicNode, ChangeMembers, Config, Raft, ServerState, SnapshotPolicy};
 use parking_lot::Mutex;
@@ -139,6 +140,10 @@ pub(crate) struct Inner {
     quorum_at: Mutex<Instant>,
     handler: Mutex<Option<RequestHandler>>,
     stopped: AtomicBool,
+    /// Leader: last AppendEntries each follower (raft id) accepted our leadership.
+    pub(crate) acked: Mutex<HashMap<u64, Instant>>,
+    /// Follower: last AppendEntries from the leader that matched our log.
+    appended: Mutex<Option<Instant>>,
 }
 
 fn timings(node_timeout_ms: u64) -> (u64, u64) {
@@ -194,6 +199,8 @@ impl Consensus {
             quorum_at: Mutex::new(Instant::now()),
             handler: Mutex::new(None),
             stopped: AtomicBool::new(false),
+            acked: Mutex::new(HashMap::new()),
+            appended: Mutex::new(None),
         });
         let svc: Arc<dyn bus::Service> = inner.clone();
         bus.set_service(Arc::downgrade(&svc));
@@ -419,6 +426,8 @@ impl Inner {
     async fn launch(self: &Arc<Self>, st: Persisted) -> Result<Arc<RaftNode>, String> {
         self.bus.set_me(st.node_id.clone());
         self.bus.set_group(st.group);
+        self.acked.lock().clear();
+        *self.appended.lock() = None;
         let me = st.node_id.clone();
         let joined = st.topology.nodes.contains_key(&me);
         let ctx = Arc::new(Ctx {
@@ -491,37 +500,51 @@ impl Inner {
         }
     }
 
+    /// A majority of voters heard within node timeout / 2, and raft itself works: as leader,
+    /// a majority accepted our AppendEntries; as follower, the leader's AppendEntries matched
+    /// our log (so a node back from a restart or partition has caught up first).
     fn in_quorum(&self) -> bool {
         let Some(node) = self.current() else {
             return false;
         };
-        let voters: Vec<u64> = node
-            .raft
-            .metrics()
-            .borrow()
-            .membership_config
-            .membership()
-            .voter_ids()
-            .collect();
+        let (voters, leader): (Vec<u64>, bool) = {
+            let m = node.raft.metrics();
+            let m = m.borrow();
+            (
+                m.membership_config.membership().voter_ids().collect(),
+                m.state == ServerState::Leader,
+            )
+        };
         if voters.is_empty() {
             return false;
+        }
+        if voters == [node.id] {
+            return true;
         }
         let topo = self.topology();
         let heard = self.bus.heard();
         let fresh = self.node_timeout / 2;
+        let recent = |t: Option<&Instant>| t.is_some_and(|t| t.elapsed() < fresh);
+        let by_raft_id = |v: u64| topo.nodes.values().find(|n| raft_id(&n.id) == v);
         let ok = voters
             .iter()
             .filter(|&&v| {
-                v == node.id
-                    || topo
-                        .nodes
-                        .values()
-                        .find(|n| raft_id(&n.id) == v)
-                        .and_then(|n| heard.get(&n.id))
-                        .is_some_and(|h| h.at.elapsed() < fresh)
+                v == node.id || recent(by_raft_id(v).and_then(|n| heard.get(&n.id)).map(|h| &h.at))
             })
             .count();
-        ok * 2 > voters.len()
+        if ok * 2 <= voters.len() {
+            return false;
+        }
+        if leader {
+            let acked = self.acked.lock();
+            let ok = voters
+                .iter()
+                .filter(|&&v| v == node.id || recent(acked.get(&v)))
+                .count();
+            ok * 2 > voters.len()
+        } else {
+            recent(self.appended.lock().as_ref())
+        }
     }
 
     /// Sends `req` over the bus and decodes the answer.
@@ -896,7 +919,17 @@ impl Inner {
         let raft = || self.current().map(|n| n.raft.clone());
         match req {
             Req::Append(rpc) => match raft() {
-                Some(r) => Resp::Append(r.append_entries(rpc).await),
+                Some(r) => {
+                    let res = r.append_entries(rpc).await;
+                    if matches!(
+                        res,
+                        Ok(AppendEntriesResponse::Success
+                            | AppendEntriesResponse::PartialSuccess(_))
+                    ) {
+                        *self.appended.lock() = Some(Instant::now());
+                    }
+                    Resp::Append(res)
+                }
                 None => Resp::Refused("no raft".into()),
             },
             Req::Vote(rpc) => match raft() {

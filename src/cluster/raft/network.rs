@@ -139,7 +139,16 @@ impl RaftNetwork<TypeConfig> for Conn {
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<u64>, RpcErr> {
         match self.rpc(Req::Append(rpc), option.hard_ttl()).await? {
-            Resp::Append(Ok(r)) => Ok(r),
+            Resp::Append(Ok(r)) => {
+                if !matches!(r, AppendEntriesResponse::HigherVote(_)) {
+                    if let Some(i) = self.inner.upgrade() {
+                        i.acked
+                            .lock()
+                            .insert(self.target, std::time::Instant::now());
+                    }
+                }
+                Ok(r)
+            }
             Resp::Append(Err(e)) => Err(RPCError::RemoteError(RemoteError::new(self.target, e))),
             other => Err(network(format!("unexpected answer {other:?}"))),
         }
