@@ -339,3 +339,32 @@ async fn app_requests_reach_the_member_handler() {
         c.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compacted_log_reaches_a_new_member_as_a_snapshot() {
+    let dir = TmpDir::new("snap");
+    let nodes = cluster(&dir, 2).await;
+    for _ in 0..230 {
+        let ch = Change::SetFailed {
+            id: id(1),
+            failed: false,
+        };
+        nodes[1].propose(ch).await.unwrap();
+    }
+    let file = dir.0.join("nodes-0.conf");
+    let p = Persisted::load(&file).unwrap();
+    assert!(p.snapshot.is_some(), "a snapshot after 200 entries");
+    assert!(p.log.len() < 200, "log compacted: {} entries", p.log.len());
+    let late = start_node(&dir, 5, 7005).await;
+    late.meet("127.0.0.1", 7000, nodes[0].bus_addr().port())
+        .await
+        .unwrap();
+    assert_eq!(late.topology().nodes.len(), 3);
+    late.propose(Change::BumpEpoch { node: id(5) })
+        .await
+        .unwrap();
+    late.shutdown().await;
+    for c in &nodes {
+        c.shutdown().await;
+    }
+}
