@@ -10,6 +10,7 @@
 //!   and the routing check of every keyed command ([`Cluster::route`]), Redis's
 //!   `getNodeByQuery` (cluster spec, "Redirection and resharding").
 
+pub mod bus;
 pub mod local;
 pub mod node;
 pub mod raft;
