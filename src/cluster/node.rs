@@ -64,7 +64,8 @@ fn addresses(srv: &Shared) -> (String, u16, u16, SocketAddr) {
     let cport = if c.cluster_port != 0 {
         c.cluster_port
     } else {
-        port.wrapping_add(10000)
+        // 0 when port + 10000 does not fit: `start` refuses that (Redis's clusterInit too).
+        port.checked_add(10000).unwrap_or(0)
     };
     let bind_ip = c
         .bind
@@ -95,6 +96,12 @@ fn addresses(srv: &Shared) -> (String, u16, u16, SocketAddr) {
 /// Errors: the bus cannot bind, or the config file cannot be read or written.
 pub async fn start(srv: &Arc<Shared>) -> Result<(), String> {
     let (ip, port, cport, bus_bind) = addresses(srv);
+    if bus_bind.port() == 0 {
+        return Err("Redis port number too high. Cluster communication port is 10,000 port \
+                    numbers higher than your Redis port. Your Redis port number must be 55535 \
+                    or less (or set cluster-port)."
+            .into());
+    }
     let (dir, file, timeout) = {
         let c = srv.config.read();
         (
