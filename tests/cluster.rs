@@ -412,8 +412,9 @@ fn scaling_out_and_in_under_load_loses_no_key_and_fails_no_operation() {
         .sum();
     assert_eq!(total, 100_000 + report.acked.len());
     eprintln!(
-        "scaling test: {} load rounds, {} keys, {:?}",
+        "scaling test: {} load rounds ({} recovered after an I/O error), {} keys, {:?}",
         report.ok,
+        report.recovered,
         total,
         started.elapsed()
     );

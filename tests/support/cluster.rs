@@ -183,10 +183,11 @@ pub struct Node {
 
 impl Node {
     /// Starts a node in `dir` on `port` (0: a free one, retried on up to 5 ports if the
-    /// process exits before listening); `None` when a fixed port did not work.
-    fn spawn(dir: PathBuf, port: u16, node_timeout_ms: u64) -> Option<Node> {
+    /// process exits before listening); on failure, the last lines of its log.
+    fn spawn(dir: PathBuf, port: u16, node_timeout_ms: u64) -> Result<Node, String> {
         std::fs::create_dir_all(&dir).unwrap();
         let tries = if port == 0 { 5 } else { 1 };
+        let mut why = String::new();
         for _ in 0..tries {
             let p = if port == 0 { free_cluster_port() } else { port };
             let log = match std::env::var_os("SHOAL_TEST_LOGDIR") {
@@ -221,7 +222,7 @@ impl Node {
                 .expect("spawn a cluster node");
             match wait_listening(&mut child, p) {
                 Some(true) => {
-                    return Some(Node {
+                    return Ok(Node {
                         port: p,
                         dir,
                         child: Some(child),
@@ -231,7 +232,9 @@ impl Node {
                 }
                 Some(false) => {
                     let _ = child.kill();
-                    let _ = child.wait();
+                    let status = child.wait();
+                    let text = std::fs::read_to_string(&log).unwrap_or_default();
+                    why = format!("{status:?}, last log lines:\n{}", tail(&text, 15));
                 }
                 None => {
                     let _ = child.kill();
@@ -240,7 +243,7 @@ impl Node {
                 }
             }
         }
-        None
+        Err(why)
     }
 
     pub fn addr(&self) -> String {
@@ -344,7 +347,7 @@ impl Cluster {
     pub fn start_node(&mut self) -> usize {
         let dir = self.root.0.join(format!("node{}", self.nodes.len()));
         let node = Node::spawn(dir, 0, self.node_timeout_ms)
-            .expect("a cluster node did not start on any of 5 free ports");
+            .unwrap_or_else(|e| panic!("a cluster node did not start on 5 free ports: {e}"));
         self.nodes.push(node);
         self.nodes.len() - 1
     }
@@ -575,15 +578,17 @@ impl Cluster {
         let (dir, port) = (self.nodes[i].dir.clone(), self.nodes[i].port);
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Some(mut n) = Node::spawn(dir.clone(), port, self.node_timeout_ms) {
-                n.member = self.nodes[i].member;
-                self.nodes[i] = n;
-                return;
+            match Node::spawn(dir.clone(), port, self.node_timeout_ms) {
+                Ok(mut n) => {
+                    n.member = self.nodes[i].member;
+                    self.nodes[i] = n;
+                    return;
+                }
+                Err(e) => assert!(
+                    Instant::now() < deadline,
+                    "node {i} did not restart on port {port}: {e}"
+                ),
             }
-            assert!(
-                Instant::now() < deadline,
-                "node {i} did not restart on port {port}"
-            );
             std::thread::sleep(Duration::from_millis(200));
         }
     }
@@ -671,14 +676,49 @@ pub struct LoadReport {
     pub wrong: u64,
     /// Indices whose SET was acknowledged (key `load:<name>:<i>`, value `v<i>`).
     pub acked: Vec<u64>,
+    /// Operations that hit an I/O error and succeeded on a fresh connection (see [`Load`]).
+    pub recovered: u64,
     /// When the load started.
     pub started: Option<Instant>,
 }
 
+/// Runs an idempotent `cmd` (SET or GET) on the load's connection, opening one first if
+/// needed. After an I/O error (connection refused or reset) it opens a new connection, which
+/// loads a fresh slot map, and tries once more, counting that in `recovered`: the sync cluster
+/// client retries MOVED/ASK itself but keeps a slot map that points at a stopped node (after
+/// `del-node`, or a failover) until it gets a MOVED, which a stopped node cannot send. Any other
+/// error, or a second one, is returned.
+fn run<T: redis::FromRedisValue>(
+    client: &redis::cluster::ClusterClient,
+    conn: &mut Option<redis::cluster::ClusterConnection>,
+    cmd: &redis::Cmd,
+    recovered: &mut u64,
+) -> redis::RedisResult<T> {
+    for attempt in 0..2 {
+        let c = match conn.as_mut() {
+            Some(c) => c,
+            None => conn.insert(client.get_connection()?),
+        };
+        match cmd.query(c) {
+            Ok(v) => {
+                *recovered += attempt;
+                return Ok(v);
+            }
+            Err(e) => {
+                *conn = None;
+                if attempt == 1 || !e.is_io_error() {
+                    return Err(e);
+                }
+            }
+        }
+    }
+    unreachable!("the loop returns on its second attempt")
+}
+
 /// A background cluster-client load: `SET load:<name>:<i> v<i>` then `GET` it back, for
-/// i = 0, 1, ... until stopped, `max_ops` rounds, or `max_time`. On an error it records it,
-/// waits 20 ms and opens a new cluster connection (the sync client reloads the slot map only
-/// on MOVED, so a dead primary would otherwise stay in its map).
+/// i = 0, 1, ... until stopped, `max_ops` rounds, or `max_time`. A failed operation (see
+/// [`run`] for the one retry after an I/O error) is recorded, then the load waits 20 ms and
+/// goes on with a new cluster connection.
 pub struct Load {
     stop: Arc<AtomicBool>,
     handle: Option<JoinHandle<LoadReport>>,
@@ -708,30 +748,19 @@ impl Load {
             let mut conn = None;
             let mut i = 0u64;
             while !flag.load(Ordering::Relaxed) && i < max_ops && started.elapsed() < max_time {
-                let c = match conn.as_mut() {
-                    Some(c) => c,
-                    None => match client.get_connection() {
-                        Ok(c) => conn.insert(c),
-                        Err(e) => {
-                            r.errors.push((started.elapsed(), format!("connect: {e}")));
-                            std::thread::sleep(Duration::from_millis(20));
-                            continue;
-                        }
-                    },
-                };
                 let key = format!("{prefix}{i}");
                 let val = format!("v{i}");
-                let set: redis::RedisResult<()> = redis::cmd("SET").arg(&key).arg(&val).query(c);
-                if let Err(e) = set {
+                let set = redis::cmd("SET").arg(&key).arg(&val).clone();
+                if let Err(e) = run::<()>(&client, &mut conn, &set, &mut r.recovered) {
                     r.errors
                         .push((started.elapsed(), format!("SET {key}: {e}")));
-                    conn = None;
                     std::thread::sleep(Duration::from_millis(20));
                     i += 1;
                     continue;
                 }
                 r.acked.push(i);
-                match redis::cmd("GET").arg(&key).query::<Option<String>>(c) {
+                let get = redis::cmd("GET").arg(&key).clone();
+                match run::<Option<String>>(&client, &mut conn, &get, &mut r.recovered) {
                     Ok(Some(v)) if v == val => r.ok += 1,
                     Ok(other) => {
                         r.wrong += 1;
@@ -741,7 +770,6 @@ impl Load {
                     Err(e) => {
                         r.errors
                             .push((started.elapsed(), format!("GET {key}: {e}")));
-                        conn = None;
                         std::thread::sleep(Duration::from_millis(20));
                     }
                 }
