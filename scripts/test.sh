@@ -3,6 +3,7 @@
 #   - redis-tools: redis-cli and redis-benchmark, driven by the integration tests.
 #   - redis-server: Debian's redis-server 7.0 (and redis-check-aof/-rdb), the peer of the tests
 #     that move RDB files, AOF directories and DUMP payloads between Redis and shoal.
+#   - redis-py 5.2.1 (pip): the Python cluster client of tests/cluster_clients.rs.
 # Usage: bash scripts/test.sh   (from the repository root; needs root or sudo for apt-get)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,12 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     # Only install: a redis-server the package would start is not used by the tests.
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
         $(printf '%s\n' "${need_apt[@]}" | sort -u) >/dev/null
+fi
+
+# redis-py (its RedisCluster client) for tests/cluster_clients.rs.
+if ! python3 -c 'import redis' >/dev/null 2>&1; then
+    python3 -m pip install -q redis==5.2.1 2>/dev/null ||
+        python3 -m pip install -q --break-system-packages redis==5.2.1
 fi
 
 cargo test --locked "$@"

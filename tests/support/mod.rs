@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod cluster;
+pub mod cluster_load;
+
 /// A server process started by a test; killed (by its own PID) when dropped.
 pub struct Server {
     pub port: u16,
