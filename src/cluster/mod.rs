@@ -20,6 +20,7 @@ use crate::commands::table::{flag, Command};
 use crate::commands::{Args, CmdError};
 use crate::keyspace::slot::key_slot;
 use parking_lot::RwLock;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
 use topology::{Topology, SLOTS};
@@ -44,11 +45,39 @@ pub struct View {
     my_primary: u16,
     /// Every slot has an owner.
     pub full_coverage: bool,
+    /// This node's open slots (CLUSTER SETSLOT MIGRATING / IMPORTING), as in [`OpenSlots`].
+    pub open: OpenSlots,
+}
+
+/// The slots this node migrates (slot -> target node id) or imports (slot -> source node id).
+/// As in Redis these are the node's own state, set by CLUSTER SETSLOT and not agreed through
+/// the log: only the final `SETSLOT NODE` changes the topology. A committed topology clears
+/// what it settles: migrating entries of slots this node no longer serves, importing entries
+/// of slots it now serves, entries naming nodes that left.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OpenSlots {
+    pub migrating: BTreeMap<u16, String>,
+    pub importing: BTreeMap<u16, String>,
+}
+
+impl OpenSlots {
+    /// Drops what `topo` settled for node `me` (see the type's docs).
+    pub fn reconcile(&mut self, topo: &Topology, me: &str) {
+        let serves = |s: u16| topo.owner(s).is_some_and(|o| o.id == me);
+        self.migrating
+            .retain(|s, to| serves(*s) && topo.nodes.contains_key(to));
+        self.importing
+            .retain(|s, from| !serves(*s) && topo.nodes.contains_key(from));
+    }
+
+    pub fn is_open(&self, slot: u16) -> bool {
+        self.migrating.contains_key(&slot) || self.importing.contains_key(&slot)
+    }
 }
 
 impl View {
-    /// Builds the lookup tables of `topo` for node `me`.
-    pub fn new(topo: Arc<Topology>, me: &str) -> View {
+    /// Builds the lookup tables of `topo` for node `me` with its open slots `open`.
+    pub fn new(topo: Arc<Topology>, me: &str, open: OpenSlots) -> View {
         let ids: Vec<&String> = topo.nodes.keys().collect();
         let idx = |id: &str| {
             ids.iter()
@@ -74,13 +103,13 @@ impl View {
         }
         let my_idx = idx(me);
         let mut my_primary = NONE;
+        for (s, to) in &open.migrating {
+            migrating[*s as usize] = idx(to);
+        }
+        for (s, from) in &open.importing {
+            importing[*s as usize] = idx(from);
+        }
         if let Some(n) = topo.nodes.get(me) {
-            for (s, to) in &n.migrating {
-                migrating[*s as usize] = idx(to);
-            }
-            for (s, from) in &n.importing {
-                importing[*s as usize] = idx(from);
-            }
             if let Some(p) = &n.primary {
                 my_primary = idx(p);
             }
@@ -96,6 +125,7 @@ impl View {
             my_idx,
             my_primary,
             full_coverage,
+            open,
         }
     }
 
@@ -145,7 +175,11 @@ impl Cluster {
     pub fn new(enabled: bool) -> Cluster {
         Cluster {
             enabled,
-            view: RwLock::new(Arc::new(View::new(Arc::default(), ""))),
+            view: RwLock::new(Arc::new(View::new(
+                Arc::default(),
+                "",
+                OpenSlots::default(),
+            ))),
             consensus: OnceLock::new(),
             state_ok: AtomicBool::new(false),
             writes_paused_until: AtomicU64::new(0),
@@ -158,8 +192,20 @@ impl Cluster {
         self.view.read().clone()
     }
 
-    pub(crate) fn set_view(&self, v: View) {
-        *self.view.write() = Arc::new(v);
+    /// Installs committed topology `topo` for node `me`, clearing the open slots it settles.
+    pub(crate) fn set_topology(&self, topo: Arc<Topology>, me: &str) {
+        let mut v = self.view.write();
+        let mut open = v.open.clone();
+        open.reconcile(&topo, me);
+        *v = Arc::new(View::new(topo, me, open));
+    }
+
+    /// Changes this node's open slots (CLUSTER SETSLOT MIGRATING / IMPORTING / STABLE).
+    pub(crate) fn update_open_slots(&self, f: impl FnOnce(&mut OpenSlots)) {
+        let mut v = self.view.write();
+        let mut open = v.open.clone();
+        f(&mut open);
+        *v = Arc::new(View::new(v.topo.clone(), &v.me, open));
     }
 
     /// The consensus layer; `None` when cluster mode is off or not started yet.
@@ -294,7 +340,7 @@ mod tests {
         )
         .unwrap();
         let c = Cluster::new(true);
-        c.set_view(View::new(Arc::new(t), &ids[me as usize]));
+        c.set_topology(Arc::new(t), &ids[me as usize]);
         c.state_ok.store(true, Relaxed);
         (c, ids)
     }
@@ -333,5 +379,53 @@ mod tests {
         assert_eq!(e.to_string(), "MOVED 5 127.0.0.1:7000");
         let e = c.route_slot(9000, false, false, true, false).unwrap_err();
         assert_eq!(e.to_string(), "MOVED 9000 127.0.0.1:7001");
+    }
+
+    #[test]
+    fn open_slots_route_ask_and_importing_until_the_topology_settles_them() {
+        let (c, ids) = view(0);
+        c.update_open_slots(|o| {
+            o.migrating.insert(5, ids[1].clone());
+        });
+        assert_eq!(
+            c.route_slot(5, true, false, false, false).unwrap(),
+            Route::Migrating {
+                slot: 5,
+                to: "127.0.0.1:7001".into()
+            }
+        );
+        // Node 1 imports slot 5: only an ASKING client is served there.
+        let (c1, _) = view(1);
+        c1.update_open_slots(|o| {
+            o.importing.insert(5, ids[0].clone());
+        });
+        assert_eq!(
+            c1.route_slot(5, true, true, false, false).unwrap(),
+            Route::Importing
+        );
+        let e = c1.route_slot(5, true, false, false, false).unwrap_err();
+        assert_eq!(e.to_string(), "MOVED 5 127.0.0.1:7000");
+        // SETSLOT 5 NODE <node 1> committed: both nodes drop their open state.
+        let mut t = (*c.view().topo).clone();
+        t.apply(
+            &Change::SetSlot {
+                node: ids[1].clone(),
+                slot: 5,
+                state: topology::SlotState::Node(ids[1].clone()),
+            },
+            9,
+        )
+        .unwrap();
+        let t = Arc::new(t);
+        c.set_topology(t.clone(), &ids[0]);
+        c1.set_topology(t, &ids[1]);
+        assert_eq!(c.view().open, OpenSlots::default());
+        assert_eq!(c1.view().open, OpenSlots::default());
+        let e = c.route_slot(5, true, false, false, false).unwrap_err();
+        assert_eq!(e.to_string(), "MOVED 5 127.0.0.1:7001");
+        assert_eq!(
+            c1.route_slot(5, true, false, false, false).unwrap(),
+            Route::Local
+        );
     }
 }

@@ -16,7 +16,6 @@
 
 use super::raft::{Consensus, ConsensusConfig};
 use super::topology::{Applied, Change, Node, Topology};
-use super::View;
 use crate::protocol::Reply;
 use crate::server::client::Client;
 use crate::server::Shared;
@@ -97,10 +96,12 @@ fn addresses(srv: &Shared) -> (String, u16, u16, SocketAddr) {
 pub async fn start(srv: &Arc<Shared>) -> Result<(), String> {
     let (ip, port, cport, bus_bind) = addresses(srv);
     if bus_bind.port() == 0 {
-        return Err("Redis port number too high. Cluster communication port is 10,000 port \
+        return Err(
+            "Redis port number too high. Cluster communication port is 10,000 port \
                     numbers higher than your Redis port. Your Redis port number must be 55535 \
                     or less (or set cluster-port)."
-            .into());
+                .into(),
+        );
     }
     let (dir, file, timeout) = {
         let c = srv.config.read();
@@ -153,7 +154,7 @@ async fn follow_task(srv: Arc<Shared>, c: Arc<Consensus>) {
 
 /// Applies topology `topo` to this node (`me`): the slot map, and replication of its primary.
 fn follow(srv: &Arc<Shared>, topo: &Arc<Topology>, me: &str) {
-    srv.cluster.set_view(View::new(topo.clone(), me));
+    srv.cluster.set_topology(topo.clone(), me);
     let Some(n) = topo.nodes.get(me) else {
         return;
     };

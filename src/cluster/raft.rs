@@ -628,7 +628,13 @@ impl Inner {
             match self.leader(&node) {
                 Some(Err(())) => {
                     match tokio::time::timeout(left, node.raft.client_write(change.clone())).await {
-                        Ok(Ok(r)) => return Ok((r.data, r.log_id.index)),
+                        Ok(Ok(r)) => {
+                            // Tell the followers the new commit index now rather than at the
+                            // next heartbeat: a proposer on a follower waits for it (and
+                            // redis-cli's next command often goes to another node).
+                            let _ = node.raft.trigger().heartbeat().await;
+                            return Ok((r.data, r.log_id.index));
+                        }
                         Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_)))) => {
                             self.settle(&node, left.min(Duration::from_millis(100)))
                                 .await;

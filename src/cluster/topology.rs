@@ -49,22 +49,41 @@ impl SlotSet {
     pub fn is_empty(&self) -> bool {
         self.0.iter().all(|w| *w == 0)
     }
-    /// The slots as sorted inclusive ranges `(first, last)`.
+    /// The slots as sorted inclusive ranges `(first, last)`. Walks the bitmap a word at a
+    /// time (it runs at every serialization of the topology, so for each log entry).
     pub fn ranges(&self) -> Vec<(u16, u16)> {
         let mut out = Vec::new();
-        let mut start: Option<u16> = None;
-        for s in 0..SLOTS as u16 {
-            match (self.contains(s), start) {
-                (true, None) => start = Some(s),
-                (false, Some(a)) => {
-                    out.push((a, s - 1));
-                    start = None;
+        let mut start: Option<usize> = None;
+        for (w, &word) in self.0.iter().enumerate() {
+            if (word == 0 && start.is_none()) || (word == u64::MAX && start.is_some()) {
+                continue;
+            }
+            let base = w * 64;
+            let mut bit = 0;
+            while bit < 64 {
+                let rest = word >> bit;
+                match start {
+                    None => {
+                        if rest == 0 {
+                            break;
+                        }
+                        bit += rest.trailing_zeros() as usize;
+                        start = Some(base + bit);
+                    }
+                    Some(a) => {
+                        // Ones from `bit` up; the zeros shifted in on top bound the count.
+                        bit += (!rest).trailing_zeros() as usize;
+                        if bit >= 64 {
+                            break; // the run goes on into the next word
+                        }
+                        out.push((a as u16, (base + bit - 1) as u16));
+                        start = None;
+                    }
                 }
-                _ => {}
             }
         }
         if let Some(a) = start {
-            out.push((a, SLOTS as u16 - 1));
+            out.push((a as u16, SLOTS as u16 - 1));
         }
         out
     }
@@ -434,7 +453,10 @@ impl Topology {
                                 "ERR Target node is not a master".into(), // Redis 7.0's text
                             );
                         }
-                        let was_importing = self.nodes[owner].importing.contains_key(&slot);
+                        // Sent to the new owner (the importing side, whose import it ends): Redis bumps
+                        // its epoch. Open slots are each node's own state (`cluster::OpenSlots`).
+                        let was_importing =
+                            node == owner && !self.nodes[owner].slots.contains(slot);
                         for n in self.nodes.values_mut() {
                             n.slots.remove(slot);
                             n.migrating.remove(&slot);
@@ -587,6 +609,35 @@ mod tests {
         assert_eq!(s.len(), 11);
         let j = serde_json::to_string(&s).unwrap();
         assert_eq!(serde_json::from_str::<SlotSet>(&j).unwrap(), s);
+    }
+
+    #[test]
+    fn ranges_agree_with_a_slot_by_slot_walk() {
+        let naive = |s: &SlotSet| {
+            let mut out: Vec<(u16, u16)> = Vec::new();
+            for x in (0..SLOTS as u16).filter(|x| s.contains(*x)) {
+                match out.last_mut() {
+                    Some(r) if r.1 + 1 == x => r.1 = x,
+                    _ => out.push((x, x)),
+                }
+            }
+            out
+        };
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for density in [0u64, 1, 8, 32, 56, 63, 64] {
+            let mut s = SlotSet::default();
+            for x in 0..SLOTS as u16 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                if seed % 64 < density {
+                    s.insert(x);
+                }
+            }
+            assert_eq!(s.ranges(), naive(&s), "density {density}/64");
+        }
+        let edges = SlotSet::from_ranges(&[(0, 63), (64, 64), (127, 128), (16383, 16383)]);
+        assert_eq!(edges.ranges(), vec![(0, 64), (127, 128), (16383, 16383)]);
     }
 
     #[test]

@@ -75,7 +75,14 @@ impl Liveness {
 
 /// One line of CLUSTER NODES (<https://redis.io/commands/cluster-nodes/>):
 /// `id ip:port@cport flags primary ping-sent pong-recv config-epoch link-state slot...`.
-fn node_line(out: &mut String, n: &Node, t: &Topology, live: &Liveness, now_ms: u64) {
+fn node_line(
+    out: &mut String,
+    n: &Node,
+    t: &Topology,
+    live: &Liveness,
+    now_ms: u64,
+    open: Option<&crate::cluster::OpenSlots>,
+) {
     let me = n.id == live.me;
     let mut flags = Vec::new();
     if me {
@@ -126,11 +133,11 @@ fn node_line(out: &mut String, n: &Node, t: &Topology, live: &Liveness, now_ms: 
             let _ = write!(out, " {a}-{b}");
         }
     }
-    if me {
-        for (s, to) in &n.migrating {
+    if let Some(open) = open.filter(|_| me) {
+        for (s, to) in &open.migrating {
             let _ = write!(out, " [{s}->-{to}]");
         }
-        for (s, from) in &n.importing {
+        for (s, from) in &open.importing {
             let _ = write!(out, " [{s}-<-{from}]");
         }
     }
@@ -143,10 +150,10 @@ fn nodes(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     let live = Liveness::of(ctx, &v);
     let mut s = String::new();
     if let Some(me) = v.topo.nodes.get(&v.me) {
-        node_line(&mut s, me, &v.topo, &live, ctx.now);
+        node_line(&mut s, me, &v.topo, &live, ctx.now, Some(&v.open));
     }
     for n in v.topo.nodes.values().filter(|n| n.id != v.me) {
-        node_line(&mut s, n, &v.topo, &live, ctx.now);
+        node_line(&mut s, n, &v.topo, &live, ctx.now, None);
     }
     ctx.out.verbatim(s.as_bytes());
     Ok(())
@@ -167,7 +174,7 @@ fn replicas(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     ctx.out.array_len(reps.len());
     for r in reps {
         let mut s = String::new();
-        node_line(&mut s, r, &v.topo, &live, ctx.now);
+        node_line(&mut s, r, &v.topo, &live, ctx.now, None);
         ctx.out.bulk(s.as_bytes());
     }
     Ok(())
@@ -503,26 +510,55 @@ fn setslot(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     } else {
         return Err(bad());
     };
-    // `redis-cli --cluster reshard` sends SETSLOT NODE to every primary after the move: once
-    // the topology already says so (one committed entry settles every node here), the others
-    // are answered at once instead of each costing a consensus round.
-    let settled = !t
-        .nodes
-        .values()
-        .any(|n| n.migrating.contains_key(&slot) || n.importing.contains_key(&slot));
-    let noop = match &state {
-        SlotState::Node(id) => settled && t.owner(slot).is_some_and(|o| &o.id == id),
-        SlotState::Stable => settled,
-        _ => false,
+    let id = match state {
+        // An open slot is this node's own state (see `cluster::OpenSlots`): no log entry.
+        SlotState::Migrating(to) => {
+            ctx.srv.cluster.update_open_slots(|o| {
+                o.importing.remove(&slot);
+                o.migrating.insert(slot, to);
+            });
+            ctx.out.ok();
+            return Ok(());
+        }
+        SlotState::Importing(from) => {
+            ctx.srv.cluster.update_open_slots(|o| {
+                o.migrating.remove(&slot);
+                o.importing.insert(slot, from);
+            });
+            ctx.out.ok();
+            return Ok(());
+        }
+        SlotState::Stable => {
+            ctx.srv.cluster.update_open_slots(|o| {
+                o.migrating.remove(&slot);
+                o.importing.remove(&slot);
+            });
+            ctx.out.ok();
+            return Ok(());
+        }
+        SlotState::Node(id) => id,
     };
-    if noop {
+    // As Redis: assigning the slot away (with no keys left) ends this node's migration of it,
+    // assigning it to this node ends its import.
+    let me_id = v.me.clone();
+    ctx.srv.cluster.update_open_slots(|o| {
+        if id == me_id {
+            o.importing.remove(&slot);
+        } else {
+            o.migrating.remove(&slot);
+        }
+    });
+    // `redis-cli --cluster reshard` sends SETSLOT NODE to every primary after the move: once
+    // the committed topology says so, the others are answered at once instead of each costing
+    // a consensus round.
+    if t.owner(slot).is_some_and(|o| o.id == id) {
         ctx.out.ok();
         return Ok(());
     }
     let ch = Change::SetSlot {
         node: v.me.clone(),
         slot,
-        state,
+        state: SlotState::Node(id),
     };
     pending(ctx, Op::Propose(ch))
 }

@@ -290,6 +290,21 @@ pub fn dispatch(
     if !client.authenticated && cmd.flags & table::flag::NO_AUTH == 0 {
         return reject(srv, client, out, id, CmdError::NoAuth);
     }
+    // Redirections come first, as in Redis's processCommand: a replica answers a write with
+    // -MOVED to its primary, not -READONLY.
+    let mut route = crate::cluster::Route::Local;
+    if srv.cluster.enabled && !client.replaying {
+        match cluster_route(srv, client, cmd, args, now) {
+            Ok(r) => route = r,
+            Err(ClusterRefusal::Error(e)) => {
+                if cmd.name == "exec" {
+                    client.discard_multi_and_unwatch(&srv.keyspace);
+                }
+                return reject(srv, client, out, id, e);
+            }
+            Err(ClusterRefusal::Paused) => return Action::Retry,
+        }
+    }
     if srv.replication.link.is_replica() && !client.replaying {
         if cmd.flags & table::flag::WRITE != 0 && srv.limits.replica_read_only.load(Relaxed) {
             return reject(srv, client, out, id, CmdError::Other(READONLY.into()));
@@ -339,19 +354,6 @@ pub fn dispatch(
             id,
             pubsub::not_allowed_when_subscribed(cmd.name),
         );
-    }
-    let mut route = crate::cluster::Route::Local;
-    if srv.cluster.enabled && !obey {
-        match cluster_route(srv, client, cmd, args, now) {
-            Ok(r) => route = r,
-            Err(ClusterRefusal::Error(e)) => {
-                if cmd.name == "exec" {
-                    client.discard_multi_and_unwatch(&srv.keyspace);
-                }
-                return reject(srv, client, out, id, e);
-            }
-            Err(ClusterRefusal::Paused) => return Action::Retry,
-        }
     }
     if client.multi.is_some() {
         if cmd.flags & table::flag::NO_MULTI != 0 {
