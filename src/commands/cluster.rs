@@ -538,20 +538,23 @@ fn setslot(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         }
         SlotState::Node(id) => id,
     };
-    // As Redis: assigning the slot away (with no keys left) ends this node's migration of it,
-    // assigning it to this node ends its import.
-    let me_id = v.me.clone();
-    ctx.srv.cluster.update_open_slots(|o| {
-        if id == me_id {
-            o.importing.remove(&slot);
-        } else {
-            o.migrating.remove(&slot);
-        }
-    });
     // `redis-cli --cluster reshard` sends SETSLOT NODE to every primary after the move: once
     // the committed topology says so, the others are answered at once instead of each costing
-    // a consensus round.
+    // a consensus round. Here, as in Redis, the assignment ends this node's migration of the
+    // slot (it has no keys of it left) and its import. Otherwise the open state stays until
+    // the committed change reaches this node (`Cluster::set_topology` settles it then): cleared
+    // sooner, a node whose topology lags would serve a slot whose keys already left.
     if t.owner(slot).is_some_and(|o| o.id == id) {
+        let keys = with_slot(ctx, slot, |t| t.map_or(0, |t| t.map.len()));
+        let me_id = v.me.clone();
+        ctx.srv.cluster.update_open_slots(|o| {
+            if keys == 0 {
+                o.migrating.remove(&slot);
+            }
+            if id == me_id {
+                o.importing.remove(&slot);
+            }
+        });
         ctx.out.ok();
         return Ok(());
     }
