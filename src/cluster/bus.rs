@@ -164,8 +164,17 @@ async fn read_frame<R: AsyncReadExt + Unpin>(r: &mut R) -> Option<Envelope> {
     if len > MAX_FRAME {
         return None;
     }
-    let mut buf = vec![0u8; len];
-    r.read_exact(&mut buf).await.ok()?;
+    // Grown as bytes arrive: a peer announcing a large frame and sending nothing costs
+    // nothing.
+    let mut buf = Vec::with_capacity(len.min(64 * 1024));
+    (&mut *r)
+        .take(len as u64)
+        .read_to_end(&mut buf)
+        .await
+        .ok()?;
+    if buf.len() != len {
+        return None;
+    }
     serde_json::from_slice(&buf).ok()
 }
 

@@ -108,3 +108,15 @@ async fn an_unreachable_address_fails_within_the_timeout() {
     assert!(r.is_err());
     assert!(t0.elapsed() < Duration::from_millis(800));
 }
+
+#[tokio::test]
+async fn a_frame_is_read_only_as_far_as_its_bytes_arrived() {
+    // Announces MAX_FRAME bytes, sends three: no frame, and no 64 MB buffer up front.
+    let mut data = (MAX_FRAME as u32).to_be_bytes().to_vec();
+    data.extend_from_slice(b"{}}");
+    let mut r: &[u8] = &data;
+    assert!(read_frame(&mut r).await.is_none());
+    // Over the limit: refused without reading on.
+    let mut big: &[u8] = &((MAX_FRAME as u32) + 1).to_be_bytes();
+    assert!(read_frame(&mut big).await.is_none());
+}
