@@ -10,10 +10,9 @@
 mod support;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::cluster::{set_many, Cluster};
 use support::TempDir;
@@ -177,15 +176,7 @@ fn redis_py_and_the_redis_crate_see_no_error_or_wrong_read_through_reshard_and_f
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn python3");
-    let (tx, lines) = mpsc::channel();
-    let out = BufReader::new(py.stdout.take().unwrap());
-    std::thread::spawn(move || {
-        for line in out.lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let lines = support::stdout_lines(&mut py);
     let first = lines.recv_timeout(Duration::from_secs(60));
     if first.as_deref() != Ok("ready") {
         let _ = py.kill();

@@ -64,15 +64,7 @@ impl Launcher {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn shoal-server --local-cluster");
-        let (tx, lines) = mpsc::channel();
-        let out = BufReader::new(child.stdout.take().unwrap());
-        std::thread::spawn(move || {
-            for line in out.lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let lines = support::stdout_lines(&mut child);
         let stderr = Arc::new(Mutex::new(String::new()));
         let (err, sink) = (child.stderr.take().unwrap(), stderr.clone());
         std::thread::spawn(move || {

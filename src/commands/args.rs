@@ -65,6 +65,20 @@ impl<'a> Args<'a> {
     }
 }
 
+/// Tests: the text of `words` joined by spaces and the byte range of each word in it, the
+/// two parts of an [`Args`] (`Args::new(text.as_bytes(), &ranges)`).
+#[cfg(test)]
+pub(crate) fn word_ranges(words: &[&str]) -> (String, Vec<Range<usize>>) {
+    let text = words.join(" ");
+    let mut ranges = Vec::with_capacity(words.len());
+    let mut at = 0;
+    for w in words {
+        ranges.push(at..at + w.len());
+        at += w.len() + 1;
+    }
+    (text, ranges)
+}
+
 impl std::ops::Index<usize> for Args<'_> {
     type Output = [u8];
     fn index(&self, i: usize) -> &[u8] {

@@ -36,6 +36,7 @@
 
 use super::table::{acl, flag::*, Command, BASE};
 use super::{notify, Args, CmdError, CmdResult, Ctx};
+use crate::keyspace::feed::encode as encode_command;
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -281,21 +282,6 @@ fn atoi(s: &[u8]) -> i64 {
     }
 }
 
-/// Appends one command as a RESP multibulk.
-fn push_command(buf: &mut Vec<u8>, args: &[&[u8]]) {
-    let mut n = itoa::Buffer::new();
-    buf.push(b'*');
-    buf.extend_from_slice(n.format(args.len()).as_bytes());
-    buf.extend_from_slice(b"\r\n");
-    for a in args {
-        buf.push(b'$');
-        buf.extend_from_slice(n.format(a.len()).as_bytes());
-        buf.extend_from_slice(b"\r\n");
-        buf.extend_from_slice(a);
-        buf.extend_from_slice(b"\r\n");
-    }
-}
-
 impl SocketCache {
     /// Runs one MIGRATE exchange with the target, retrying once on a fresh connection after a
     /// socket error that is not a timeout and came before any RESTORE reply (Redis's
@@ -345,25 +331,25 @@ impl SocketCache {
         let mut buf = Vec::new();
         if let Some((user, pass)) = req.auth {
             match user {
-                Some(u) => push_command(&mut buf, &[b"AUTH", u, pass]),
-                None => push_command(&mut buf, &[b"AUTH", pass]),
+                Some(u) => encode_command(&mut buf, &[b"AUTH", u, pass]),
+                None => encode_command(&mut buf, &[b"AUTH", pass]),
             }
         }
         let select = conn.last_db != Some(req.db);
         let mut n = itoa::Buffer::new();
         if select {
-            push_command(&mut buf, &[b"SELECT", n.format(req.db).as_bytes()]);
+            encode_command(&mut buf, &[b"SELECT", n.format(req.db).as_bytes()]);
         }
         for it in req.items {
             let mut t = itoa::Buffer::new();
             let ttl = t.format(it.ttl).as_bytes();
             if req.replace {
-                push_command(
+                encode_command(
                     &mut buf,
                     &[req.restore, it.key, ttl, &it.payload, b"REPLACE"],
                 );
             } else {
-                push_command(&mut buf, &[req.restore, it.key, ttl, &it.payload]);
+                encode_command(&mut buf, &[req.restore, it.key, ttl, &it.payload]);
             }
         }
         if let Err(e) = conn.write_all(&buf, req.timeout) {
@@ -638,16 +624,7 @@ mod tests {
     use super::*;
     use std::net::TcpListener;
 
-    fn args(words: &[&str]) -> (String, Vec<Range<usize>>) {
-        let text = words.join(" ");
-        let mut ranges = Vec::new();
-        let mut at = 0;
-        for w in words {
-            ranges.push(at..at + w.len());
-            at += w.len() + 1;
-        }
-        (text, ranges)
-    }
+    use crate::commands::args::word_ranges as args;
 
     fn keys_of(words: &[&str]) -> Range<usize> {
         let (t, r) = args(words);

@@ -452,13 +452,7 @@ mod tests {
     fn key_positions_follow_first_last_step() {
         let t = Table::get();
         let pos = |c: &Command, words: &[&str]| -> Vec<usize> {
-            let text = words.join(" ");
-            let mut ranges = Vec::new();
-            let mut at = 0;
-            for w in words {
-                ranges.push(at..at + w.len());
-                at += w.len() + 1;
-            }
+            let (text, ranges) = crate::commands::args::word_ranges(words);
             c.key_positions(&Args::new(text.as_bytes(), &ranges))
                 .collect()
         };

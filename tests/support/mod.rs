@@ -600,3 +600,19 @@ pub fn scan_collection(
     }
     panic!("{cmd} {key} did not return to cursor 0");
 }
+
+/// The stdout lines of `child` (spawned with `Stdio::piped()` stdout), arriving on a channel
+/// from a reader thread that ends with the output or when the receiver is dropped.
+pub fn stdout_lines(child: &mut Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, lines) = std::sync::mpsc::channel();
+    let out = std::io::BufReader::new(child.stdout.take().expect("stdout is piped"));
+    std::thread::spawn(move || {
+        for line in out.lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    lines
+}

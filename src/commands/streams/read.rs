@@ -444,16 +444,7 @@ fn serve_new(
 mod tests {
     use super::*;
 
-    fn args(words: &[&str]) -> (String, Vec<Range<usize>>) {
-        let text = words.join(" ");
-        let mut ranges = Vec::new();
-        let mut at = 0;
-        for w in words {
-            ranges.push(at..at + w.len());
-            at += w.len() + 1;
-        }
-        (text, ranges)
-    }
+    use crate::commands::args::word_ranges as args;
 
     #[test]
     fn read_keys_are_the_first_half_after_streams() {
