@@ -15,7 +15,6 @@
 //!   replicas as a DEL and reported to the caller (for the `evicted` keyspace event).
 
 use super::{Keyspace, SlotTable};
-use parking_lot::Mutex;
 use rand::Rng;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed};
 use std::time::{Duration, Instant};
@@ -113,7 +112,9 @@ pub struct Settings {
     pub evicted_keys: AtomicU64,
     /// Microseconds spent over the limit and evicting (INFO stats total_eviction_exceeded_time).
     pub exceeded_us: AtomicU64,
-    pool: Mutex<Vec<Candidate>>,
+    /// Bumped when the policy changes: the threads' candidate pools, scored under the old one,
+    /// are emptied on their next use.
+    generation: AtomicU64,
 }
 
 impl Default for Settings {
@@ -127,7 +128,7 @@ impl Default for Settings {
             lfu_decay_time: AtomicU32::new(1),
             evicted_keys: AtomicU64::new(0),
             exceeded_us: AtomicU64::new(0),
-            pool: Mutex::new(Vec::with_capacity(POOL_SIZE + 1)),
+            generation: AtomicU64::new(0),
         }
     }
 }
@@ -140,7 +141,7 @@ impl Settings {
     /// Sets the policy; the candidate pool, scored under the old one, is emptied.
     pub fn set_policy(&self, p: Policy) {
         if self.policy.swap(p.index(), Relaxed) != p.index() {
-            self.pool.lock().clear();
+            self.generation.fetch_add(1, Relaxed);
         }
     }
 
@@ -262,13 +263,31 @@ fn lfu_log_incr(counter: u8, factor: u32) -> u8 {
     }
 }
 
+/// A candidate's key: inline up to 32 bytes, as most keys are.
+type Key = smallvec::SmallVec<[u8; 32]>;
+
 /// A key in the candidate pool: the higher `score`, the better a victim (idle seconds, 255 minus
 /// the LFU counter, or the inverse of the expiry time).
 #[derive(Debug, Clone)]
 struct Candidate {
     score: u64,
     db: usize,
-    key: Vec<u8>,
+    /// FNV-1a of the key, compared before the bytes.
+    hash: u64,
+    key: Key,
+}
+
+thread_local! {
+    /// This thread's candidate pool, tagged with the keyspace and policy generation it was
+    /// filled for.
+    static POOL: std::cell::RefCell<((usize, u64), Vec<Candidate>)> =
+        std::cell::RefCell::new(((0, 0), Vec::with_capacity(POOL_SIZE + 1)));
+}
+
+fn fnv1a(b: &[u8]) -> u64 {
+    b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &x| {
+        (h ^ x as u64).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// What [`Keyspace::evict`] achieved.
@@ -312,17 +331,27 @@ impl Keyspace {
         let mut outcome = Outcome::Ok;
         let mut freed_any = false;
         let mut n = 0u32;
+        let mut misses = 0;
         while used() > limit {
             let Some((db, key)) = self.pick_victim(policy, now_ms) else {
                 outcome = Outcome::Fail;
                 break;
             };
             let mut l = self.lock_keys(std::iter::once(&key[..]), db, now_ms);
-            if l.evict(&key) {
+            if l.evict(&key, policy.volatile_only()) {
+                misses = 0;
                 drop(l);
                 self.evict.evicted_keys.fetch_add(1, Relaxed);
                 evicted(db, &key);
                 freed_any = true;
+            } else {
+                // A candidate gone (or persisted) since it was sampled. Many in a row: the pool
+                // is stale and sampling finds nothing that qualifies.
+                misses += 1;
+                if misses > 64 {
+                    outcome = Outcome::Fail;
+                    break;
+                }
             }
             n += 1;
             if n % 16 == 0 && deadline.is_some_and(|d| Instant::now() >= d) {
@@ -343,55 +372,61 @@ impl Keyspace {
         outcome
     }
 
-    /// The next key to evict under `policy`, or `None` when no key qualifies.
-    fn pick_victim(&self, policy: Policy, now_ms: u64) -> Option<(usize, Vec<u8>)> {
+    /// The next key to evict under `policy`, or `None` when no key qualifies. The caller checks
+    /// that it still exists (and still has an expiry for the volatile policies) as it evicts.
+    fn pick_victim(&self, policy: Policy, now_ms: u64) -> Option<(usize, Key)> {
         let mut rng = rand::thread_rng();
         if matches!(policy, Policy::AllKeysRandom | Policy::VolatileRandom) {
             let volatile = policy.volatile_only();
             let mut found = None;
             self.visit_sample(&mut rng, volatile, 1, now_ms, |db, k, _| {
-                found = Some((db, k.to_vec()));
+                found = Some((db, Key::from_slice(k)));
             });
             return found;
         }
-        let mut pool = self.evict.pool.lock();
-        // A few rounds at most: a pool whose keys are all gone is refilled and tried again.
-        for _ in 0..8 {
-            let samples = self.evict.samples.load(Relaxed).clamp(1, 1024) as usize;
-            let decay = self.evict.lfu_decay_time.load(Relaxed);
-            let mut sampled = 0;
-            self.visit_sample(
-                &mut rng,
-                policy.volatile_only(),
-                samples,
-                now_ms,
-                |db, key, e| {
-                    sampled += 1;
-                    let score = match policy {
-                        Policy::VolatileTtl => u64::MAX - e.expire_at,
-                        p if p.is_lfu() => 255 - lfu_decayed(e.access, now_ms, decay) as u64,
-                        _ => idle_seconds(e.access, now_ms) as u64,
-                    };
-                    pool_insert(&mut pool, score, db, key);
-                },
+        // Each thread keeps its own pool: no lock shared by the threads that evict at once, and
+        // the pool is only a cache of good candidates, re-checked as they are evicted.
+        POOL.with(|cell| {
+            let mut guard = cell.borrow_mut();
+            let (owner, pool) = &mut *guard;
+            let me = (
+                self as *const Keyspace as usize,
+                self.evict.generation.load(Relaxed),
             );
-            if sampled == 0 && pool.is_empty() {
-                return None;
+            if *owner != me {
+                *owner = me;
+                pool.clear();
             }
-            // The best candidate that still exists and still qualifies.
-            while let Some(c) = pool.pop() {
-                let shard = self.shard_of_slot(super::key_slot(&c.key));
-                let g = self.shards[shard].data.lock();
-                let alive = g
-                    .table(c.db, super::key_slot(&c.key))
-                    .and_then(|t| t.map.get(&c.key[..]))
-                    .is_some_and(|e| !policy.volatile_only() || e.expire_at != 0);
-                if alive {
-                    return Some((c.db, c.key));
-                }
-            }
-        }
-        None
+            // A sampling round per eviction, as Redis does, then the best candidate so far.
+            self.fill_pool(pool, &mut rng, policy, now_ms);
+            pool.pop().map(|c| (c.db, c.key))
+        })
+    }
+
+    /// One sampling round into `pool`.
+    fn fill_pool(
+        &self,
+        pool: &mut Vec<Candidate>,
+        rng: &mut impl Rng,
+        policy: Policy,
+        now_ms: u64,
+    ) {
+        let samples = self.evict.samples.load(Relaxed).clamp(1, 1024) as usize;
+        let decay = self.evict.lfu_decay_time.load(Relaxed);
+        self.visit_sample(
+            rng,
+            policy.volatile_only(),
+            samples,
+            now_ms,
+            |db, key, e| {
+                let score = match policy {
+                    Policy::VolatileTtl => u64::MAX - e.expire_at,
+                    p if p.is_lfu() => 255 - lfu_decayed(e.access, now_ms, decay) as u64,
+                    _ => idle_seconds(e.access, now_ms) as u64,
+                };
+                pool_insert(pool, score, db, key);
+            },
+        );
     }
 
     /// Calls `f(db, key, entry)` for up to `n` keys per database taken from random slot tables
@@ -456,7 +491,16 @@ impl Keyspace {
 /// Puts a candidate in the pool (sorted by ascending score, best last), keeping the best
 /// [`POOL_SIZE`] and no key twice.
 fn pool_insert(pool: &mut Vec<Candidate>, score: u64, db: usize, key: &[u8]) {
-    if let Some(i) = pool.iter().position(|c| c.db == db && c.key == key) {
+    // Most samples are no better than the worst of a full pool: leave before reading the key
+    // (a key already in the pool keeps its older score then).
+    if pool.len() >= POOL_SIZE && score <= pool[0].score {
+        return;
+    }
+    let hash = fnv1a(key);
+    if let Some(i) = pool
+        .iter()
+        .position(|c| c.hash == hash && c.db == db && c.key[..] == *key)
+    {
         // Sampled again: its score may have changed (it was read meanwhile).
         pool.remove(i);
     }
@@ -469,7 +513,8 @@ fn pool_insert(pool: &mut Vec<Candidate>, score: u64, db: usize, key: &[u8]) {
         Candidate {
             score,
             db,
-            key: key.to_vec(),
+            hash,
+            key: Key::from_slice(key),
         },
     );
     if pool.len() > POOL_SIZE {
@@ -534,8 +579,8 @@ mod tests {
         assert!(pool.windows(2).all(|w| w[0].score <= w[1].score));
         assert_eq!(pool.last().unwrap().score, 19);
         pool_insert(&mut pool, 100, 0, b"k39");
-        assert_eq!(pool.iter().filter(|c| c.key == b"k39").count(), 1);
-        assert_eq!(pool.last().unwrap().key, b"k39");
+        assert_eq!(pool.iter().filter(|c| c.key[..] == b"k39"[..]).count(), 1);
+        assert_eq!(pool.last().unwrap().key[..], b"k39"[..]);
     }
 
     /// Fills a keyspace and evicts down to a key budget, with the key count as the memory

@@ -521,8 +521,12 @@ impl<'a> Locked<'a> {
 
     /// Evicts `key` (maxmemory): removes it and feeds a DEL to the AOF and replicas. Not a
     /// write of this view's command and not a change for the save points, as in Redis.
-    /// Returns whether a live key was removed.
-    pub fn evict(&mut self, key: &[u8]) -> bool {
+    /// Returns whether a live key (one with an expiry, when `volatile_only`) was removed.
+    pub fn evict(&mut self, key: &[u8], volatile_only: bool) -> bool {
+        match self.peek(key) {
+            Some(e) if !volatile_only || e.expire_at != 0 => {}
+            _ => return false,
+        }
         if self.take(key).is_none() {
             return false;
         }

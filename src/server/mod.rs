@@ -472,6 +472,7 @@ async fn cron(shared: Arc<Shared>) {
             })
             .await;
         }
+        shared.note_memory_peak(crate::memory::used());
         // Over maxmemory with no commands coming (CONFIG SET maxmemory lower, or a command that
         // ran out of eviction time): evict here too, off the async workers.
         if shared.keyspace.evict.maxmemory.load(Relaxed) != 0 {
