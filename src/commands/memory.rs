@@ -106,7 +106,7 @@ fn stats(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     let net = m.used.saturating_sub(m.startup);
     let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
     let out = &mut *ctx.out;
-    out.map_len(24 + dbs.len());
+    out.map_len(27 + dbs.len());
     let int = |out: &mut crate::protocol::Reply, k: &str, v: u64| {
         out.bulk(k.as_bytes());
         out.int(v as i64);
