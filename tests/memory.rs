@@ -223,3 +223,43 @@ fn maxmemory_directives_set_get_and_errors() {
     c.expect(&["SET", "k", "v"], "+OK\r\n");
     c.expect(&["OBJECT", "IDLETIME", "k"], ":0\r\n");
 }
+
+#[test]
+fn lfu_counters_and_idle_times_survive_a_reload() {
+    let mut args = vec!["--maxmemory-policy", "allkeys-lfu", "--lfu-log-factor", "0"];
+    if against_redis() {
+        args.extend(["--enable-debug-command", "local"]);
+    }
+    let s = Server::start(&args);
+    let mut c = s.raw();
+    c.expect(&["SET", "hot", "v"], "+OK\r\n");
+    c.expect(&["SET", "cold", "v"], "+OK\r\n");
+    // Factor 0: every hit counts.
+    for _ in 0..50 {
+        c.call(&["GET", "hot"]);
+    }
+    let freq = int_of(&c.call(&["OBJECT", "FREQ", "hot"]));
+    assert!(freq >= 50, "{freq}");
+    c.expect(&["DEBUG", "RELOAD"], "+OK\r\n");
+    assert_eq!(int_of(&c.call(&["OBJECT", "FREQ", "hot"])), freq);
+    assert_eq!(int_of(&c.call(&["OBJECT", "FREQ", "cold"])), 5);
+    // Under LRU the idle time is saved instead; a fresh reload keeps it at zero here, and a
+    // RESTORE with IDLETIME sets it.
+    c.expect(
+        &["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"],
+        "+OK\r\n",
+    );
+    let mut rc = s.client();
+    let payload: Vec<u8> = redis::cmd("DUMP").arg("cold").query(&mut rc).unwrap();
+    let () = redis::cmd("RESTORE")
+        .arg("old")
+        .arg(0)
+        .arg(payload)
+        .arg("IDLETIME")
+        .arg(1000)
+        .query(&mut rc)
+        .unwrap();
+    c.expect(&["DEBUG", "RELOAD"], "+OK\r\n");
+    let idle = int_of(&c.call(&["OBJECT", "IDLETIME", "old"]));
+    assert!((1000..1010).contains(&idle), "{idle}");
+}

@@ -230,8 +230,12 @@ fn lfu_minutes(now_ms: u64) -> u32 {
     ((now_ms / 60_000) & 0xffff) as u32
 }
 
-/// The counter of an LFU access field, less one per `decay` minutes since its last decrement
-/// (Redis's `LFUDecrAndReturn`).
+/// The counter of an LFU access field at `now_ms`, less one per `decay` minutes since its last
+/// decrement (Redis's `LFUDecrAndReturn`; RDB FREQ records).
+pub fn lfu_counter(access: u32, now_ms: u64, decay: u32) -> u8 {
+    lfu_decayed(access, now_ms, decay)
+}
+
 #[inline]
 fn lfu_decayed(access: u32, now_ms: u64, decay: u32) -> u8 {
     // Masked: a field last written under an LRU policy holds seconds, not minutes.

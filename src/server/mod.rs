@@ -276,6 +276,7 @@ impl Shared {
         ev.lfu_decay_time.store(c.lfu_decay_time, Relaxed);
         self.aof.set_policy(c.appendfsync);
         crate::persistence::rdb::set_options(c.rdbcompression, c.rdbchecksum);
+        crate::persistence::rdb::set_access_record(c.maxmemory_policy, c.lfu_decay_time);
         if self.keyspace.feed.has_backlog() {
             // CONFIG SET repl-backlog-size / client-output-buffer-limit take effect at once.
             let hard = c.client_output_buffer_limit[1].0;
