@@ -42,6 +42,7 @@ fn get(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         None => ctx.out.null(),
         Some(e) => match as_str(e)? {
             Str::Int(n) => ctx.out.bulk_int(*n),
+            Str::Inline(i) => ctx.out.bulk(i.as_slice()),
             Str::Emb(b) => ctx.out.bulk(b),
             Str::Raw(v) => ctx.out.bulk(v),
         },
@@ -330,7 +331,7 @@ fn append(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     };
     match cur {
         None => {
-            ctx.ks.insert(key, Value::Str(Str::Raw(add.to_vec())), 0);
+            ctx.ks.insert(key, Value::Str(Str::raw(add.to_vec())), 0);
             ctx.notify(super::notify::STRING, "append", key);
             ctx.out.int(add.len() as i64);
         }
@@ -411,7 +412,7 @@ fn setrange(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     check_len(ctx, offset as u64 + val.len() as u64)?;
     let off = offset as usize;
     if cur.is_none() {
-        ctx.ks.insert(key, Value::Str(Str::Raw(Vec::new())), 0);
+        ctx.ks.insert(key, Value::Str(Str::raw(Vec::new())), 0);
     }
     let e = ctx.ks.lookup_write(key).expect("exists now");
     let v = as_str_mut(e)?.make_raw();
@@ -519,7 +520,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         None => incrbyfloat_text(b"0", &a[2])?,
         Some(e) => as_str(e)?.with_bytes(|cur| incrbyfloat_text(cur, &a[2]))?,
     };
-    let value = Value::Str(Str::Emb(text.as_bytes().into()));
+    let value = Value::Str(Str::embstr(text.as_bytes()));
     match ctx.ks.lookup_write(key) {
         Some(e) => {
             e.value = value;

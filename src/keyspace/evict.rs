@@ -557,8 +557,9 @@ mod tests {
         }
         let f = s.frequency(a, t0);
         // Redis's table for factor 10: 100 hits -> 10, 1K -> 18, 100K -> 142; about
-        // 5 (c - 5)^2 hits reach c, so 10K hits give ~50.
-        assert!((40..65).contains(&f), "10K hits at factor 10: {f}");
+        // 5 (c - 5)^2 hits reach c, so 10K hits give ~50 (random: a wide band; no growth
+        // stays at 5, one step a hit reaches 255).
+        assert!((30..80).contains(&f), "10K hits at factor 10: {f}");
         // Ten idle minutes at decay time 1 take ten off.
         assert_eq!(s.frequency(a, t0 + 10 * 60_000), f - 10);
         s.lfu_decay_time.store(0, Relaxed);

@@ -8,15 +8,48 @@
 /// (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 pub const EMBSTR_MAX: usize = 44;
 
-/// A string value.
+/// Strings up to this many bytes set whole live inside the entry, with no allocation.
+pub const INLINE_MAX: usize = 22;
+
+/// Up to [`INLINE_MAX`] bytes stored in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inline {
+    len: u8,
+    buf: [u8; INLINE_MAX],
+}
+
+impl Inline {
+    /// `b` in place; `None` if it is longer than [`INLINE_MAX`].
+    pub fn new(b: &[u8]) -> Option<Inline> {
+        if b.len() > INLINE_MAX {
+            return None;
+        }
+        let mut buf = [0u8; INLINE_MAX];
+        buf[..b.len()].copy_from_slice(b);
+        Some(Inline {
+            len: b.len() as u8,
+            buf,
+        })
+    }
+
+    #[inline]
+    pub fn as_slice(&self) -> &[u8] {
+        &self.buf[..self.len as usize]
+    }
+}
+
+/// A string value (24 bytes: with the other types' boxes, a [`Value`] is 24 bytes too).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Str {
     /// A canonical integer (`string2ll` accepts it and it prints back the same).
     Int(i64),
+    /// Short bytes set whole, in place.
+    Inline(Inline),
     /// Bytes set whole (SET, GETSET, ...).
     Emb(Box<[u8]>),
-    /// Bytes grown in place (APPEND, SETRANGE): keeps spare capacity like an sds.
-    Raw(Vec<u8>),
+    /// Bytes grown in place (APPEND, SETRANGE): keeps spare capacity like an sds. Boxed, so the
+    /// rare grown string does not make every value bigger.
+    Raw(Box<Vec<u8>>),
 }
 
 impl Str {
@@ -27,13 +60,27 @@ impl Str {
                 return Str::Int(n);
             }
         }
-        Str::Emb(b.into())
+        Str::embstr(b)
+    }
+
+    /// Bytes set whole, never turned into an integer (OBJECT ENCODING `embstr` up to 44 bytes).
+    pub fn embstr(b: &[u8]) -> Str {
+        match Inline::new(b) {
+            Some(i) => Str::Inline(i),
+            None => Str::Emb(b.into()),
+        }
+    }
+
+    /// Bytes to be grown in place (APPEND, SETRANGE): OBJECT ENCODING `raw`.
+    pub fn raw(v: Vec<u8>) -> Str {
+        Str::Raw(Box::new(v))
     }
 
     /// Length in bytes of the string form.
     pub fn len(&self) -> usize {
         match self {
             Str::Int(n) => itoa::Buffer::new().format(*n).len(),
+            Str::Inline(i) => i.len as usize,
             Str::Emb(b) => b.len(),
             Str::Raw(v) => v.len(),
         }
@@ -48,6 +95,7 @@ impl Str {
     pub fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
         match self {
             Str::Int(n) => f(itoa::Buffer::new().format(*n).as_bytes()),
+            Str::Inline(i) => f(i.as_slice()),
             Str::Emb(b) => f(b),
             Str::Raw(v) => f(v),
         }
@@ -61,7 +109,7 @@ impl Str {
     /// Makes the value mutable in place (APPEND, SETRANGE) and returns its bytes.
     pub fn make_raw(&mut self) -> &mut Vec<u8> {
         if !matches!(self, Str::Raw(_)) {
-            *self = Str::Raw(self.to_vec());
+            *self = Str::raw(self.to_vec());
         }
         match self {
             Str::Raw(v) => v,
@@ -73,6 +121,7 @@ impl Str {
     pub fn encoding(&self) -> &'static str {
         match self {
             Str::Int(_) => "int",
+            Str::Inline(_) => "embstr",
             Str::Emb(b) if b.len() <= EMBSTR_MAX => "embstr",
             _ => "raw",
         }
@@ -81,9 +130,9 @@ impl Str {
     /// Heap bytes this value owns beyond its inline size (for memory accounting estimates).
     pub fn heap_size(&self) -> usize {
         match self {
-            Str::Int(_) => 0,
+            Str::Int(_) | Str::Inline(_) => 0,
             Str::Emb(b) => b.len(),
-            Str::Raw(v) => v.capacity(),
+            Str::Raw(v) => std::mem::size_of::<Vec<u8>>() + v.capacity(),
         }
     }
 }
@@ -183,5 +232,18 @@ mod tests {
         s.make_raw().push(b'3');
         assert_eq!(s.encoding(), "raw");
         assert_eq!(s.to_vec(), b"123");
+        assert_eq!(
+            Str::from_bytes(&[b'a'; 22]),
+            Str::Inline(Inline::new(&[b'a'; 22]).unwrap())
+        );
+        assert!(matches!(Str::from_bytes(&[b'a'; 23]), Str::Emb(_)));
+        assert_eq!(Str::from_bytes(b"").to_vec(), b"");
+    }
+
+    #[test]
+    fn a_value_is_24_bytes_and_an_entry_40() {
+        assert_eq!(std::mem::size_of::<Str>(), 24);
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+        assert_eq!(std::mem::size_of::<Entry>(), 40);
     }
 }
