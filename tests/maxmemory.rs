@@ -150,7 +150,10 @@ fn limited(policy: &str, extra: &[&str]) -> Limited {
 fn fill_to(c: &mut Raw, prefix: &str, extra: &[&str], target: u64, max: usize) -> Vec<String> {
     let mut written = Vec::new();
     while num(c, "memory", "used_memory") < target {
-        assert!(written.len() < max, "{max} keys did not reach {target} bytes");
+        assert!(
+            written.len() < max,
+            "{max} keys did not reach {target} bytes"
+        );
         let cmds: Vec<Vec<String>> = (written.len()..written.len() + BATCH)
             .map(|i| set(&format!("{prefix}:{i}"), i, extra))
             .collect();
@@ -242,14 +245,22 @@ fn fill_until_refused(
     );
     for i in from + 200 * BATCH..from + 201 * BATCH + 10_000 {
         let key = format!("{prefix}:{i}");
-        let got = c.call(&set(&key, i, extra).iter().map(String::as_str).collect::<Vec<_>>());
+        let got = c.call(
+            &set(&key, i, extra)
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        );
         if got == OOM {
             return written;
         }
         assert_eq!(got, OK, "reply to SET {key}");
         written.push(key);
     }
-    panic!("{} keys of {VALUE_LEN} bytes were never refused", written.len());
+    panic!(
+        "{} keys of {VALUE_LEN} bytes were never refused",
+        written.len()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -416,7 +427,11 @@ fn allkeys_lru_keeps_the_keys_in_use_and_evicts_the_idle_ones() {
     // Old keys to about 65% of the room, then 100 hot keys.
     let old = fill_to(&mut c, "old", &[], base + MARGIN * 65 / 100, 10_000);
     let hot = keys("hot", 100);
-    let cmds: Vec<Vec<String>> = hot.iter().enumerate().map(|(i, k)| set(k, i, &[])).collect();
+    let cmds: Vec<Vec<String>> = hot
+        .iter()
+        .enumerate()
+        .map(|(i, k)| set(k, i, &[]))
+        .collect();
     all_reply(&mut c, &cmds, OK);
     // The hot keys are read for a while (Redis's LRU clock ticks once a second), the old ones
     // are not.
@@ -451,7 +466,10 @@ fn allkeys_lru_keeps_the_keys_in_use_and_evicts_the_idle_ones() {
     assert!(evicted > 0);
     assert!(hot_left >= 0.9, "only {hot_left:.2} of the hot keys left");
     assert!(old_left <= 0.5, "{old_left:.2} of the idle old keys left");
-    assert!(new_left >= 0.8, "only {new_left:.2} of the newest keys left");
+    assert!(
+        new_left >= 0.8,
+        "only {new_left:.2} of the newest keys left"
+    );
 }
 
 #[test]
@@ -463,7 +481,11 @@ fn allkeys_lfu_keeps_the_keys_read_often_and_shows_their_frequency() {
     } = limited("allkeys-lfu", &[]);
     // 100 hot keys read 200 times each.
     let hot = keys("hot", 100);
-    let cmds: Vec<Vec<String>> = hot.iter().enumerate().map(|(i, k)| set(k, i, &[])).collect();
+    let cmds: Vec<Vec<String>> = hot
+        .iter()
+        .enumerate()
+        .map(|(i, k)| set(k, i, &[]))
+        .collect();
     all_reply(&mut c, &cmds, OK);
     for _ in 0..200 {
         read_all(&mut c, &hot);
@@ -472,7 +494,10 @@ fn allkeys_lfu_keeps_the_keys_read_often_and_shows_their_frequency() {
     let mut flood = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     while num(&mut c, "stats", "evicted_keys") < flood.len() as u64 / 2 || flood.len() < 1000 {
-        assert!(flood.len() < 20_000, "20000 keys did not evict half of them");
+        assert!(
+            flood.len() < 20_000,
+            "20000 keys did not evict half of them"
+        );
         assert!(Instant::now() < deadline, "the flood took over 30 s");
         let n = flood.len();
         let batch = keys("flood", n + BATCH).split_off(n);
@@ -501,7 +526,13 @@ fn allkeys_lfu_keeps_the_keys_read_often_and_shows_their_frequency() {
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or_else(|| panic!("OBJECT FREQ {k}: {r:?}"))
     };
-    let last = flood.last().unwrap().clone();
+    // The newest flood key still there (read once).
+    let last = flood
+        .iter()
+        .zip(existing(&mut c, &flood))
+        .rev()
+        .find_map(|(k, e)| e.then(|| k.clone()))
+        .expect("no flood key left");
     let cold = freq(&mut c, &last);
     let alive: Vec<&String> = hot
         .iter()
@@ -568,7 +599,10 @@ fn allkeys_random_evicts_old_and_new_keys_alike_and_counts_them() {
         "allkeys-random: {} written, evicted {evicted}; left: first quarter {first_left:.2}, last quarter {last_left:.2}",
         written.len()
     );
-    assert!(first_left >= 0.1, "only {first_left:.2} of the oldest keys left");
+    assert!(
+        first_left >= 0.1,
+        "only {first_left:.2} of the oldest keys left"
+    );
     assert!(last_left <= 0.95, "{last_left:.2} of the newest keys left");
 }
 
@@ -646,10 +680,11 @@ fn volatile_ttl_evicts_the_keys_that_expire_soonest() {
         maxmemory,
     } = limited("volatile-ttl", &[]);
     let base = maxmemory - MARGIN;
-    // Measure the room with keys whose TTL is far (5000 s), then write twice as many with TTLs
-    // spread over 1000..2000 s in an order unrelated to the TTL.
+    // Measure the room with keys whose TTL is far (5000 s), then write 1.5 times as many as
+    // fit with TTLs spread over 1000..2000 s in an order unrelated to the TTL: about half of
+    // them go, ideally those under 1500 s.
     let probe = fill_to(&mut c, "probe", &["EX", "5000"], base + MARGIN / 4, 10_000);
-    let n = probe.len() * 4 * 2;
+    let n = probe.len() * 4 * 3 / 2;
     let ttl = |i: usize| 1000 + (i * 7919) % 1000;
     let ks = keys("t", n);
     let cmds: Vec<Vec<String>> = ks
@@ -673,18 +708,18 @@ fn volatile_ttl_evicts_the_keys_that_expire_soonest() {
         }
         left as f64 / total as f64
     };
-    let (near, mid, far) = (
-        third(1000, 1333),
-        third(1333, 1667),
-        third(1667, 2000),
-    );
+    let (near, mid, far) = (third(1000, 1333), third(1333, 1667), third(1667, 2000));
     eprintln!(
         "volatile-ttl: {n} keys, evicted {evicted}; left: probes {probe_left:.2}, TTL 1000-1333 {near:.2}, 1333-1667 {mid:.2}, 1667-2000 {far:.2}"
     );
-    assert!(probe_left >= 0.9, "only {probe_left:.2} of the far probes left");
-    assert!(near <= 0.15, "{near:.2} of the nearest third left");
-    assert!(far >= 0.5, "only {far:.2} of the farthest third left");
-    assert!(near < mid && mid < far);
+    assert!(
+        probe_left >= 0.9,
+        "only {probe_left:.2} of the far probes left"
+    );
+    // (Keys written last stay whatever their TTL: Redis keeps about 1 in 6 of the nearest
+    // third; random or LRU eviction would keep about half of each third.)
+    assert!(near <= 0.3, "{near:.2} of the nearest third left");
+    assert!(far >= 0.8, "only {far:.2} of the farthest third left");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -832,7 +867,9 @@ fn evictions_are_in_the_aof_and_stay_evicted_after_a_restart() {
     let srv = Server::start_in(&dir.0, &["--appendonly", "yes"]);
     let mut c = srv.raw();
     assert!(
-        poll_until(Duration::from_secs(20), || c.info_field("persistence", "loading") == "0"),
+        poll_until(Duration::from_secs(20), || c
+            .info_field("persistence", "loading")
+            == "0"),
         "still loading"
     );
     assert_eq!(dbsize(&mut c), before.len() as u64);
