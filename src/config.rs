@@ -24,6 +24,19 @@ pub struct Config {
     pub loglevel: String,
     pub logfile: String,
     pub maxclients: u64,
+    /// `maxmemory`, bytes: the limit on used_memory (0 = none).
+    pub maxmemory: u64,
+    /// `maxmemory-policy`: what goes when the limit is reached.
+    pub maxmemory_policy: crate::keyspace::evict::Policy,
+    /// `maxmemory-samples`: keys sampled per round to pick a victim.
+    pub maxmemory_samples: u32,
+    /// `maxmemory-eviction-tenacity` (0..=100): how long one command may evict.
+    pub maxmemory_eviction_tenacity: u32,
+    /// `replica-ignore-maxmemory`: a replica leaves eviction to its primary.
+    pub replica_ignore_maxmemory: bool,
+    /// `lfu-log-factor` and `lfu-decay-time` (minutes) of the LFU counter.
+    pub lfu_log_factor: u32,
+    pub lfu_decay_time: u32,
     pub proto_max_bulk_len: u64,
     pub client_query_buffer_limit: u64,
     pub hz: u64,
@@ -117,6 +130,13 @@ impl Default for Config {
             loglevel: String::new(),
             logfile: String::new(),
             maxclients: 0,
+            maxmemory: 0,
+            maxmemory_policy: crate::keyspace::evict::Policy::NoEviction,
+            maxmemory_samples: 0,
+            maxmemory_eviction_tenacity: 0,
+            replica_ignore_maxmemory: true,
+            lfu_log_factor: 0,
+            lfu_decay_time: 0,
             proto_max_bulk_len: 0,
             client_query_buffer_limit: 0,
             hz: 0,
@@ -375,6 +395,98 @@ pub static DIRECTIVES: &[Directive] = &[
             Ok(())
         },
         get: |c| c.maxclients.to_string(),
+    },
+    Directive {
+        name: "maxmemory",
+        default: "0",
+        mutable: true,
+        doc: "Memory limit, bytes (units: kb, mb, gb): when used_memory passes it, keys are \
+              evicted under maxmemory-policy, or writes refused with -OOM under noeviction. \
+              0: no limit. See docs/memory.md.",
+        set: |c, a| {
+            c.maxmemory = mem(a)?;
+            Ok(())
+        },
+        get: |c| c.maxmemory.to_string(),
+    },
+    Directive {
+        name: "maxmemory-policy",
+        default: "noeviction",
+        mutable: true,
+        doc: "Which keys go when maxmemory is reached: volatile-lru, allkeys-lru (least recently \
+              used, approximated by sampling), volatile-lfu, allkeys-lfu (least frequently used), \
+              volatile-random, allkeys-random, volatile-ttl (nearest expiry first), noeviction \
+              (refuse writes with -OOM). volatile-*: only keys with an expiry.",
+        set: |c, a| {
+            c.maxmemory_policy = crate::keyspace::evict::Policy::parse(one(a)?).ok_or_else(|| {
+                "argument(s) must be one of the following: volatile-lru, volatile-lfu, \
+                 volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, \
+                 noeviction"
+                    .to_string()
+            })?;
+            Ok(())
+        },
+        get: |c| c.maxmemory_policy.name().into(),
+    },
+    Directive {
+        name: "maxmemory-samples",
+        default: "5",
+        mutable: true,
+        doc: "Keys sampled per round to choose a victim (LRU, LFU, TTL policies): more is more \
+              precise and slower. Up to 1024 are used.",
+        set: |c, a| {
+            c.maxmemory_samples = int(a, 1, i32::MAX as i64)?;
+            Ok(())
+        },
+        get: |c| c.maxmemory_samples.to_string(),
+    },
+    Directive {
+        name: "maxmemory-eviction-tenacity",
+        default: "10",
+        mutable: true,
+        doc: "How long one command may spend evicting before it runs anyway (the rest is evicted \
+              by later commands and the cron): 10 is 500 microseconds, each step above adds 15 %, \
+              100 is no limit.",
+        set: |c, a| {
+            c.maxmemory_eviction_tenacity = int(a, 0, 100)?;
+            Ok(())
+        },
+        get: |c| c.maxmemory_eviction_tenacity.to_string(),
+    },
+    Directive {
+        name: "replica-ignore-maxmemory",
+        default: "yes",
+        mutable: true,
+        doc: "A replica does not evict on its own: its primary's evictions reach it as DELs.",
+        set: |c, a| {
+            c.replica_ignore_maxmemory = yes_no(a)?;
+            Ok(())
+        },
+        get: |c| yes_no_str(c.replica_ignore_maxmemory),
+    },
+    Directive {
+        name: "lfu-log-factor",
+        default: "10",
+        mutable: true,
+        doc: "LFU policies: how many hits grow the 8-bit frequency counter (logarithmic; at 10 \
+              about a million hits reach 255).",
+        set: |c, a| {
+            c.lfu_log_factor = int(a, 0, i32::MAX as i64)?;
+            Ok(())
+        },
+        get: |c| c.lfu_log_factor.to_string(),
+    },
+    Directive {
+        name: "lfu-decay-time",
+        default: "1",
+        mutable: true,
+        doc: "LFU policies: minutes of idleness that take one off a key's frequency counter \
+              (0: never decays).",
+        set: |c, a| {
+            c.lfu_decay_time = int(a, 0, i32::MAX as i64)?;
+            Ok(())
+        },
+        get: |c| c.lfu_decay_time.to_string(),
     },
     Directive {
         name: "proto-max-bulk-len",

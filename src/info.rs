@@ -55,26 +55,57 @@ pub fn select_sections(args: &[&[u8]]) -> Vec<&'static str> {
         .collect()
 }
 
-/// jemalloc's view of memory: (allocated, resident), bytes.
-pub fn allocator_stats() -> (u64, u64) {
-    use tikv_jemalloc_ctl::{epoch, stats};
-    let _ = epoch::advance();
-    let allocated = stats::allocated::read().unwrap_or(0) as u64;
-    let resident = stats::resident::read().unwrap_or(0) as u64;
-    (allocated, resident)
+/// Where the node's memory goes, bytes: INFO memory and MEMORY STATS show it.
+pub struct MemoryReport {
+    /// Live allocations ([`crate::memory::used`]): Redis's used_memory.
+    pub used: u64,
+    /// Highest `used` seen.
+    pub peak: u64,
+    /// `used` once the server had started, before any client.
+    pub startup: u64,
+    /// Resident set size of the process.
+    pub rss: u64,
+    pub alloc: crate::memory::AllocatorStats,
+    /// The replication backlog's ring.
+    pub backlog: u64,
+    /// Query and output buffers of replicas' links and of other clients.
+    pub clients_replicas: u64,
+    pub clients_normal: u64,
 }
 
-fn rss_bytes() -> u64 {
-    // /proc/self/statm: size resident ... in pages.
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| {
-            s.split_whitespace()
-                .nth(1)
-                .and_then(|p| p.parse::<u64>().ok())
-        })
-        .map(|pages| pages * 4096)
-        .unwrap_or(0)
+impl MemoryReport {
+    pub fn new(srv: &Shared) -> MemoryReport {
+        let used = crate::memory::used();
+        let (mut replicas, mut normal) = (0u64, 0u64);
+        for c in srv.clients.all() {
+            let b = (c.qbuf.load(Relaxed) + c.omem.load(Relaxed)) as u64;
+            if c.flags.load(Relaxed) as u32 & crate::server::client::cflag::REPLICA != 0 {
+                replicas += b;
+            } else {
+                normal += b;
+            }
+        }
+        MemoryReport {
+            used,
+            peak: srv.note_memory_peak(used),
+            startup: srv.memory_startup.load(Relaxed),
+            rss: crate::memory::rss(),
+            alloc: crate::memory::allocator_stats(),
+            backlog: srv.keyspace.feed.backlog_info().1,
+            clients_replicas: replicas,
+            clients_normal: normal,
+        }
+    }
+
+    /// What is not the dataset: the start-up allocation, the backlog and client buffers.
+    pub fn overhead(&self) -> u64 {
+        self.startup + self.backlog + self.clients_replicas + self.clients_normal
+    }
+
+    /// Keys and values: `used` less the overhead.
+    pub fn dataset(&self) -> u64 {
+        self.used.saturating_sub(self.overhead())
+    }
 }
 
 fn rusage(who: i32) -> (f64, f64) {
@@ -192,41 +223,86 @@ fn section(srv: &Shared, ks: &mut Locked<'_>, name: &str, now_ms: u64, o: &mut S
             field!(o, "clients_in_timeout_table", 0);
         }
         "memory" => {
-            let (used, resident) = allocator_stats();
-            let rss = rss_bytes();
+            let m = MemoryReport::new(srv);
+            let cfg_max = srv.keyspace.evict.maxmemory.load(Relaxed);
+            let pct = |a: u64, b: u64| {
+                format!(
+                    "{:.2}%",
+                    if b > 0 {
+                        a as f64 * 100.0 / b as f64
+                    } else {
+                        0.0
+                    }
+                )
+            };
+            let ratio =
+                |a: u64, b: u64| format!("{:.2}", if b > 0 { a as f64 / b as f64 } else { 0.0 });
             o.push_str("# Memory\r\n");
-            field!(o, "used_memory", used);
-            field!(o, "used_memory_human", bytes_to_human(used));
-            field!(o, "used_memory_rss", rss);
-            field!(o, "used_memory_rss_human", bytes_to_human(rss));
-            let peak = srv.note_memory_peak(used);
-            field!(o, "used_memory_peak", peak);
-            field!(o, "used_memory_peak_human", bytes_to_human(peak));
-            field!(o, "allocator_allocated", used);
-            field!(o, "allocator_resident", resident);
+            field!(o, "used_memory", m.used);
+            field!(o, "used_memory_human", bytes_to_human(m.used));
+            field!(o, "used_memory_rss", m.rss);
+            field!(o, "used_memory_rss_human", bytes_to_human(m.rss));
+            field!(o, "used_memory_peak", m.peak);
+            field!(o, "used_memory_peak_human", bytes_to_human(m.peak));
+            field!(o, "used_memory_peak_perc", pct(m.used, m.peak));
+            field!(o, "used_memory_overhead", m.overhead());
+            field!(o, "used_memory_startup", m.startup);
+            field!(o, "used_memory_dataset", m.dataset());
+            field!(
+                o,
+                "used_memory_dataset_perc",
+                pct(m.dataset(), m.used.saturating_sub(m.startup))
+            );
+            field!(o, "allocator_allocated", m.alloc.allocated);
+            field!(o, "allocator_active", m.alloc.active);
+            field!(o, "allocator_resident", m.alloc.resident);
             field!(o, "total_system_memory", total_system_memory());
             field!(
                 o,
                 "total_system_memory_human",
                 bytes_to_human(total_system_memory())
             );
-            field!(o, "maxmemory", 0);
-            field!(o, "maxmemory_human", "0B");
-            field!(o, "maxmemory_policy", "noeviction");
+            field!(o, "maxmemory", cfg_max);
+            field!(o, "maxmemory_human", bytes_to_human(cfg_max));
+            field!(o, "maxmemory_policy", srv.keyspace.evict.policy().name());
             field!(
                 o,
-                "mem_fragmentation_ratio",
-                format!(
-                    "{:.2}",
-                    if used > 0 {
-                        rss as f64 / used as f64
-                    } else {
-                        0.0
-                    }
-                )
+                "allocator_frag_ratio",
+                ratio(m.alloc.active, m.alloc.allocated)
             );
+            field!(
+                o,
+                "allocator_frag_bytes",
+                m.alloc.active.saturating_sub(m.alloc.allocated)
+            );
+            field!(
+                o,
+                "allocator_rss_ratio",
+                ratio(m.alloc.resident, m.alloc.active)
+            );
+            field!(
+                o,
+                "allocator_rss_bytes",
+                m.alloc.resident.saturating_sub(m.alloc.active)
+            );
+            field!(o, "rss_overhead_ratio", ratio(m.rss, m.alloc.resident));
+            field!(
+                o,
+                "rss_overhead_bytes",
+                m.rss as i64 - m.alloc.resident as i64
+            );
+            field!(o, "mem_fragmentation_ratio", ratio(m.rss, m.used));
+            field!(o, "mem_fragmentation_bytes", m.rss as i64 - m.used as i64);
+            field!(o, "mem_not_counted_for_evict", 0);
+            field!(o, "mem_replication_backlog", m.backlog);
+            field!(o, "mem_clients_slaves", m.clients_replicas);
+            field!(o, "mem_clients_normal", m.clients_normal);
+            field!(o, "mem_cluster_links", 0);
+            field!(o, "mem_aof_buffer", 0);
             field!(o, "mem_allocator", "jemalloc");
+            field!(o, "active_defrag_running", 0);
             field!(o, "lazyfree_pending_objects", 0);
+            field!(o, "lazyfreed_objects", 0);
         }
         "persistence" => {
             let st = ks.stats();
@@ -408,7 +484,14 @@ fn section(srv: &Shared, ks: &mut Locked<'_>, name: &str, now_ms: u64, o: &mut S
             field!(o, "sync_partial_ok", r.sync_partial_ok.load(Relaxed));
             field!(o, "sync_partial_err", r.sync_partial_err.load(Relaxed));
             field!(o, "expired_keys", st.expired_keys);
-            field!(o, "evicted_keys", 0);
+            let ev = &srv.keyspace.evict;
+            field!(o, "evicted_keys", ev.evicted_keys.load(Relaxed));
+            field!(o, "evicted_clients", 0);
+            field!(
+                o,
+                "total_eviction_exceeded_time",
+                ev.exceeded_us.load(Relaxed) / 1000
+            );
             field!(o, "keyspace_hits", st.keyspace_hits);
             field!(o, "keyspace_misses", st.keyspace_misses);
             use crate::server::pubsub::Kind;

@@ -9,6 +9,7 @@
 //!   multi-part AOF (manifest, command reader, `--check-aof`).
 //! - [`cluster`]: cluster mode: the topology (through openraft), slots, the bus.
 //! - [`replication`]: serving replicas (PSYNC, the backlog, REPLCONF).
+//! - [`memory`]: the counting allocator (used_memory) and jemalloc statistics.
 //! - [`config`]: redis.conf directives; [`info`]: INFO sections; [`logging`]; [`clock`]; [`util`].
 #![forbid(unsafe_op_in_unsafe_fn)]
 
@@ -19,6 +20,7 @@ pub mod config;
 pub mod info;
 pub mod keyspace;
 pub mod logging;
+pub mod memory;
 pub mod persistence;
 pub mod protocol;
 pub mod replication;

@@ -13,7 +13,7 @@ use shoal::config::Config;
 use shoal::server::{self, Shared};
 
 #[global_allocator]
-static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+static ALLOC: shoal::memory::Counting = shoal::memory::Counting;
 
 const USAGE: &str = "Usage: shoal-server [/path/to/shoal.conf] [options]
        shoal-server -v or --version

@@ -97,9 +97,15 @@ fn restore(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
         args.push(b"ABSTTL");
         ctx.propagate(&args);
     }
-    if let (Some(secs), Some(e)) = (idle, ctx.ks.peek(key)) {
-        let now_s = (ctx.now / 1000) as i64;
-        e.access = now_s.saturating_sub(secs).max(0) as u32;
+    if idle.is_some() || freq.is_some() {
+        let access = ctx.srv.keyspace.evict.loaded_access(
+            idle.map(|s| s as u64),
+            freq.map(|f| f as u8),
+            ctx.now,
+        );
+        if let Some(e) = ctx.ks.peek(key) {
+            e.access = access;
+        }
     }
     ctx.out.ok();
     Ok(())

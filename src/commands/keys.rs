@@ -5,6 +5,7 @@
 
 use super::table::{acl, flag::*, Command, BASE};
 use super::{parse_expire, Args, CmdError, CmdResult, Ctx};
+use crate::keyspace::evict::{self, Policy};
 use crate::keyspace::walk::ScanFilter;
 use crate::keyspace::Value;
 use std::sync::atomic::Ordering::Relaxed;
@@ -481,8 +482,17 @@ fn object_encoding(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
 
 /// OBJECT REFCOUNT key. <https://redis.io/commands/object-refcount/>
 fn object_refcount(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
+    // Redis shares small integers unless an LRU/LFU policy needs each key's own access field.
+    let ev = &ctx.srv.keyspace.evict;
+    let shared = ev.maxmemory.load(Relaxed) == 0
+        || !matches!(
+            ev.policy(),
+            Policy::AllKeysLru | Policy::VolatileLru | Policy::AllKeysLfu | Policy::VolatileLfu
+        );
     let rc = object_entry(ctx, a).map(|e| match &e.value {
-        Value::Str(crate::keyspace::Str::Int(n)) if (0..10000).contains(n) => SHARED_REFCOUNT,
+        Value::Str(crate::keyspace::Str::Int(n)) if shared && (0..10000).contains(n) => {
+            SHARED_REFCOUNT
+        }
         _ => 1,
     });
     match rc {
@@ -492,26 +502,40 @@ fn object_refcount(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// OBJECT IDLETIME key: seconds since the last access. <https://redis.io/commands/object-idletime/>
+/// OBJECT IDLETIME key: seconds since the last access; an error under an LFU policy, whose
+/// access field holds a frequency. <https://redis.io/commands/object-idletime/>
 fn object_idletime(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
-    let now_s = (ctx.now / 1000) as u32;
-    match object_entry(ctx, a).map(|e| now_s.wrapping_sub(e.access)) {
-        Some(n) => ctx.out.int(n as i64),
-        None => ctx.out.null(),
+    let now = ctx.now;
+    let lfu = ctx.srv.keyspace.evict.lfu();
+    let Some(access) = object_entry(ctx, a).map(|e| e.access) else {
+        ctx.out.null();
+        return Ok(());
+    };
+    if lfu {
+        return Err(CmdError::err(
+            "An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+        ));
     }
+    ctx.out.int(evict::idle_seconds(access, now) as i64);
     Ok(())
 }
 
-/// OBJECT FREQ key: only under an LFU eviction policy, which arrives with maxmemory.
+/// OBJECT FREQ key: the key's LFU counter, decayed to now; only under an LFU policy.
 /// <https://redis.io/commands/object-freq/>
 fn object_freq(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
-    if object_entry(ctx, a).is_none() {
+    let now = ctx.now;
+    let Some(access) = object_entry(ctx, a).map(|e| e.access) else {
         ctx.out.null();
         return Ok(());
+    };
+    let ev = &ctx.srv.keyspace.evict;
+    if !ev.lfu() {
+        return Err(CmdError::err(
+            "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+        ));
     }
-    Err(CmdError::err(
-        "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
-    ))
+    ctx.out.int(ev.frequency(access, now) as i64);
+    Ok(())
 }
 
 /// OBJECT HELP.

@@ -16,6 +16,7 @@ pub mod dump;
 pub mod hashes;
 pub mod keys;
 pub mod lists;
+pub mod memory;
 pub mod migrate;
 pub mod pubsub;
 pub mod replication;
@@ -45,6 +46,7 @@ pub static FAMILIES: &[&[Command]] = &[
     connection::COMMANDS,
     server::COMMANDS,
     lists::COMMANDS,
+    memory::COMMANDS,
     hashes::COMMANDS,
     sets::COMMANDS,
     zsets::COMMANDS,
@@ -305,6 +307,19 @@ pub fn dispatch(
             Err(ClusterRefusal::Paused) => return Action::Retry,
         }
     }
+    // maxmemory: evict first; when nothing more can go, refuse what would use memory (Redis's
+    // processCommand: deny-OOM commands, anything queued in MULTI, an EXEC of such commands).
+    if srv.keyspace.evict.maxmemory.load(Relaxed) != 0 && !client.replaying {
+        let out_of_memory = srv.perform_evictions(Some((client.id, &mut *out)), now)
+            == crate::keyspace::evict::Outcome::Fail;
+        if out_of_memory && refused_on_oom(table, client, cmd) {
+            if cmd.name == "exec" {
+                client.discard_multi_and_unwatch(&srv.keyspace);
+            }
+            let e = CmdError::Other(crate::server::maxmemory::OOM.into());
+            return reject(srv, client, out, id, e);
+        }
+    }
     if srv.replication.link.is_replica() && !client.replaying {
         if cmd.flags & table::flag::WRITE != 0 && srv.limits.replica_read_only.load(Relaxed) {
             return reject(srv, client, out, id, CmdError::Other(READONLY.into()));
@@ -382,6 +397,26 @@ pub fn dispatch(
         }
     }
     execute(srv, client, out, id, args, now, ks).0
+}
+
+/// Whether `cmd` is refused while memory is over `maxmemory` and nothing can be evicted: a
+/// deny-OOM command, an EXEC whose queue holds one, or any command queued inside MULTI other
+/// than EXEC, DISCARD, QUIT and RESET (queueing itself takes memory).
+fn refused_on_oom(table: &Table, client: &Client, cmd: &Command) -> bool {
+    if cmd.flags & table::flag::DENYOOM != 0 {
+        return true;
+    }
+    let Some(m) = client.multi.as_ref() else {
+        return false;
+    };
+    match cmd.name {
+        "exec" => m
+            .queued
+            .iter()
+            .any(|q| table.rows[q.id].flags & table::flag::DENYOOM != 0),
+        "discard" | "quit" | "reset" => false,
+        _ => true,
+    }
 }
 
 /// Why cluster routing did not let a command run.

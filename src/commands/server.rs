@@ -100,6 +100,8 @@ fn config_set(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
 /// CONFIG RESETSTAT. <https://redis.io/commands/config-resetstat/>
 fn config_resetstat(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     let srv = ctx.srv;
+    srv.keyspace.evict.evicted_keys.store(0, Relaxed);
+    srv.keyspace.evict.exceeded_us.store(0, Relaxed);
     for st in srv.cmdstats.iter() {
         st.calls.store(0, Relaxed);
         st.usec.store(0, Relaxed);

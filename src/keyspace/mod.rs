@@ -11,6 +11,7 @@
 //!
 //! Time is an input: every lookup takes `now` (unix ms) so expiry is decided by the caller's clock.
 
+pub mod evict;
 pub mod expiry;
 pub mod feed;
 pub mod hash;
@@ -39,6 +40,25 @@ pub struct SlotTable {
     pub map: HashMap<Box<[u8]>, Entry>,
     /// Keys in `map` with an expiry.
     pub volatile: u32,
+}
+
+impl SlotTable {
+    /// Bytes a key of `key_len` bytes takes in a slot table besides its value's own heap
+    /// (MEMORY USAGE): its bucket (key box and entry, with the control byte) and the key's
+    /// allocation.
+    pub fn entry_bytes(key_len: usize) -> usize {
+        std::mem::size_of::<(Box<[u8]>, Entry)>() + 1 + crate::memory::size_class(key_len, 1)
+    }
+
+    /// Bytes of the table's bucket array (MEMORY STATS `overhead.hashtable.main`).
+    pub fn table_bytes(&self) -> usize {
+        let cap = self.map.capacity();
+        if cap == 0 {
+            return 0;
+        }
+        let buckets = (cap * 8).div_ceil(7).next_power_of_two();
+        buckets * (std::mem::size_of::<(Box<[u8]>, Entry)>() + 1)
+    }
 }
 
 /// One database's slot tables inside one shard.
@@ -127,6 +147,8 @@ pub struct Keyspace {
     /// deleted here (neither lazily nor by the active cycle); the primary's DEL removes them,
     /// as Redis's `expireIfNeeded` on a replica.
     pub expiry_held: std::sync::atomic::AtomicBool,
+    /// maxmemory, the eviction policy and the LRU/LFU bookkeeping ([`evict`]).
+    pub evict: evict::Settings,
 }
 
 impl Keyspace {
@@ -154,6 +176,7 @@ impl Keyspace {
             expired: Default::default(),
             feed: Default::default(),
             expiry_held: Default::default(),
+            evict: Default::default(),
         }
     }
 
@@ -296,6 +319,28 @@ impl<'a> Locked<'a> {
         t
     }
 
+    /// For each database holding keys: (database, keys, bytes of its slot tables' bucket
+    /// arrays), walking the shards one at a time (MEMORY STATS).
+    pub fn db_overheads(&mut self) -> Vec<(usize, u64, u64)> {
+        let mut out: Vec<(usize, u64, u64)> = (0..self.ks.databases).map(|d| (d, 0, 0)).collect();
+        for i in 0..self.ks.shards.len() {
+            self.with_shard(i, |g| {
+                for (db, sdb) in g.dbs.iter().enumerate() {
+                    if let Some(sdb) = sdb {
+                        out[db].1 += sdb.keys as u64;
+                        out[db].2 += sdb
+                            .tables
+                            .iter()
+                            .map(|t| t.table_bytes() as u64)
+                            .sum::<u64>();
+                    }
+                }
+            });
+        }
+        out.retain(|d| d.1 > 0);
+        out
+    }
+
     /// Zeroes the hit/miss/expired counters (CONFIG RESETSTAT).
     pub fn reset_stats(&mut self) {
         for i in 0..self.ks.shards.len() {
@@ -329,7 +374,8 @@ impl<'a> Locked<'a> {
     }
 
     /// The entry of `key` if present and not expired; an expired entry is deleted here.
-    /// `access`: 0 touches nothing, 1 updates the access time, 2 also counts a hit or miss.
+    /// `access`: 0 touches nothing, 1 updates the access field (LRU clock or LFU counter), 2
+    /// also counts a hit or miss.
     /// One hash lookup in every case.
     #[inline]
     fn find(&mut self, key: &[u8], access: u8) -> Option<&mut Entry> {
@@ -379,7 +425,7 @@ impl<'a> Locked<'a> {
                 }
                 let e = o.into_mut();
                 if access >= 1 {
-                    e.access = (now / 1000) as u32;
+                    e.access = ks.evict.touched(e.access, now);
                 }
                 Some(e)
             }
@@ -431,9 +477,14 @@ impl<'a> Locked<'a> {
         let table = &mut sdb.tables[slot - first];
         let mut entry = Entry::new(value, now);
         entry.expire_at = expire_at;
+        entry.access = ks.evict.initial_access(now);
         match table.map.entry_ref(key) {
             hashbrown::hash_map::EntryRef::Occupied(mut o) => {
                 let was = o.get().expire_at != 0;
+                if ks.evict.lfu() {
+                    // An overwritten key keeps its frequency (Redis's dbSetValue).
+                    entry.access = o.get().access;
+                }
                 *o.get_mut() = entry;
                 count_volatile(&mut table.volatile, &mut sdb.volatile, was, expire_at != 0);
             }
@@ -462,6 +513,32 @@ impl<'a> Locked<'a> {
 
     /// Removes `key`; returns its entry if it existed and had not expired.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let e = self.take(key)?;
+        self.shard(key_slot(key)).stats.dirty += 1;
+        self.writes += 1;
+        Some(e)
+    }
+
+    /// Evicts `key` (maxmemory): removes it and feeds a DEL to the AOF and replicas. Not a
+    /// write of this view's command and not a change for the save points, as in Redis.
+    /// Returns whether a live key (one with an expiry, when `volatile_only`) was removed.
+    pub fn evict(&mut self, key: &[u8], volatile_only: bool) -> bool {
+        match self.peek(key) {
+            Some(e) if !volatile_only || e.expire_at != 0 => {}
+            _ => return false,
+        }
+        if self.take(key).is_none() {
+            return false;
+        }
+        if self.ks.feed.is_on() {
+            self.ks.feed.append(self.db, &[b"DEL", key]);
+        }
+        true
+    }
+
+    /// Removes `key` with its bookkeeping (counts, signals, snapshot, expiry); returns its entry
+    /// if it existed and had not expired.
+    fn take(&mut self, key: &[u8]) -> Option<Entry> {
         let slot = key_slot(key);
         let (db, now, ks) = (self.db, self.now, self.ks);
         let signals = &ks.signals;
@@ -487,8 +564,6 @@ impl<'a> Locked<'a> {
             }
             return None;
         }
-        shard.stats.dirty += 1;
-        self.writes += 1;
         Some(e)
     }
 

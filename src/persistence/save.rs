@@ -257,7 +257,7 @@ pub fn write_rdb(
 ) -> Result<u64, SaveError> {
     write_snapshot_file(srv, run, path, |run, out| {
         let mut w = RdbWriter::new(out)?;
-        let (used, _) = crate::info::allocator_stats();
+        let used = crate::memory::used();
         w.aux_defaults(used, aof_base)?;
         run.run(&srv.keyspace, |chunk| w.chunk(chunk))?;
         let bytes = w.bytes_written() + 9;
@@ -355,7 +355,18 @@ pub fn load_entries_with<R: std::io::Read>(
         .map_err(|e| LoadError::Format(format!("{e} (at byte {})", reader.offset())))?
     {
         let (db, key, entry) = match ev {
-            RdbEvent::Entry { db, key, entry, .. } => (db, key, entry),
+            RdbEvent::Entry {
+                db,
+                key,
+                entry,
+                idle,
+                freq,
+                ..
+            } => {
+                let mut entry = entry;
+                entry.access = srv.keyspace.evict.loaded_access(idle, freq, now);
+                (db, key, entry)
+            }
             RdbEvent::Eof { .. } => break,
             _ => continue,
         };

@@ -565,7 +565,7 @@ async fn send_rdb(
         crate::persistence::save::lower_thread_priority();
         let out = std::io::BufWriter::with_capacity(64 * 1024, ChannelWriter(tx));
         let mut w = RdbWriter::new(out)?;
-        let (used, _) = crate::info::allocator_stats();
+        let used = crate::memory::used();
         w.aux_defaults(used, false)?;
         run.run(&srv.keyspace, |chunk| w.chunk(chunk))
             .map_err(|e| match e {

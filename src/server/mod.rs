@@ -6,6 +6,7 @@
 
 pub mod client;
 pub mod connection;
+pub mod maxmemory;
 pub mod notify;
 pub mod pubsub;
 pub mod slowlog;
@@ -51,6 +52,8 @@ pub struct Limits {
     pub cluster_require_full_coverage: AtomicBool,
     /// `cluster-node-timeout`, ms.
     pub cluster_node_timeout: AtomicU64,
+    /// `replica-ignore-maxmemory`.
+    pub replica_ignore_maxmemory: AtomicBool,
 }
 
 impl Limits {
@@ -77,6 +80,8 @@ impl Limits {
             .store(c.cluster_require_full_coverage, Relaxed);
         self.cluster_node_timeout
             .store(c.cluster_node_timeout, Relaxed);
+        self.replica_ignore_maxmemory
+            .store(c.replica_ignore_maxmemory, Relaxed);
     }
 }
 
@@ -134,6 +139,8 @@ pub struct Shared {
     pub log_level: Arc<crate::logging::Level>,
     /// Highest used_memory seen by INFO, bytes.
     pub memory_peak: AtomicU64,
+    /// used_memory when the server was ready, before any client (INFO used_memory_startup).
+    pub memory_startup: AtomicU64,
     /// RDB saves: state and INFO persistence counters.
     pub persistence: crate::persistence::save::SaveState,
     /// The append-only file.
@@ -180,6 +187,7 @@ impl Shared {
             shutting_down: AtomicBool::new(false),
             log_level,
             memory_peak: AtomicU64::new(0),
+            memory_startup: AtomicU64::new(0),
             persistence: Default::default(),
             aof: Default::default(),
             replication: crate::replication::Replication::new(random_hex(40)),
@@ -193,6 +201,7 @@ impl Shared {
             .store(shared.start_ms / 1000, Relaxed);
         shared.persistence.last_bgsave_secs.store(-1, Relaxed);
         shared.apply_config(&initial);
+        shared.memory_startup.store(crate::memory::used(), Relaxed);
         shared
     }
 
@@ -258,8 +267,16 @@ impl Shared {
     /// Applies a changed configuration to the live server.
     pub fn apply_config(&self, c: &Config) {
         self.limits.update(c);
+        let ev = &self.keyspace.evict;
+        ev.maxmemory.store(c.maxmemory, Relaxed);
+        ev.set_policy(c.maxmemory_policy);
+        ev.samples.store(c.maxmemory_samples, Relaxed);
+        ev.tenacity.store(c.maxmemory_eviction_tenacity, Relaxed);
+        ev.lfu_log_factor.store(c.lfu_log_factor, Relaxed);
+        ev.lfu_decay_time.store(c.lfu_decay_time, Relaxed);
         self.aof.set_policy(c.appendfsync);
         crate::persistence::rdb::set_options(c.rdbcompression, c.rdbchecksum);
+        crate::persistence::rdb::set_access_record(c.maxmemory_policy, c.lfu_decay_time);
         if self.keyspace.feed.has_backlog() {
             // CONFIG SET repl-backlog-size / client-output-buffer-limit take effect at once.
             let hard = c.client_output_buffer_limit[1].0;
@@ -453,6 +470,16 @@ async fn cron(shared: Arc<Shared>) {
                     crate::clock::now_ms(),
                     crate::keyspace::expiry::DEFAULT_BUDGET,
                 )
+            })
+            .await;
+        }
+        shared.note_memory_peak(crate::memory::used());
+        // Over maxmemory with no commands coming (CONFIG SET maxmemory lower, or a command that
+        // ran out of eviction time): evict here too, off the async workers.
+        if shared.keyspace.evict.maxmemory.load(Relaxed) != 0 {
+            let s = shared.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                s.perform_evictions(None, crate::clock::now_ms())
             })
             .await;
         }

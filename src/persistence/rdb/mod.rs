@@ -140,6 +140,25 @@ pub static COMPRESS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBo
 /// payloads always carry and check theirs, as in Redis.
 pub static CHECKSUM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
+/// Which access record snapshots write before each key, as Redis's `rdbSaveKeyValuePair`:
+/// 0 none, 1 IDLE (seconds, under an LRU policy), 2 FREQ (the LFU counter, under an LFU
+/// policy); and the `lfu-decay-time` the counter is decayed with. Set from the config.
+pub static ACCESS_RECORD: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+pub static LFU_DECAY: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+
+/// Applies `maxmemory-policy` and `lfu-decay-time` to what snapshots record of key accesses.
+pub fn set_access_record(policy: crate::keyspace::evict::Policy, lfu_decay_time: u32) {
+    use crate::keyspace::evict::Policy;
+    use std::sync::atomic::Ordering::Relaxed;
+    let mode = match policy {
+        Policy::AllKeysLru | Policy::VolatileLru => 1,
+        p if p.is_lfu() => 2,
+        _ => 0,
+    };
+    ACCESS_RECORD.store(mode, Relaxed);
+    LFU_DECAY.store(lfu_decay_time, Relaxed);
+}
+
 /// Applies `rdbcompression` and `rdbchecksum`.
 pub fn set_options(compress: bool, checksum: bool) {
     use std::sync::atomic::Ordering::Relaxed;

@@ -20,6 +20,23 @@ pub fn encode_entry(out: &mut Vec<u8>, key: &[u8], e: &Entry) {
         out.push(opcode::EXPIRETIME_MS);
         out.extend_from_slice(&at.to_le_bytes());
     }
+    match super::ACCESS_RECORD.load(std::sync::atomic::Ordering::Relaxed) {
+        1 => {
+            out.push(opcode::IDLE);
+            let idle = crate::keyspace::evict::idle_seconds(e.access, crate::clock::now_ms());
+            put_len(out, idle as u64);
+        }
+        2 => {
+            out.push(opcode::FREQ);
+            let decay = super::LFU_DECAY.load(std::sync::atomic::Ordering::Relaxed);
+            out.push(crate::keyspace::evict::lfu_counter(
+                e.access,
+                crate::clock::now_ms(),
+                decay,
+            ));
+        }
+        _ => {}
+    }
     out.push(value_type(&e.value));
     put_string(out, key);
     put_value(out, &e.value);

@@ -1,0 +1,312 @@
+//! The MEMORY family: USAGE, STATS, DOCTOR, MALLOC-STATS, PURGE, HELP
+//! (<https://redis.io/commands/memory-usage/> and its siblings).
+
+use super::table::{acl, flag::*, Command, BASE};
+use super::{Args, CmdError, CmdResult, Ctx};
+use crate::info::MemoryReport;
+use crate::keyspace::Value;
+use crate::memory::size_class;
+
+/// MEMORY USAGE key [SAMPLES count]: bytes the key takes: its entry, key and value, with nested
+/// values estimated from `count` sampled elements (default 5, 0 = all). Does not touch the
+/// key's access time.
+fn usage(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
+    let mut samples = 5usize;
+    let mut i = 3;
+    while i < a.len() {
+        if a.is(i, "samples") && i + 1 < a.len() {
+            let n = a.i64(i + 1)?;
+            if n < 0 {
+                return Err(CmdError::Syntax);
+            }
+            samples = if n == 0 { usize::MAX } else { n as usize };
+            i += 2;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    let key = &a[2];
+    match ctx.ks.peek(key) {
+        Some(e) => {
+            let n =
+                crate::keyspace::SlotTable::entry_bytes(key.len()) + value_usage(&e.value, samples);
+            ctx.out.int(n as i64);
+        }
+        None => ctx.out.null(),
+    }
+    Ok(())
+}
+
+/// Heap bytes a value owns beyond the entry that holds it, estimated from up to `samples`
+/// elements of a collection (Redis's `objectComputeSize`).
+pub fn value_usage(v: &Value, samples: usize) -> usize {
+    match v {
+        Value::Str(s) => match s.heap_size() {
+            0 => 0,
+            n => size_class(n, 1),
+        },
+        Value::List(l) => {
+            let items = &l.items;
+            size_class(std::mem::size_of_val(&**l), 8)
+                + size_class(items.capacity() * 16, 8)
+                + sampled(
+                    items.len(),
+                    samples,
+                    items.iter().map(|v| size_class(v.len(), 1)),
+                )
+        }
+        Value::Hash(h) => {
+            size_class(std::mem::size_of_val(&**h), 8)
+                + sampled(
+                    h.len(),
+                    samples,
+                    h.iter()
+                        .map(|(f, v)| size_class(f.len(), 1) + size_class(v.len(), 1) + 32),
+                )
+        }
+        Value::Set(x) => {
+            size_class(std::mem::size_of_val(&**x), 8)
+                + sampled(
+                    x.len(),
+                    samples,
+                    x.iter().map(|m| match m {
+                        crate::keyspace::set::Member::Int(_) => 8,
+                        crate::keyspace::set::Member::Bytes(b) => size_class(b.len(), 1) + 24,
+                    }),
+                )
+        }
+        Value::ZSet(z) => {
+            size_class(std::mem::size_of_val(&**z), 8)
+                + sampled(
+                    z.len(),
+                    samples,
+                    z.iter().map(|(_, m)| size_class(m.len(), 1) + 48),
+                )
+        }
+        Value::Stream(st) => size_class(std::mem::size_of_val(&**st), 8) + st.mem_usage(samples),
+    }
+}
+
+/// `len` elements estimated from the sizes of the first `samples` of them (`sizes`).
+fn sampled(len: usize, samples: usize, sizes: impl Iterator<Item = usize>) -> usize {
+    let (mut n, mut sum) = (0usize, 0usize);
+    for s in sizes.take(samples.min(len)) {
+        n += 1;
+        sum += s;
+    }
+    sum.checked_div(n).map_or(0, |avg| avg * len)
+}
+
+/// MEMORY STATS: where the memory goes, as Redis's map of named figures (bytes, ratios and
+/// percentages as doubles).
+fn stats(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
+    let m = MemoryReport::new(ctx.srv);
+    let dbs = ctx.ks.db_overheads();
+    let keys: u64 = dbs.iter().map(|d| d.1).sum();
+    let net = m.used.saturating_sub(m.startup);
+    let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
+    let out = &mut *ctx.out;
+    out.map_len(27 + dbs.len());
+    let int = |out: &mut crate::protocol::Reply, k: &str, v: u64| {
+        out.bulk(k.as_bytes());
+        out.int(v as i64);
+    };
+    let dbl = |out: &mut crate::protocol::Reply, k: &str, v: f64| {
+        out.bulk(k.as_bytes());
+        out.double(v);
+    };
+    int(out, "peak.allocated", m.peak);
+    int(out, "total.allocated", m.used);
+    int(out, "startup.allocated", m.startup);
+    int(out, "replication.backlog", m.backlog);
+    int(out, "clients.slaves", m.clients_replicas);
+    int(out, "clients.normal", m.clients_normal);
+    int(out, "cluster.links", 0);
+    int(out, "aof.buffer", 0);
+    int(out, "lua.caches", 0);
+    int(out, "functions.caches", 0);
+    for (db, n, main) in &dbs {
+        out.bulk(format!("db.{db}").as_bytes());
+        out.map_len(2);
+        let _ = n;
+        int(out, "overhead.hashtable.main", *main);
+        int(out, "overhead.hashtable.expires", 0);
+    }
+    int(out, "overhead.total", m.overhead());
+    int(out, "keys.count", keys);
+    int(
+        out,
+        "keys.bytes-per-key",
+        net.checked_div(keys).unwrap_or(0),
+    );
+    int(out, "dataset.bytes", m.dataset());
+    dbl(out, "dataset.percentage", ratio(m.dataset(), net) * 100.0);
+    dbl(out, "peak.percentage", ratio(m.used, m.peak) * 100.0);
+    int(out, "allocator.allocated", m.alloc.allocated);
+    int(out, "allocator.active", m.alloc.active);
+    int(out, "allocator.resident", m.alloc.resident);
+    dbl(
+        out,
+        "allocator-fragmentation.ratio",
+        ratio(m.alloc.active, m.alloc.allocated),
+    );
+    int(
+        out,
+        "allocator-fragmentation.bytes",
+        m.alloc.active.saturating_sub(m.alloc.allocated),
+    );
+    dbl(
+        out,
+        "allocator.rss-ratio",
+        ratio(m.alloc.resident, m.alloc.active),
+    );
+    int(
+        out,
+        "allocator.rss-bytes",
+        m.alloc.resident.saturating_sub(m.alloc.active),
+    );
+    dbl(out, "rss-overhead.ratio", ratio(m.rss, m.alloc.resident));
+    int(
+        out,
+        "rss-overhead.bytes",
+        m.rss.saturating_sub(m.alloc.resident),
+    );
+    dbl(out, "fragmentation", ratio(m.rss, m.used));
+    int(out, "fragmentation.bytes", m.rss.saturating_sub(m.used));
+    Ok(())
+}
+
+/// MEMORY DOCTOR: a short report of memory problems, from the figures MEMORY STATS shows.
+fn doctor(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
+    let text = doctor_report(&MemoryReport::new(ctx.srv), ctx.srv.clients.all().len());
+    ctx.out.verbatim(text.as_bytes());
+    Ok(())
+}
+
+/// The MEMORY DOCTOR text for a report `m` with `clients` connected.
+fn doctor_report(m: &MemoryReport, clients: usize) -> String {
+    if m.used < 5 * 1024 * 1024 {
+        return "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.".into();
+    }
+    let mut issues = Vec::new();
+    if m.peak as f64 / m.used as f64 > 1.5 {
+        issues.push(format!(
+            " * Peak memory: at some point used memory reached {} bytes, more than 150% of the {} used now. Memory freed since then may stay in the allocator and the RSS.",
+            m.peak, m.used
+        ));
+    }
+    let frag = m.rss as f64 / m.used as f64;
+    if frag > 1.4 {
+        issues.push(format!(
+            " * High fragmentation: the RSS is {frag:.2} times used memory. MEMORY PURGE returns dirty pages to the system; a restart (loading from RDB/AOF) packs memory again."
+        ));
+    }
+    if clients > 0 && m.clients_normal / clients as u64 > 200 * 1024 {
+        issues.push(format!(
+            " * Big client buffers: clients hold {} bytes of query and output buffers, over 200 KB each on average. Look at CLIENT LIST (qbuf, omem) for slow readers or huge pipelines.",
+            m.clients_normal
+        ));
+    }
+    if m.clients_replicas > 10 * 1024 * 1024 {
+        issues.push(format!(
+            " * Big replica buffers: replica links hold {} bytes. A replica may be too slow or the link congested.",
+            m.clients_replicas
+        ));
+    }
+    if issues.is_empty() {
+        return "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.".into();
+    }
+    format!(
+        "Sam, I detected a few issues in this instance memory implementation:\n\n{}\n",
+        issues.join("\n\n")
+    )
+}
+
+/// MEMORY MALLOC-STATS: jemalloc's statistics report.
+fn malloc_stats(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
+    ctx.out.verbatim(crate::memory::malloc_stats().as_bytes());
+    Ok(())
+}
+
+/// MEMORY PURGE: returns the allocator's dirty pages to the system.
+fn purge(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
+    crate::memory::purge()
+        .map_err(|e| CmdError::Other(format!("ERR Error purging dirty pages: {e}")))?;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// MEMORY HELP.
+fn help(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
+    super::server::help(
+        ctx,
+        "MEMORY",
+        &[
+            "DOCTOR",
+            "    Return memory problems reports.",
+            "MALLOC-STATS",
+            "    Return internal statistics report from the memory allocator.",
+            "PURGE",
+            "    Attempt to purge dirty pages for reclamation by the allocator.",
+            "STATS",
+            "    Return information about the memory usage of the server.",
+            "USAGE <key> [SAMPLES <count>]",
+            "    Return memory in bytes used by <key> and its value. Nested values are",
+            "    sampled up to <count> times (default: 5, 0 means sample all).",
+        ],
+    );
+    Ok(())
+}
+
+const SUB: Command = Command {
+    arity: 2,
+    group: "server",
+    acl: acl::SLOW,
+    since: "4.0.0",
+    ..BASE
+};
+
+#[rustfmt::skip]
+pub static COMMANDS: &[Command] = &[
+    Command { name: "memory", arity: -2, group: "server", since: "4.0.0", acl: acl::SLOW,
+        summary: "A container for memory diagnostics commands.", complexity: "Depends on subcommand.", subcommands: &[
+        Command { name: "memory|doctor", summary: "Outputs a memory problems report.", complexity: "O(1)", handler: doctor, ..SUB },
+        Command { name: "memory|help", flags: LOADING | STALE, summary: "Returns helpful text about the different subcommands.", complexity: "O(1)", handler: help, ..SUB },
+        Command { name: "memory|malloc-stats", summary: "Returns the allocator statistics.", complexity: "Depends on how much memory is allocated, could be slow", handler: malloc_stats, ..SUB },
+        Command { name: "memory|purge", summary: "Asks the allocator to release memory.", complexity: "Depends on how much memory is allocated, could be slow", handler: purge, ..SUB },
+        Command { name: "memory|stats", summary: "Returns details about memory usage.", complexity: "O(1)", handler: stats, ..SUB },
+        Command { name: "memory|usage", arity: -3, flags: READONLY, keys: (2, 2, 1), acl: acl::KEYSPACE | acl::SLOW,
+            summary: "Estimates the memory usage of a key.", complexity: "O(N) where N is the number of samples.", handler: usage, ..SUB },
+    ], ..BASE },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doctor_speaks_of_what_it_sees() {
+        let mut m = MemoryReport {
+            used: 1024,
+            peak: 1024,
+            startup: 0,
+            rss: 4096,
+            alloc: Default::default(),
+            backlog: 0,
+            clients_replicas: 0,
+            clients_normal: 0,
+        };
+        assert!(doctor_report(&m, 1).contains("empty"));
+        m.used = 100 << 20;
+        m.peak = 100 << 20;
+        m.rss = 110 << 20;
+        assert!(doctor_report(&m, 1).contains("can't find any memory issue"));
+        m.rss = 200 << 20;
+        m.peak = 300 << 20;
+        let r = doctor_report(&m, 1);
+        assert!(
+            r.contains("High fragmentation") && r.contains("Peak memory"),
+            "{r}"
+        );
+    }
+}

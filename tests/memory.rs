@@ -1,0 +1,265 @@
+//! MEMORY USAGE / STATS / DOCTOR / HELP / PURGE / MALLOC-STATS, INFO memory's fields and the
+//! maxmemory directives' CONFIG SET/GET and errors.
+//!
+//! Checked against Redis 7.0.15 with `SHOAL_TEST_AGAINST=redis cargo test --test memory`.
+//! Figures differ between the two (memory layouts do); the tests assert shapes, relations and
+//! errors, which must hold for both.
+
+mod support;
+use support::*;
+
+fn int_of(reply: &str) -> i64 {
+    reply
+        .strip_prefix(':')
+        .and_then(|r| r.trim_end().parse().ok())
+        .unwrap_or_else(|| panic!("not an integer reply: {reply:?}"))
+}
+
+#[test]
+fn memory_usage_grows_with_the_value_and_ignores_missing_keys() {
+    let s = Server::start(&[]);
+    let mut c = s.raw();
+    c.expect(&["MEMORY", "USAGE", "nokey"], "$-1\r\n");
+    c.expect(&["SET", "small", "v"], "+OK\r\n");
+    let big = "x".repeat(10_000);
+    c.expect(&["SET", "big", &big], "+OK\r\n");
+    let small = int_of(&c.call(&["MEMORY", "USAGE", "small"]));
+    let large = int_of(&c.call(&["MEMORY", "USAGE", "big"]));
+    assert!(small > 0 && small < 200, "a one-byte value: {small}");
+    assert!(
+        (10_000..12_000).contains(&large),
+        "a 10000-byte value: {large}"
+    );
+    // A hash of 1000 fields: sampled, and all of them, both of the right order.
+    for i in 0..1000 {
+        c.call(&["HSET", "h", &format!("field:{i}"), &"v".repeat(100)]);
+    }
+    let sampled = int_of(&c.call(&["MEMORY", "USAGE", "h"]));
+    let all = int_of(&c.call(&["MEMORY", "USAGE", "h", "SAMPLES", "0"]));
+    for n in [sampled, all] {
+        assert!(
+            (100_000..400_000).contains(&n),
+            "1000 fields of ~110 bytes: {n}"
+        );
+    }
+    c.expect(
+        &["MEMORY", "USAGE", "h", "SAMPLES", "-1"],
+        "-ERR syntax error\r\n",
+    );
+    c.expect(&["MEMORY", "USAGE", "h", "FOO"], "-ERR syntax error\r\n");
+    c.expect(
+        &["MEMORY", "USAGE", "h", "SAMPLES", "x"],
+        "-ERR value is not an integer or out of range\r\n",
+    );
+    c.expect(
+        &["MEMORY", "USAGE"],
+        "-ERR wrong number of arguments for 'memory|usage' command\r\n",
+    );
+}
+
+#[test]
+fn memory_stats_doctor_help_purge() {
+    let s = Server::start(&[]);
+    let mut c = s.raw();
+    c.call(&["SET", "a", "1"]);
+    let stats = c.call(&["MEMORY", "STATS"]);
+    for name in [
+        "peak.allocated",
+        "total.allocated",
+        "startup.allocated",
+        "replication.backlog",
+        "clients.normal",
+        "db.0",
+        "overhead.hashtable.main",
+        "overhead.total",
+        "keys.count",
+        "keys.bytes-per-key",
+        "dataset.bytes",
+        "dataset.percentage",
+        "allocator.allocated",
+        "allocator.resident",
+        "fragmentation",
+    ] {
+        assert!(
+            stats.contains(&format!("\r\n{name}\r\n")),
+            "{name} in {stats}"
+        );
+    }
+    // keys.count is the dbsize: the line after its name.
+    let lines: Vec<&str> = stats.split("\r\n").collect();
+    let at = lines.iter().position(|l| *l == "keys.count").unwrap();
+    assert_eq!(lines[at + 1], ":1");
+    let doctor = c.call(&["MEMORY", "DOCTOR"]);
+    assert!(doctor.contains("Sam"), "{doctor}");
+    let help = c.call(&["MEMORY", "HELP"]);
+    for sub in [
+        "DOCTOR",
+        "MALLOC-STATS",
+        "PURGE",
+        "STATS",
+        "USAGE <key> [SAMPLES <count>]",
+    ] {
+        assert!(help.contains(sub), "{sub} in {help}");
+    }
+    c.expect(&["MEMORY", "PURGE"], "+OK\r\n");
+    let ms = c.call(&["MEMORY", "MALLOC-STATS"]);
+    assert!(ms.len() > 100, "an allocator report: {ms}");
+    c.expect(
+        &["MEMORY", "FOO"],
+        "-ERR unknown subcommand 'FOO'. Try MEMORY HELP.\r\n",
+    );
+}
+
+#[test]
+fn info_memory_fields_follow_the_data() {
+    let s = Server::start(&["--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lru"]);
+    let mut c = s.raw();
+    let before: u64 = c.info_field("memory", "used_memory").parse().unwrap();
+    assert_eq!(c.info_field("memory", "maxmemory"), "104857600");
+    assert_eq!(c.info_field("memory", "maxmemory_human"), "100.00M");
+    assert_eq!(c.info_field("memory", "maxmemory_policy"), "allkeys-lru");
+    for f in [
+        "used_memory_rss",
+        "used_memory_peak",
+        "used_memory_startup",
+        "used_memory_dataset",
+        "allocator_allocated",
+        "mem_fragmentation_ratio",
+        "mem_allocator",
+    ] {
+        c.info_field("memory", f);
+    }
+    // 1000 keys of 1000 bytes: used_memory grows by about a megabyte, peak follows.
+    for i in 0..1000 {
+        c.call(&["SET", &format!("k{i}"), &"v".repeat(1000)]);
+    }
+    let after: u64 = c.info_field("memory", "used_memory").parse().unwrap();
+    assert!(
+        (1_000_000..3_000_000).contains(&(after - before)),
+        "1000 x 1000 bytes took {} bytes",
+        after - before
+    );
+    let peak: u64 = c.info_field("memory", "used_memory_peak").parse().unwrap();
+    assert!(peak >= after);
+    c.call(&["FLUSHALL"]);
+    let flushed: u64 = c.info_field("memory", "used_memory").parse().unwrap();
+    assert!(flushed < after - 900_000, "FLUSHALL freed it: {flushed}");
+    for f in ["evicted_keys", "keyspace_hits", "keyspace_misses"] {
+        c.info_field("stats", f);
+    }
+}
+
+#[test]
+fn maxmemory_directives_set_get_and_errors() {
+    let s = Server::start(&[]);
+    let mut c = s.raw();
+    c.expect(
+        &["CONFIG", "GET", "maxmemory"],
+        "*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n",
+    );
+    c.expect(
+        &["CONFIG", "GET", "maxmemory-policy"],
+        "*2\r\n$16\r\nmaxmemory-policy\r\n$10\r\nnoeviction\r\n",
+    );
+    for (name, default) in [
+        ("maxmemory-samples", "5"),
+        ("maxmemory-eviction-tenacity", "10"),
+        ("lfu-log-factor", "10"),
+        ("lfu-decay-time", "1"),
+        ("replica-ignore-maxmemory", "yes"),
+    ] {
+        let want = format!(
+            "*2\r\n${}\r\n{name}\r\n${}\r\n{default}\r\n",
+            name.len(),
+            default.len()
+        );
+        c.expect(&["CONFIG", "GET", name], &want);
+    }
+    c.expect(&["CONFIG", "SET", "maxmemory", "10mb"], "+OK\r\n");
+    c.expect(
+        &["CONFIG", "GET", "maxmemory"],
+        "*2\r\n$9\r\nmaxmemory\r\n$8\r\n10485760\r\n",
+    );
+    c.expect(
+        &["CONFIG", "SET", "maxmemory-policy", "ALLKEYS-LFU"],
+        "+OK\r\n",
+    );
+    c.expect(
+        &["CONFIG", "GET", "maxmemory-policy"],
+        "*2\r\n$16\r\nmaxmemory-policy\r\n$11\r\nallkeys-lfu\r\n",
+    );
+    c.expect(
+        &["CONFIG", "SET", "maxmemory-policy", "foo"],
+        "-ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction\r\n",
+    );
+    c.expect(
+        &["CONFIG", "SET", "maxmemory-samples", "0"],
+        "-ERR CONFIG SET failed (possibly related to argument 'maxmemory-samples') - argument must be between 1 and 2147483647 inclusive\r\n",
+    );
+    c.expect(
+        &["CONFIG", "SET", "maxmemory-eviction-tenacity", "101"],
+        "-ERR CONFIG SET failed (possibly related to argument 'maxmemory-eviction-tenacity') - argument must be between 0 and 100 inclusive\r\n",
+    );
+    c.expect(
+        &["CONFIG", "SET", "lfu-log-factor", "-1"],
+        "-ERR CONFIG SET failed (possibly related to argument 'lfu-log-factor') - argument must be between 0 and 2147483647 inclusive\r\n",
+    );
+    // Under allkeys-lfu: OBJECT FREQ answers, IDLETIME refuses; back under LRU the other way.
+    c.expect(&["SET", "k", "v"], "+OK\r\n");
+    c.expect(&["OBJECT", "FREQ", "k"], ":5\r\n");
+    c.expect(
+        &["OBJECT", "IDLETIME", "k"],
+        "-ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.\r\n",
+    );
+    c.expect(&["OBJECT", "FREQ", "nokey"], "$-1\r\n");
+    c.expect(
+        &["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"],
+        "+OK\r\n",
+    );
+    c.expect(
+        &["OBJECT", "FREQ", "k"],
+        "-ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.\r\n",
+    );
+    c.expect(&["SET", "k", "v"], "+OK\r\n");
+    c.expect(&["OBJECT", "IDLETIME", "k"], ":0\r\n");
+}
+
+#[test]
+fn lfu_counters_and_idle_times_survive_a_reload() {
+    let mut args = vec!["--maxmemory-policy", "allkeys-lfu", "--lfu-log-factor", "0"];
+    if against_redis() {
+        args.extend(["--enable-debug-command", "local"]);
+    }
+    let s = Server::start(&args);
+    let mut c = s.raw();
+    c.expect(&["SET", "hot", "v"], "+OK\r\n");
+    c.expect(&["SET", "cold", "v"], "+OK\r\n");
+    // Factor 0: every hit counts.
+    for _ in 0..50 {
+        c.call(&["GET", "hot"]);
+    }
+    let freq = int_of(&c.call(&["OBJECT", "FREQ", "hot"]));
+    assert!(freq >= 50, "{freq}");
+    c.expect(&["DEBUG", "RELOAD"], "+OK\r\n");
+    assert_eq!(int_of(&c.call(&["OBJECT", "FREQ", "hot"])), freq);
+    assert_eq!(int_of(&c.call(&["OBJECT", "FREQ", "cold"])), 5);
+    // Under LRU the idle time is saved instead; a fresh reload keeps it at zero here, and a
+    // RESTORE with IDLETIME sets it.
+    c.expect(
+        &["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"],
+        "+OK\r\n",
+    );
+    let mut rc = s.client();
+    let payload: Vec<u8> = redis::cmd("DUMP").arg("cold").query(&mut rc).unwrap();
+    let () = redis::cmd("RESTORE")
+        .arg("old")
+        .arg(0)
+        .arg(payload)
+        .arg("IDLETIME")
+        .arg(1000)
+        .query(&mut rc)
+        .unwrap();
+    c.expect(&["DEBUG", "RELOAD"], "+OK\r\n");
+    let idle = int_of(&c.call(&["OBJECT", "IDLETIME", "old"]));
+    assert!((1000..1010).contains(&idle), "{idle}");
+}
