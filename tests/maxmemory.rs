@@ -164,6 +164,54 @@ fn fill_to(c: &mut Raw, prefix: &str, extra: &[&str], target: u64, max: usize) -
     written
 }
 
+/// Writes `prefix:0`, `prefix:1`, ... (SET with `extra(i)` after the value) in pipelines of
+/// [`BATCH`], calling `between` after each, until `done(keys written, evicted_keys)`; asserts
+/// every write was accepted. At most 20000 keys and 30 s. Returns the keys written.
+fn write_until(
+    c: &mut Raw,
+    prefix: &str,
+    extra: impl Fn(usize) -> Vec<String>,
+    mut between: impl FnMut(&mut Raw),
+    mut done: impl FnMut(usize, u64) -> bool,
+) -> Vec<String> {
+    let mut written = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done(written.len(), num(c, "stats", "evicted_keys")) {
+        assert!(
+            written.len() < 20_000,
+            "{prefix}: 20000 keys were not enough"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "{prefix}: writing took over 30 s"
+        );
+        let n = written.len();
+        let cmds: Vec<Vec<String>> = (n..n + BATCH)
+            .map(|i| {
+                let mut cmd = set(&format!("{prefix}:{i}"), i, &[]);
+                cmd.extend(extra(i));
+                cmd
+            })
+            .collect();
+        all_reply(c, &cmds, OK);
+        written.extend(cmds.into_iter().map(|cmd| cmd[1].clone()));
+        between(c);
+    }
+    written
+}
+
+/// A `done` for [`write_until`]: true once `factor` times as many keys were written as when
+/// the first eviction was seen.
+fn past_first_eviction(factor: f64) -> impl FnMut(usize, u64) -> bool {
+    let mut first = None;
+    move |written, evicted| {
+        if evicted > 0 && first.is_none() {
+            first = Some(written);
+        }
+        first.is_some_and(|f| written as f64 >= f as f64 * factor)
+    }
+}
+
 /// `evicted_keys` and DBSIZE with no eviction between them: DBSIZE is read between two
 /// reads of `evicted_keys` until both give the same (a server may go on evicting between
 /// commands, as Redis's eviction timer does). Not a transaction: Redis refuses to queue
@@ -440,18 +488,15 @@ fn allkeys_lru_keeps_the_keys_in_use_and_evicts_the_idle_ones() {
         read_all(&mut c, &hot);
         std::thread::sleep(Duration::from_millis(50));
     }
-    // New keys, 1.2 times as many as the old ones, while the hot keys are read after every
-    // batch: the evictions (about half the old keys' worth) should take old keys.
-    let new = keys("new", old.len() * 12 / 10);
-    for (b, chunk) in new.chunks(BATCH).enumerate() {
-        let cmds: Vec<Vec<String>> = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, k)| set(k, b * BATCH + i, &[]))
-            .collect();
-        all_reply(&mut c, &cmds, OK);
-        read_all(&mut c, &hot);
-    }
+    // New keys, while the hot keys are read after every batch, until three quarters of the
+    // old keys' number was evicted: the evictions should take old keys.
+    let new = write_until(
+        &mut c,
+        "new",
+        |_| vec![],
+        |c| read_all(c, &hot),
+        |_, evicted| evicted >= old.len() as u64 * 3 / 4,
+    );
     let (evicted, _) = settle(&mut c, maxmemory);
     let (hot_left, old_left, new_left) = (
         surviving(&mut c, &hot),
@@ -619,16 +664,16 @@ fn volatile_policy_spares_keys_without_ttl(policy: &str) {
         maxmemory,
     } = limited(policy, &[]);
     let base = maxmemory - MARGIN;
-    // Persistent keys to 40% of the room, then volatile ones to twice the room.
+    // Persistent keys to 40% of the room, then volatile ones: twice as many as had been
+    // written when the first eviction came.
     let persistent = fill_to(&mut c, "p", &[], base + MARGIN * 4 / 10, 10_000);
-    let per_key = MARGIN * 4 / 10 / persistent.len() as u64;
-    let volatile = keys("v", (2 * MARGIN / per_key) as usize);
-    let cmds: Vec<Vec<String>> = volatile
-        .iter()
-        .enumerate()
-        .map(|(i, k)| set(k, i, &["EX", "10000"]))
-        .collect();
-    all_reply(&mut c, &cmds, OK);
+    let volatile = write_until(
+        &mut c,
+        "v",
+        |_| cmd(&["EX", "10000"]),
+        |_| {},
+        past_first_eviction(2.0),
+    );
     let (evicted, size) = settle(&mut c, maxmemory);
     assert!(evicted > 0, "{policy}: nothing evicted");
     assert!(
@@ -680,19 +725,19 @@ fn volatile_ttl_evicts_the_keys_that_expire_soonest() {
         maxmemory,
     } = limited("volatile-ttl", &[]);
     let base = maxmemory - MARGIN;
-    // Measure the room with keys whose TTL is far (5000 s), then write 1.5 times as many as
-    // fit with TTLs spread over 1000..2000 s in an order unrelated to the TTL: about half of
-    // them go, ideally those under 1500 s.
+    // A quarter of the room in keys whose TTL is far (5000 s), then keys with TTLs spread
+    // over 1000..2000 s in an order unrelated to the TTL, twice as many as had been written
+    // when the first eviction came: about half of them go, ideally those under 1500 s.
     let probe = fill_to(&mut c, "probe", &["EX", "5000"], base + MARGIN / 4, 10_000);
-    let n = probe.len() * 4 * 3 / 2;
     let ttl = |i: usize| 1000 + (i * 7919) % 1000;
-    let ks = keys("t", n);
-    let cmds: Vec<Vec<String>> = ks
-        .iter()
-        .enumerate()
-        .map(|(i, k)| set(k, i, &["EX", &ttl(i).to_string()]))
-        .collect();
-    all_reply(&mut c, &cmds, OK);
+    let ks = write_until(
+        &mut c,
+        "t",
+        |i| cmd(&["EX", &ttl(i).to_string()]),
+        |_| {},
+        past_first_eviction(2.0),
+    );
+    let n = ks.len();
     let (evicted, _) = settle(&mut c, maxmemory);
     assert!(evicted > 0);
     // The far-expiring probes outlive nearly all of the others.
