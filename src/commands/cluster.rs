@@ -373,7 +373,7 @@ fn getkeysinslot(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     }
     let keys: Vec<Box<[u8]>> = with_slot(ctx, s as u16, |t| {
         t.map_or(Vec::new(), |t| {
-            t.map.keys().take(count as usize).cloned().collect()
+            t.map.keys().take(count as usize).map(Box::from).collect()
         })
     });
     ctx.out.array_len(keys.len());

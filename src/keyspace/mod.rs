@@ -22,11 +22,11 @@ pub mod signal;
 pub mod slot;
 pub mod snapshot;
 pub mod stream;
+pub mod table;
 pub mod value;
 pub mod walk;
 pub mod zset;
 
-use hashbrown::HashMap;
 use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
 
@@ -37,27 +37,21 @@ pub use value::{Entry, Str, Value};
 /// One slot's keys in one database.
 #[derive(Default)]
 pub struct SlotTable {
-    pub map: HashMap<Box<[u8]>, Entry>,
+    pub map: table::KeyTable,
     /// Keys in `map` with an expiry.
     pub volatile: u32,
 }
 
 impl SlotTable {
     /// Bytes a key of `key_len` bytes takes in a slot table besides its value's own heap
-    /// (MEMORY USAGE): its bucket (key box and entry, with the control byte) and the key's
-    /// allocation.
+    /// (MEMORY USAGE): its node (entry and key) and its bucket.
     pub fn entry_bytes(key_len: usize) -> usize {
-        std::mem::size_of::<(Box<[u8]>, Entry)>() + 1 + crate::memory::size_class(key_len, 1)
+        table::KeyTable::node_bytes(key_len)
     }
 
     /// Bytes of the table's bucket array (MEMORY STATS `overhead.hashtable.main`).
     pub fn table_bytes(&self) -> usize {
-        let cap = self.map.capacity();
-        if cap == 0 {
-            return 0;
-        }
-        let buckets = (cap * 8).div_ceil(7).next_power_of_two();
-        buckets * (std::mem::size_of::<(Box<[u8]>, Entry)>() + 1)
+        self.map.allocation_size()
     }
 }
 
@@ -397,8 +391,8 @@ impl<'a> Locked<'a> {
             return None;
         };
         let table = &mut sdb.tables[slot - *first_slot];
-        match table.map.entry_ref(key) {
-            hashbrown::hash_map::EntryRef::Occupied(o) => {
+        match table.map.entry(key) {
+            table::Slot::Occupied(o) => {
                 if o.get().is_expired(now) {
                     if ks.expiry_held.load(std::sync::atomic::Ordering::Relaxed) {
                         if access == 2 {
@@ -429,7 +423,7 @@ impl<'a> Locked<'a> {
                 }
                 Some(e)
             }
-            hashbrown::hash_map::EntryRef::Vacant(_) => {
+            table::Slot::Vacant(_) => {
                 if access == 2 {
                     stats.keyspace_misses += 1;
                 }
@@ -478,8 +472,8 @@ impl<'a> Locked<'a> {
         let mut entry = Entry::new(value, now);
         entry.expire_at = expire_at;
         entry.access = ks.evict.initial_access(now);
-        match table.map.entry_ref(key) {
-            hashbrown::hash_map::EntryRef::Occupied(mut o) => {
+        match table.map.entry(key) {
+            table::Slot::Occupied(mut o) => {
                 let was = o.get().expire_at != 0;
                 if ks.evict.lfu() {
                     // An overwritten key keeps its frequency (Redis's dbSetValue).
@@ -488,7 +482,7 @@ impl<'a> Locked<'a> {
                 *o.get_mut() = entry;
                 count_volatile(&mut table.volatile, &mut sdb.volatile, was, expire_at != 0);
             }
-            hashbrown::hash_map::EntryRef::Vacant(v) => {
+            table::Slot::Vacant(v) => {
                 v.insert(entry);
                 sdb.keys += 1;
                 count_volatile(

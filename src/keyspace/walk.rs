@@ -137,7 +137,7 @@ impl Locked<'_> {
                     .map
                     .iter()
                     .filter(|(_, e)| !e.is_expired(now))
-                    .map(|(k, _)| &k[..])
+                    .map(|(k, _)| k)
                     .collect();
                 if live.is_empty() {
                     return None;
