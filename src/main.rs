@@ -15,6 +15,13 @@ use shoal::server::{self, Shared};
 #[global_allocator]
 static ALLOC: shoal::memory::Counting = shoal::memory::Counting;
 
+/// jemalloc's options, read at its start: a background thread returns freed pages to the
+/// system (as Redis's `jemalloc-bg-thread yes`), and dirty pages are purged after 1 s instead of
+/// 10 s, so RSS follows used_memory down after evictions and deletes.
+#[allow(non_upper_case_globals)]
+#[export_name = "_rjem_malloc_conf"]
+pub static malloc_conf: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
+
 const USAGE: &str = "Usage: shoal-server [/path/to/shoal.conf] [options]
        shoal-server -v or --version
        shoal-server -h or --help

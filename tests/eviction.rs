@@ -77,6 +77,8 @@ struct Outcome {
     start_rss: u64,
     /// The largest `used_memory_rss` seen (sampled every 50 pipelines and at the end), bytes.
     max_rss: u64,
+    /// Highest anonymous RSS seen ([`rss_anon`]), bytes.
+    max_anon: u64,
     end_rss: u64,
     used_memory: u64,
     evicted_keys: u64,
@@ -89,8 +91,22 @@ impl Outcome {
     }
 }
 
-/// Runs the seeded workload against the server on `port`.
-fn run(port: u16, cdf: &[f64]) -> Outcome {
+/// The anonymous resident memory of process `pid` (`RssAnon` of /proc/PID/status), bytes: its
+/// heap, stacks and allocator metadata, without the pages of its executable and libraries that
+/// the page cache maps in (about 10 MB of text for a debug shoal build, 2 MB for redis-server).
+fn rss_anon(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("RssAnon:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// Runs the seeded workload against the server on `port` (process `pid`).
+fn run(port: u16, pid: u32, cdf: &[f64]) -> Outcome {
     let start = Instant::now();
     let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
         .unwrap()
@@ -98,8 +114,10 @@ fn run(port: u16, cdf: &[f64]) -> Outcome {
         .unwrap();
     let start_rss = info_num(&mut c, "memory", "used_memory_rss");
     let mut max_rss = 0;
+    let mut max_anon = 0;
     let mut sample = |c: &mut redis::Connection| {
         max_rss = max_rss.max(info_num(c, "memory", "used_memory_rss"));
+        max_anon = max_anon.max(rss_anon(pid));
     };
     for chunk in (0..PREFILL).rev().collect::<Vec<_>>().chunks(PIPELINE) {
         let mut p = redis::pipe();
@@ -152,6 +170,7 @@ fn run(port: u16, cdf: &[f64]) -> Outcome {
         gets,
         start_rss,
         max_rss,
+        max_anon,
         end_rss: info_num(&mut c, "memory", "used_memory_rss"),
         used_memory: info_num(&mut c, "memory", "used_memory"),
         evicted_keys: info_num(&mut c, "stats", "evicted_keys"),
@@ -177,15 +196,15 @@ fn under_a_zipf_cache_workload_shoal_stays_near_maxmemory_and_hits_as_redis_does
     let cdf = zipf_cdf();
     // Both at once (one core each, roughly): the workload is the same sequence on each.
     let (s, r) = std::thread::scope(|scope| {
-        let s = scope.spawn(|| run(shoal.port, &cdf));
-        let r = scope.spawn(|| run(redis.port, &cdf));
+        let s = scope.spawn(|| run(shoal.port, shoal.pid(), &cdf));
+        let r = scope.spawn(|| run(redis.port, redis.pid(), &cdf));
         (s.join().unwrap(), r.join().unwrap())
     });
     let mb = |b: u64| b as f64 / (1 << 20) as f64;
     for (name, o) in [("shoal", &s), ("redis", &r)] {
         eprintln!(
             "{name}: hit ratio {:.4} ({} of {} GETs), evicted_keys {}, used_memory {:.1} MB, \
-             rss start {:.1} MB max {:.1} MB end {:.1} MB, {:.1} s",
+             rss start {:.1} MB max {:.1} MB end {:.1} MB, anonymous rss max {:.1} MB, {:.1} s",
             o.hit_ratio(),
             o.hits,
             o.gets,
@@ -194,6 +213,7 @@ fn under_a_zipf_cache_workload_shoal_stays_near_maxmemory_and_hits_as_redis_does
             mb(o.start_rss),
             mb(o.max_rss),
             mb(o.end_rss),
+            mb(o.max_anon),
             o.elapsed.as_secs_f64()
         );
     }
@@ -201,11 +221,14 @@ fn under_a_zipf_cache_workload_shoal_stays_near_maxmemory_and_hits_as_redis_does
         r.evicted_keys > 0 && s.evicted_keys > 0,
         "nothing was evicted"
     );
+    // The process's own memory (heap, stacks, allocator metadata) stays within the limit plus
+    // 25 %. Total RSS also counts the executable's text the page cache maps in, about 10 MB for
+    // a debug shoal build against 2 MB for redis-server: it is printed above, not bounded here.
     let rss_limit = MAXMEMORY + MAXMEMORY / 4;
     assert!(
-        s.max_rss <= rss_limit,
-        "shoal's RSS reached {:.1} MB (limit 64 MB * 1.25)",
-        mb(s.max_rss)
+        s.max_anon > MAXMEMORY / 2 && s.max_anon <= rss_limit,
+        "shoal's anonymous RSS reached {:.1} MB (limit 64 MB * 1.25)",
+        mb(s.max_anon)
     );
     assert!(
         s.hit_ratio() >= r.hit_ratio() - 0.05,
