@@ -133,15 +133,15 @@ fn shoal_entries(now: u64) -> Vec<(u64, Vec<u8>, Entry)> {
         let mut h = Hash::new();
         h.set(b"f", b"1");
         h.set(b"g", b"two");
-        add("h:small", Value::Hash(Box::new(h)), 90_000);
+        add("h:small", Value::Hash(h), 90_000);
         let mut h = Hash::new();
         for i in 0..700 {
             h.set(format!("f{i}").as_bytes(), format!("{i}").as_bytes());
         }
-        add("h:many", Value::Hash(Box::new(h)), 0);
+        add("h:many", Value::Hash(h), 0);
         let mut h = Hash::new();
         h.set(b"f", &big(65, 6));
-        add("h:long", Value::Hash(Box::new(h)), 0);
+        add("h:long", Value::Hash(h), 0);
         let mut z = ZSet::default();
         for (s, m) in [(1.5, "a"), (f64::NEG_INFINITY, "b"), (3.0, "c"), (0.1, "d")] {
             z.insert(s, m.as_bytes());

@@ -44,7 +44,7 @@ fn write_or_create<'k>(ks: &'k mut Locked<'_>, key: &[u8]) -> Result<&'k mut Has
     if exists {
         ks.touch_dirty(key);
     } else {
-        ks.insert(key, Value::Hash(Box::default()), 0);
+        ks.insert(key, Value::Hash(Default::default()), 0);
     }
     as_hash_mut(ks.lookup_write(key).expect("present now"))
 }

@@ -55,7 +55,7 @@ pub fn value_usage(v: &Value, samples: usize) -> usize {
                     items.iter().map(|v| size_class(v.len(), 1)),
                 )
         }
-        Value::Hash(h) => size_class(std::mem::size_of_val(&**h), 8) + h.mem_usage(samples),
+        Value::Hash(h) => h.mem_usage(samples),
         Value::Set(x) => {
             size_class(std::mem::size_of_val(&**x), 8)
                 + sampled(

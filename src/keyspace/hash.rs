@@ -22,16 +22,18 @@ pub const LISTPACK_MAX_VALUE: usize = 64;
 /// One field and its value.
 pub type Field = (Box<[u8]>, Box<[u8]>);
 
-/// The small encoding: fields and values packed in one buffer, each as a one-byte length (they
-/// are at most [`LISTPACK_MAX_VALUE`] bytes) followed by its bytes, field then value, in
-/// insertion order. Grown to the exact size, as Redis reallocates a listpack: two bytes of
-/// overhead per field and value instead of two pointers and two allocations.
+/// The small encoding: one exact-size buffer, as Redis reallocates a listpack. The first two
+/// bytes hold the number of fields (LE; at most [`LISTPACK_MAX_ENTRIES`]). Then come the
+/// fields and values in insertion order, each as a one-byte length (they are at most
+/// [`LISTPACK_MAX_VALUE`] bytes) and its bytes. That is one byte of overhead per field and per
+/// value, instead of two pointers and two allocations. An empty hash has no buffer.
 #[derive(Debug, Clone, Default)]
 struct Packed {
-    buf: Vec<u8>,
-    /// Number of fields.
-    n: u32,
+    buf: Box<[u8]>,
 }
+
+/// Bytes before the first element.
+const HEADER: usize = 2;
 
 /// A packed element at byte `pos`: (its bytes, the position after it).
 #[inline]
@@ -42,9 +44,33 @@ fn element(buf: &[u8], pos: usize) -> (&[u8], usize) {
 }
 
 impl Packed {
+    fn len(&self) -> usize {
+        if self.buf.is_empty() {
+            0
+        } else {
+            u16::from_le_bytes([self.buf[0], self.buf[1]]) as usize
+        }
+    }
+
+    /// Edits the buffer through a vector (`f` gets it with the header), then stores it back
+    /// at its exact size with `n` fields.
+    fn edit(&mut self, n: usize, f: impl FnOnce(&mut Vec<u8>)) {
+        let mut v = std::mem::take(&mut self.buf).into_vec();
+        if v.is_empty() {
+            v.extend_from_slice(&[0, 0]);
+        }
+        f(&mut v);
+        v[..HEADER].copy_from_slice(&(n as u16).to_le_bytes());
+        self.buf = if n == 0 {
+            Box::default()
+        } else {
+            v.into_boxed_slice()
+        };
+    }
+
     /// The byte range of the pair whose field is `field`, and where its value starts.
     fn find(&self, field: &[u8]) -> Option<(usize, usize, usize)> {
-        let mut pos = 0;
+        let mut pos = HEADER.min(self.buf.len());
         while pos < self.buf.len() {
             let (f, vpos) = element(&self.buf, pos);
             let (_, end) = element(&self.buf, vpos);
@@ -55,20 +81,20 @@ impl Packed {
         }
         None
     }
+}
 
-    fn push_element(&mut self, b: &[u8]) {
-        self.buf.push(b.len() as u8);
-        self.buf.extend_from_slice(b);
-    }
+fn push_element(v: &mut Vec<u8>, b: &[u8]) {
+    v.push(b.len() as u8);
+    v.extend_from_slice(b);
 }
 
 #[derive(Debug, Clone)]
 enum Repr {
     Listpack(Packed),
-    Table(PosMap<Box<[u8]>>),
+    Table(Box<PosMap<Box<[u8]>>>),
 }
 
-/// A hash of fields to values.
+/// A hash of fields to values: 16 bytes, held inline in a [`super::Value`].
 #[derive(Debug, Clone)]
 pub struct Hash {
     repr: Repr,
@@ -140,7 +166,7 @@ impl Hash {
 
     pub fn len(&self) -> usize {
         match &self.repr {
-            Repr::Listpack(p) => p.n as usize,
+            Repr::Listpack(p) => p.len(),
             Repr::Table(m) => m.len(),
         }
     }
@@ -178,18 +204,21 @@ impl Hash {
         let new = match &mut self.repr {
             Repr::Listpack(p) => match p.find(field) {
                 Some((_, vpos, end)) => {
-                    let mut el = Vec::with_capacity(value.len() + 1);
-                    el.push(value.len() as u8);
-                    el.extend_from_slice(value);
-                    p.buf.splice(vpos..end, el);
-                    p.buf.shrink_to_fit();
+                    let n = p.len();
+                    p.edit(n, |v| {
+                        let mut el = Vec::with_capacity(value.len() + 1);
+                        push_element(&mut el, value);
+                        v.splice(vpos..end, el);
+                    });
                     false
                 }
                 None => {
-                    p.buf.reserve_exact(field.len() + value.len() + 2);
-                    p.push_element(field);
-                    p.push_element(value);
-                    p.n += 1;
+                    let n = p.len() + 1;
+                    p.edit(n, |v| {
+                        v.reserve_exact(field.len() + value.len() + 2);
+                        push_element(v, field);
+                        push_element(v, value);
+                    });
                     true
                 }
             },
@@ -206,9 +235,10 @@ impl Hash {
         match &mut self.repr {
             Repr::Listpack(p) => match p.find(field) {
                 Some((start, _, end)) => {
-                    p.buf.drain(start..end);
-                    p.buf.shrink_to_fit();
-                    p.n -= 1;
+                    let n = p.len() - 1;
+                    p.edit(n, |v| {
+                        v.drain(start..end);
+                    });
                     true
                 }
                 None => false,
@@ -222,8 +252,8 @@ impl Hash {
         match &self.repr {
             Repr::Listpack(p) => Iter(IterRepr::Packed {
                 buf: &p.buf,
-                pos: 0,
-                left: p.n as usize,
+                pos: HEADER.min(p.buf.len()),
+                left: p.len(),
             }),
             Repr::Table(m) => Iter(IterRepr::Table(m.entries().iter())),
         }
@@ -255,14 +285,15 @@ impl Hash {
         use crate::memory::size_class;
         match &self.repr {
             Repr::Listpack(p) => {
-                if p.buf.capacity() == 0 {
+                if p.buf.is_empty() {
                     0
                 } else {
-                    size_class(p.buf.capacity(), 1)
+                    size_class(p.buf.len(), 1)
                 }
             }
             Repr::Table(m) => {
                 let n = m.len();
+                let boxed = size_class(std::mem::size_of::<PosMap<Box<[u8]>>>(), 8);
                 let take = samples.min(n).max(1);
                 let sum: usize = m
                     .entries()
@@ -270,7 +301,7 @@ impl Hash {
                     .take(take)
                     .map(|(f, v)| size_class(f.len(), 1) + size_class(v.len(), 1) + 32 + 16)
                     .sum();
-                sum / take * n
+                boxed + sum / take * n
             }
         }
     }
@@ -279,7 +310,7 @@ impl Hash {
     fn convert(&mut self) {
         if let Repr::Listpack(_) = &self.repr {
             let m: PosMap<Box<[u8]>> = self.iter().map(|(f, v)| (f.into(), v.into())).collect();
-            self.repr = Repr::Table(m);
+            self.repr = Repr::Table(Box::new(m));
         }
     }
 }
@@ -341,8 +372,13 @@ mod tests {
         assert!(h.remove(b"field:00"));
         assert_eq!(h.iter().next().unwrap().0, b"field:01");
         assert_eq!(h.encoding(), "listpack");
-        // 20 pairs of about 8 + 16 bytes, one of 64, one of 0 + 11: 580 bytes packed, in one
-        // allocation of jemalloc's 640-byte class.
+        // 20 pairs of about 8 + 16 bytes, one of 64, one of 0 + 11, a 2-byte count: 582 bytes
+        // packed, in one allocation of jemalloc's 640-byte class.
         assert_eq!(h.mem_usage(5), 640);
+        assert_eq!(std::mem::size_of::<Hash>(), 16);
+        for f in h.iter().map(|(f, _)| f.to_vec()).collect::<Vec<_>>() {
+            assert!(h.remove(&f));
+        }
+        assert!(h.is_empty() && h.iter().next().is_none() && h.mem_usage(5) == 0);
     }
 }

@@ -1,11 +1,12 @@
 //! [`KeyTable`]: a slot table's map from key to [`Entry`], laid out to cost little per key.
 //!
-//! Each key is one heap block, a node: a small header (the key's length), the entry, then the key's
-//! bytes. The hash table holds only thin pointers to nodes (8 bytes a bucket, plus hashbrown's
-//! control byte). Compared with a `HashMap<Box<[u8]>, Entry>` (64-byte buckets and a separate
-//! key allocation), a key no longer pays for the empty buckets of a table that just grew: 16384
-//! slot tables of a few dozen keys each sit at 45-87 % load. It also no longer pays for a second
-//! allocation. A 16-byte key's node is 64 bytes, one jemalloc size class.
+//! Each key is one heap block, a node: the entry, the key's length (one byte for keys shorter
+//! than 255 bytes), then the key's bytes. The hash table holds only thin pointers to nodes: 8
+//! bytes a bucket, plus hashbrown's control byte. A `HashMap<Box<[u8]>, Entry>` has 64-byte
+//! buckets, and a key pays for the empty buckets of a table that just grew: 16384 slot tables of
+//! a few dozen keys each sit at 45-87 % load. It also pays for a second allocation, the key's.
+//! A node avoids both. A 16-byte key's node is 64 bytes (40 of entry, 1 + 16 of key, in
+//! jemalloc's 64-byte class); a 7-byte key's, 48.
 //!
 //! Hashes come from one process-wide random seed (hashbrown's default hasher), recomputed from the
 //! key when the table grows. All `unsafe` code of the keyspace is in [`Node`] below.
@@ -17,98 +18,114 @@ use std::hash::BuildHasher;
 use std::ptr::NonNull;
 use std::sync::OnceLock;
 
-/// The header before a node's key bytes.
-#[repr(C)]
-struct Header {
-    key_len: usize,
-    entry: Entry,
-}
-
-/// An owned node: `Header` followed by `key_len` key bytes, in one allocation.
-struct Node(NonNull<Header>);
+/// An owned node: the [`Entry`], then the key's length (one byte below 255, else 255 and eight
+/// bytes LE), then the key's bytes, in one allocation. The length sits outside the entry, so
+/// nothing a command does with `&mut Entry` can change it.
+struct Node(NonNull<Entry>);
 
 // SAFETY: a Node owns its block exclusively, as a Box would; Entry is Send and Sync.
 unsafe impl Send for Node {}
 // SAFETY: shared access only reads through `&self`.
 unsafe impl Sync for Node {}
 
+const ENTRY: usize = std::mem::size_of::<Entry>();
+
+/// Bytes of the length prefix of a key of `len` bytes.
+#[inline]
+fn prefix_len(len: usize) -> usize {
+    if len < 255 {
+        1
+    } else {
+        9
+    }
+}
+
 impl Node {
     fn layout(key_len: usize) -> Layout {
         Layout::from_size_align(
-            std::mem::size_of::<Header>() + key_len,
-            std::mem::align_of::<Header>(),
+            ENTRY + prefix_len(key_len) + key_len,
+            std::mem::align_of::<Entry>(),
         )
         .expect("key length fits a layout")
     }
 
     fn new(key: &[u8], entry: Entry) -> Node {
         let layout = Node::layout(key.len());
-        // SAFETY: the layout has a non-zero size (the header).
-        let p = unsafe { std::alloc::alloc(layout) } as *mut Header;
+        // SAFETY: the layout has a non-zero size (the entry).
+        let p = unsafe { std::alloc::alloc(layout) } as *mut Entry;
         let Some(p) = NonNull::new(p) else {
             std::alloc::handle_alloc_error(layout)
         };
-        // SAFETY: `p` is a fresh block of `layout`: room for the header, then the key bytes.
+        // SAFETY: `p` is a fresh block of `layout`: room for the entry, the prefix and the key.
         unsafe {
-            p.as_ptr().write(Header {
-                key_len: key.len(),
-                entry,
-            });
-            let k = (p.as_ptr() as *mut u8).add(std::mem::size_of::<Header>());
-            std::ptr::copy_nonoverlapping(key.as_ptr(), k, key.len());
+            p.as_ptr().write(entry);
+            let mut at = (p.as_ptr() as *mut u8).add(ENTRY);
+            if key.len() < 255 {
+                at.write(key.len() as u8);
+                at = at.add(1);
+            } else {
+                at.write(255);
+                let len = (key.len() as u64).to_le_bytes();
+                std::ptr::copy_nonoverlapping(len.as_ptr(), at.add(1), 8);
+                at = at.add(9);
+            }
+            std::ptr::copy_nonoverlapping(key.as_ptr(), at, key.len());
         }
         Node(p)
     }
 
     #[inline]
-    fn header(&self) -> &Header {
-        // SAFETY: the block is live and initialised while the Node exists.
-        unsafe { self.0.as_ref() }
-    }
-
-    #[inline]
     fn key(&self) -> &[u8] {
-        let len = self.header().key_len;
-        // SAFETY: `len` key bytes follow the header in the same live block (written in `new`).
+        // SAFETY: the prefix and the key bytes written in `new` follow the entry in the same
+        // live block, and are never written again.
         unsafe {
-            let k = (self.0.as_ptr() as *const u8).add(std::mem::size_of::<Header>());
-            std::slice::from_raw_parts(k, len)
+            let at = (self.0.as_ptr() as *const u8).add(ENTRY);
+            let b = at.read();
+            if b < 255 {
+                std::slice::from_raw_parts(at.add(1), b as usize)
+            } else {
+                let mut len = [0u8; 8];
+                std::ptr::copy_nonoverlapping(at.add(1), len.as_mut_ptr(), 8);
+                std::slice::from_raw_parts(at.add(9), u64::from_le_bytes(len) as usize)
+            }
         }
     }
 
     #[inline]
     fn entry(&self) -> &Entry {
-        &self.header().entry
+        // SAFETY: the entry is initialised while the Node exists.
+        unsafe { self.0.as_ref() }
     }
 
     #[inline]
     fn entry_mut(&mut self) -> &mut Entry {
-        // SAFETY: `&mut self` is the only access to the block; the key bytes are not borrowed.
-        unsafe { &mut (*self.0.as_ptr()).entry }
+        // SAFETY: `&mut self` is the only access to the entry; the key bytes are elsewhere.
+        unsafe { self.0.as_mut() }
     }
 
     /// Frees the node and returns its entry.
     fn into_entry(self) -> Entry {
+        let layout = Node::layout(self.key().len());
         let p = self.0;
         std::mem::forget(self);
-        // SAFETY: the header is initialised; it is read out once, then the block is freed with
+        // SAFETY: the entry is initialised; it is read out once, then the block is freed with
         // the layout it was allocated with and never touched again (`self` was forgotten).
         unsafe {
-            let h = p.as_ptr().read();
-            std::alloc::dealloc(p.as_ptr() as *mut u8, Node::layout(h.key_len));
-            h.entry
+            let e = p.as_ptr().read();
+            std::alloc::dealloc(p.as_ptr() as *mut u8, layout);
+            e
         }
     }
 }
 
 impl Drop for Node {
     fn drop(&mut self) {
-        let len = self.header().key_len;
+        let layout = Node::layout(self.key().len());
         // SAFETY: the entry is initialised and dropped once; then the block is freed with its
         // allocation layout.
         unsafe {
-            std::ptr::drop_in_place(&mut (*self.0.as_ptr()).entry);
-            std::alloc::dealloc(self.0.as_ptr() as *mut u8, Node::layout(len));
+            std::ptr::drop_in_place(self.0.as_ptr());
+            std::alloc::dealloc(self.0.as_ptr() as *mut u8, layout);
         }
     }
 }
@@ -194,7 +211,7 @@ impl KeyTable {
     /// Bytes one key of `key_len` bytes takes: its node's allocation (a jemalloc size class)
     /// and its bucket (an 8-byte pointer and a control byte), at full load.
     pub fn node_bytes(key_len: usize) -> usize {
-        crate::memory::size_class(std::mem::size_of::<Header>() + key_len, 8) + 9
+        crate::memory::size_class(ENTRY + prefix_len(key_len) + key_len, 8) + 9
     }
 
     pub fn get(&self, key: &[u8]) -> Option<&Entry> {
@@ -312,7 +329,10 @@ mod tests {
     }
 
     #[test]
-    fn a_small_key_is_one_64_byte_block() {
+    fn a_small_key_is_one_small_block() {
+        assert_eq!(KeyTable::node_bytes(7), 48 + 9);
         assert_eq!(KeyTable::node_bytes(16), 64 + 9);
+        assert_eq!(KeyTable::node_bytes(254), 320 + 9);
+        assert_eq!(KeyTable::node_bytes(255), 320 + 9);
     }
 }

@@ -143,7 +143,8 @@ impl Str {
 pub enum Value {
     Str(Str),
     List(Box<super::list::List>),
-    Hash(Box<super::hash::Hash>),
+    /// Held inline: a small hash is one buffer, so boxing it would cost a second allocation.
+    Hash(super::hash::Hash),
     Set(Box<super::set::Set>),
     ZSet(Box<super::zset::ZSet>),
     Stream(Box<super::stream::Stream>),

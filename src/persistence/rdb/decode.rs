@@ -141,7 +141,7 @@ pub fn read_value<R: Read>(inp: &mut Input<R>, ty: u8) -> Result<Option<Value>, 
                     return Err(corrupt("duplicate hash fields"));
                 }
             }
-            Value::Hash(Box::new(h))
+            Value::Hash(h)
         }
         types::HASH_ZIPMAP => {
             let blob = inp.string()?;
@@ -198,7 +198,7 @@ fn hash_from(pairs: impl Iterator<Item = (Vec<u8>, Vec<u8>)>) -> Result<Value, R
             return Err(corrupt("duplicate hash fields"));
         }
     }
-    Ok(Value::Hash(Box::new(h)))
+    Ok(Value::Hash(h))
 }
 
 /// A sorted set from (score, member) pairs in any order, rejecting NaN and duplicates; small

@@ -37,7 +37,7 @@ fn hash(n: usize, vlen: usize) -> Value {
     for i in 0..n {
         h.set(format!("f{i}").as_bytes(), &vec![b'v'; vlen]);
     }
-    Value::Hash(Box::new(h))
+    Value::Hash(h)
 }
 
 fn zset(n: usize, mlen: usize) -> Value {
@@ -384,7 +384,7 @@ fn older_encodings_load() {
     let mut want = Hash::new();
     want.set(b"f1", b"v1");
     want.set(b"f2", b"22");
-    let want = Value::Hash(Box::new(want));
+    let want = Value::Hash(want);
     let mut body = Vec::new();
     put_len(&mut body, 2);
     for x in [&b"f1"[..], b"v1", b"f2", b"22"] {
