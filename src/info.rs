@@ -106,6 +106,52 @@ impl MemoryReport {
     pub fn dataset(&self) -> u64 {
         self.used.saturating_sub(self.overhead())
     }
+
+    /// jemalloc's active pages against its allocations (allocator fragmentation).
+    pub fn allocator_frag(&self) -> Spread {
+        Spread::of(self.alloc.active, self.alloc.allocated)
+    }
+
+    /// jemalloc's resident pages against its active ones.
+    pub fn allocator_rss(&self) -> Spread {
+        Spread::of(self.alloc.resident, self.alloc.active)
+    }
+
+    /// The process's RSS against jemalloc's resident pages.
+    pub fn rss_overhead(&self) -> Spread {
+        Spread::of(self.rss, self.alloc.resident)
+    }
+
+    /// The process's RSS against used_memory (`mem_fragmentation_ratio`).
+    pub fn fragmentation(&self) -> Spread {
+        Spread::of(self.rss, self.used)
+    }
+}
+
+/// Two byte counts compared, as Redis's fragmentation figures: `ratio` = a / b (0 when b is 0)
+/// and `bytes` = a - b (negative when a is smaller).
+#[derive(Debug, Clone, Copy)]
+pub struct Spread {
+    pub ratio: f64,
+    pub bytes: i64,
+}
+
+impl Spread {
+    pub fn of(a: u64, b: u64) -> Spread {
+        Spread {
+            ratio: share(a, b),
+            bytes: a as i64 - b as i64,
+        }
+    }
+}
+
+/// a / b, or 0 when b is 0.
+pub fn share(a: u64, b: u64) -> f64 {
+    if b > 0 {
+        a as f64 / b as f64
+    } else {
+        0.0
+    }
 }
 
 fn rusage(who: i32) -> (f64, f64) {
@@ -225,18 +271,9 @@ fn section(srv: &Shared, ks: &mut Locked<'_>, name: &str, now_ms: u64, o: &mut S
         "memory" => {
             let m = MemoryReport::new(srv);
             let cfg_max = srv.keyspace.evict.maxmemory.load(Relaxed);
-            let pct = |a: u64, b: u64| {
-                format!(
-                    "{:.2}%",
-                    if b > 0 {
-                        a as f64 * 100.0 / b as f64
-                    } else {
-                        0.0
-                    }
-                )
-            };
-            let ratio =
-                |a: u64, b: u64| format!("{:.2}", if b > 0 { a as f64 / b as f64 } else { 0.0 });
+            let pct = |a: u64, b: u64| format!("{:.2}%", share(a, b) * 100.0);
+            let (frag, alloc_frag) = (m.fragmentation(), m.allocator_frag());
+            let (alloc_rss, rss_over) = (m.allocator_rss(), m.rss_overhead());
             o.push_str("# Memory\r\n");
             field!(o, "used_memory", m.used);
             field!(o, "used_memory_human", bytes_to_human(m.used));
@@ -268,31 +305,15 @@ fn section(srv: &Shared, ks: &mut Locked<'_>, name: &str, now_ms: u64, o: &mut S
             field!(
                 o,
                 "allocator_frag_ratio",
-                ratio(m.alloc.active, m.alloc.allocated)
+                format!("{:.2}", alloc_frag.ratio)
             );
-            field!(
-                o,
-                "allocator_frag_bytes",
-                m.alloc.active.saturating_sub(m.alloc.allocated)
-            );
-            field!(
-                o,
-                "allocator_rss_ratio",
-                ratio(m.alloc.resident, m.alloc.active)
-            );
-            field!(
-                o,
-                "allocator_rss_bytes",
-                m.alloc.resident.saturating_sub(m.alloc.active)
-            );
-            field!(o, "rss_overhead_ratio", ratio(m.rss, m.alloc.resident));
-            field!(
-                o,
-                "rss_overhead_bytes",
-                m.rss as i64 - m.alloc.resident as i64
-            );
-            field!(o, "mem_fragmentation_ratio", ratio(m.rss, m.used));
-            field!(o, "mem_fragmentation_bytes", m.rss as i64 - m.used as i64);
+            field!(o, "allocator_frag_bytes", alloc_frag.bytes.max(0));
+            field!(o, "allocator_rss_ratio", format!("{:.2}", alloc_rss.ratio));
+            field!(o, "allocator_rss_bytes", alloc_rss.bytes.max(0));
+            field!(o, "rss_overhead_ratio", format!("{:.2}", rss_over.ratio));
+            field!(o, "rss_overhead_bytes", rss_over.bytes);
+            field!(o, "mem_fragmentation_ratio", format!("{:.2}", frag.ratio));
+            field!(o, "mem_fragmentation_bytes", frag.bytes);
             field!(o, "mem_not_counted_for_evict", 0);
             field!(o, "mem_replication_backlog", m.backlog);
             field!(o, "mem_clients_slaves", m.clients_replicas);

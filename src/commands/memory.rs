@@ -3,7 +3,7 @@
 
 use super::table::{acl, flag::*, Command, BASE};
 use super::{Args, CmdError, CmdResult, Ctx};
-use crate::info::MemoryReport;
+use crate::info::{share, MemoryReport, Spread};
 use crate::keyspace::Value;
 use crate::memory::size_class;
 
@@ -96,7 +96,6 @@ fn stats(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     let dbs = ctx.ks.db_overheads();
     let keys: u64 = dbs.iter().map(|d| d.1).sum();
     let net = m.used.saturating_sub(m.startup);
-    let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
     let out = &mut *ctx.out;
     out.map_len(27 + dbs.len());
     let int = |out: &mut crate::protocol::Reply, k: &str, v: u64| {
@@ -106,6 +105,11 @@ fn stats(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     let dbl = |out: &mut crate::protocol::Reply, k: &str, v: f64| {
         out.bulk(k.as_bytes());
         out.double(v);
+    };
+    // A ratio and its bytes; the bytes shown clamped at 0.
+    let spread = |out: &mut crate::protocol::Reply, ratio: &str, bytes: &str, s: Spread| {
+        dbl(out, ratio, s.ratio);
+        int(out, bytes, s.bytes.max(0) as u64);
     };
     int(out, "peak.allocated", m.peak);
     int(out, "total.allocated", m.used);
@@ -117,10 +121,9 @@ fn stats(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     int(out, "aof.buffer", 0);
     int(out, "lua.caches", 0);
     int(out, "functions.caches", 0);
-    for (db, n, main) in &dbs {
+    for (db, _, main) in &dbs {
         out.bulk(format!("db.{db}").as_bytes());
         out.map_len(2);
-        let _ = n;
         int(out, "overhead.hashtable.main", *main);
         int(out, "overhead.hashtable.expires", 0);
     }
@@ -132,39 +135,34 @@ fn stats(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
         net.checked_div(keys).unwrap_or(0),
     );
     int(out, "dataset.bytes", m.dataset());
-    dbl(out, "dataset.percentage", ratio(m.dataset(), net) * 100.0);
-    dbl(out, "peak.percentage", ratio(m.used, m.peak) * 100.0);
+    dbl(out, "dataset.percentage", share(m.dataset(), net) * 100.0);
+    dbl(out, "peak.percentage", share(m.used, m.peak) * 100.0);
     int(out, "allocator.allocated", m.alloc.allocated);
     int(out, "allocator.active", m.alloc.active);
     int(out, "allocator.resident", m.alloc.resident);
-    dbl(
-        out,
+    let (ratio, bytes) = (
         "allocator-fragmentation.ratio",
-        ratio(m.alloc.active, m.alloc.allocated),
-    );
-    int(
-        out,
         "allocator-fragmentation.bytes",
-        m.alloc.active.saturating_sub(m.alloc.allocated),
     );
-    dbl(
+    spread(out, ratio, bytes, m.allocator_frag());
+    spread(
         out,
         "allocator.rss-ratio",
-        ratio(m.alloc.resident, m.alloc.active),
-    );
-    int(
-        out,
         "allocator.rss-bytes",
-        m.alloc.resident.saturating_sub(m.alloc.active),
+        m.allocator_rss(),
     );
-    dbl(out, "rss-overhead.ratio", ratio(m.rss, m.alloc.resident));
-    int(
+    spread(
         out,
+        "rss-overhead.ratio",
         "rss-overhead.bytes",
-        m.rss.saturating_sub(m.alloc.resident),
+        m.rss_overhead(),
     );
-    dbl(out, "fragmentation", ratio(m.rss, m.used));
-    int(out, "fragmentation.bytes", m.rss.saturating_sub(m.used));
+    spread(
+        out,
+        "fragmentation",
+        "fragmentation.bytes",
+        m.fragmentation(),
+    );
     Ok(())
 }
 
