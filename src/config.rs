@@ -21,6 +21,9 @@ pub struct Config {
     pub requirepass: String,
     pub databases: usize,
     pub shards: usize,
+    /// `io-threads`: threads that serve clients, each reading, executing and writing for its
+    /// connections; 0 = one per core the process may run on.
+    pub io_threads: usize,
     pub loglevel: String,
     pub logfile: String,
     pub maxclients: u64,
@@ -127,6 +130,7 @@ impl Default for Config {
             requirepass: String::new(),
             databases: 0,
             shards: 0,
+            io_threads: 0,
             loglevel: String::new(),
             logfile: String::new(),
             maxclients: 0,
@@ -358,6 +362,20 @@ pub static DIRECTIVES: &[Directive] = &[
             Ok(())
         },
         get: |c| c.shards.to_string(),
+    },
+    Directive {
+        name: "io-threads",
+        default: "0",
+        mutable: false,
+        doc: "Threads serving clients. Unlike Redis's I/O threads, each one reads, executes and \
+              writes for its own connections (commands of different shards run in parallel). \
+              0 = one per core this process may run on (taskset and cgroup limits count); \
+              1 = a single thread, as Redis.",
+        set: |c, a| {
+            c.io_threads = int(a, 0, 128)?;
+            Ok(())
+        },
+        get: |c| c.io_threads.to_string(),
     },
     Directive {
         name: "loglevel",

@@ -233,7 +233,12 @@ fn section(srv: &Shared, ks: &mut Locked<'_>, name: &str, now_ms: u64, o: &mut S
                     .map(|p| p.display().to_string())
                     .unwrap_or_default()
             );
-            field!(o, "io_threads_active", 0);
+            field!(
+                o,
+                "io_threads_active",
+                u8::from(crate::server::IO_THREADS.load(Relaxed) > 1)
+            );
+            field!(o, "io_threads", crate::server::IO_THREADS.load(Relaxed));
             field!(o, "shards", cfg.shards);
         }
         "clients" => {

@@ -157,10 +157,15 @@ fn main() {
         eprintln!("Can't open the log file {}: {e}", config.logfile);
         std::process::exit(1);
     }
-    // One worker per core this process may run on (respects taskset and cgroup affinity).
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    // `io-threads`, or one worker per core this process may run on (respects taskset and
+    // cgroup affinity).
+    let workers = match config.io_threads {
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        n => n,
+    };
+    server::IO_THREADS.store(workers, std::sync::atomic::Ordering::Relaxed);
     // On one core the single-threaded scheduler does the same work with less synchronisation.
     let mut builder = if workers == 1 {
         tokio::runtime::Builder::new_current_thread()

@@ -36,7 +36,7 @@ use crate::server::Shared;
 pub use args::Args;
 pub use error::{CmdError, CmdResult};
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 pub use table::{Command, Table};
 
 /// The rows of every command family; the table gathers them.
@@ -545,7 +545,15 @@ fn execute<'k>(
     let cmd = Table::get().rows[id];
     let retry = client.block.as_ref().is_some_and(|b| b.retry);
     client.info.last_cmd.store(id, Relaxed);
-    let start = Instant::now();
+    if client.pending_stats.id != id {
+        // Before the command runs, so an INFO commandstats sees the commands before it.
+        flush_stats(srv, client);
+        client.pending_stats.id = id;
+    }
+    let start = match std::mem::take(&mut client.clock_us) {
+        0 => crate::clock::now_us(),
+        t => t,
+    };
     let writes = ks.writes;
     let mut ctx = Ctx {
         srv,
@@ -575,18 +583,25 @@ fn execute<'k>(
     if srv.limits.notify_flags.load(Relaxed) & crate::server::notify::EXPIRED != 0 {
         srv.notify_expired(Some((client.id, &mut *out)));
     }
-    let usec = start.elapsed().as_micros() as u64;
+    let end = crate::clock::now_us();
+    client.ended_us = end;
+    let usec = end.saturating_sub(start);
 
-    let st = &srv.cmdstats[id];
+    if client.pending_stats.id != id {
+        // EXEC: its commands were counted meanwhile.
+        flush_stats(srv, client);
+        client.pending_stats.id = id;
+    }
     // A blocked command counts once: when it is served or times out, not at each wait.
+    let p = &mut client.pending_stats;
     if action != Action::Block {
-        st.calls.fetch_add(1, Relaxed);
+        p.calls += 1;
     }
     if !retry || action != Action::Block {
-        st.usec.fetch_add(usec, Relaxed);
+        p.usec += usec;
     }
     if let Err(e) = res {
-        st.failed.fetch_add(1, Relaxed);
+        srv.cmdstats[id].failed.fetch_add(1, Relaxed);
         srv.stats.error_replies.fetch_add(1, Relaxed);
         out.error(&e.to_string());
     }
@@ -595,6 +610,19 @@ fn execute<'k>(
         srv.slowlog_push(client, args, now, usec);
     }
     (action, ks)
+}
+
+/// Adds the client's pending calls and microseconds to the shared per-command counters (INFO
+/// commandstats). `execute` counts a client's run of one command in the client and adds it
+/// when another command runs; the connection loop calls this after each batch, so a pipeline
+/// of one command touches the shared counters once.
+pub fn flush_stats(srv: &Shared, client: &mut Client) {
+    let p = &mut client.pending_stats;
+    if p.calls | p.usec != 0 {
+        let st = &srv.cmdstats[p.id];
+        st.calls.fetch_add(std::mem::take(&mut p.calls), Relaxed);
+        st.usec.fetch_add(std::mem::take(&mut p.usec), Relaxed);
+    }
 }
 
 /// A write from a client of a replica (`replica-read-only yes`), Redis 7.0's text.

@@ -10,7 +10,7 @@
 use super::args::Args;
 use super::error::CmdResult;
 use super::Ctx;
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::sync::OnceLock;
 
 /// A handler: sees the parsed arguments and the locked shards, writes its reply to `ctx.out`.

@@ -195,7 +195,9 @@ impl Keyspace {
         db: usize,
         now: u64,
     ) -> Locked<'a> {
-        let mut idx: SmallVec<[usize; 4]> = keys.map(|k| self.shard_of_slot(key_slot(k))).collect();
+        let mut memo = SlotMemo::EMPTY;
+        let mut idx: SmallVec<[usize; 4]> =
+            keys.map(|k| self.shard_of_slot(memo.slot(k))).collect();
         if idx.len() > 1 {
             idx.sort_unstable();
             idx.dedup();
@@ -210,6 +212,7 @@ impl Keyspace {
             db,
             now,
             writes: 0,
+            memo,
         }
     }
 
@@ -233,6 +236,7 @@ impl Keyspace {
             db,
             now,
             writes: 0,
+            memo: SlotMemo::EMPTY,
         }
     }
 }
@@ -252,6 +256,44 @@ pub struct Locked<'a> {
     /// Writes made through this view (each counted in the shards' `dirty` too): dispatch
     /// feeds a command to the AOF only when it wrote.
     pub writes: u32,
+    /// The slot of the key this view looked at last.
+    memo: SlotMemo,
+}
+
+/// The slot of one short key, remembered so that a command's lock, lookup and store of the
+/// same key compute CRC16 once. The key's bytes are kept (not its address), so a different key
+/// that happens to sit at the same address is never taken for it.
+struct SlotMemo {
+    /// Length of the remembered key; `u8::MAX` when nothing is remembered.
+    len: u8,
+    slot: u16,
+    key: [u8; SlotMemo::MAX],
+}
+
+impl SlotMemo {
+    /// Longest key remembered, bytes (longer keys have their slot computed every time).
+    const MAX: usize = 44;
+
+    const EMPTY: SlotMemo = SlotMemo {
+        len: u8::MAX,
+        slot: 0,
+        key: [0; SlotMemo::MAX],
+    };
+
+    /// The slot of `key` (0..16384), from memory when it is the remembered key.
+    #[inline]
+    fn slot(&mut self, key: &[u8]) -> usize {
+        if key.len() == self.len as usize && key == &self.key[..key.len()] {
+            return self.slot as usize;
+        }
+        let slot = key_slot(key);
+        if key.len() <= Self::MAX {
+            self.key[..key.len()].copy_from_slice(key);
+            self.len = key.len() as u8;
+            self.slot = slot as u16;
+        }
+        slot
+    }
 }
 
 impl<'a> Locked<'a> {
@@ -263,6 +305,7 @@ impl<'a> Locked<'a> {
             db,
             now,
             writes: 0,
+            memo: SlotMemo::EMPTY,
         }
     }
 
@@ -347,6 +390,13 @@ impl<'a> Locked<'a> {
         }
     }
 
+    /// The locked shard holding `key`.
+    #[inline]
+    fn shard_of_key(&mut self, key: &[u8]) -> &mut ShardData {
+        let slot = self.memo.slot(key);
+        self.shard(slot)
+    }
+
     #[inline]
     fn shard(&mut self, slot: usize) -> &mut ShardData {
         let i = self.ks.shard_of_slot(slot);
@@ -373,7 +423,7 @@ impl<'a> Locked<'a> {
     /// One hash lookup in every case.
     #[inline]
     fn find(&mut self, key: &[u8], access: u8) -> Option<&mut Entry> {
-        let slot = key_slot(key);
+        let slot = self.memo.slot(key);
         let (db, now, ks) = (self.db, self.now, self.ks);
         let signals = &ks.signals;
         let shard = self.shard(slot);
@@ -458,7 +508,7 @@ impl<'a> Locked<'a> {
 
     /// Stores `value` at `key` with expiry `expire_at` (unix ms, 0 = none), replacing any entry.
     pub fn insert(&mut self, key: &[u8], value: Value, expire_at: u64) {
-        let slot = key_slot(key);
+        let slot = self.memo.slot(key);
         let (db, now) = (self.db, self.now);
         self.ks.signals.modified(db, key, Change::Written);
         self.writes += 1;
@@ -508,7 +558,7 @@ impl<'a> Locked<'a> {
     /// Removes `key`; returns its entry if it existed and had not expired.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let e = self.take(key)?;
-        self.shard(key_slot(key)).stats.dirty += 1;
+        self.shard_of_key(key).stats.dirty += 1;
         self.writes += 1;
         Some(e)
     }
@@ -533,7 +583,7 @@ impl<'a> Locked<'a> {
     /// Removes `key` with its bookkeeping (counts, signals, snapshot, expiry); returns its entry
     /// if it existed and had not expired.
     fn take(&mut self, key: &[u8]) -> Option<Entry> {
-        let slot = key_slot(key);
+        let slot = self.memo.slot(key);
         let (db, now, ks) = (self.db, self.now, self.ks);
         let signals = &ks.signals;
         let shard = self.shard(slot);
@@ -564,7 +614,7 @@ impl<'a> Locked<'a> {
     /// Sets (`Some(ms)`) or clears (`None`) the expiry of an existing key; returns false if the
     /// key does not exist.
     pub fn set_expire(&mut self, key: &[u8], at: Option<u64>) -> bool {
-        let slot = key_slot(key);
+        let slot = self.memo.slot(key);
         if self.peek(key).is_none() {
             return false;
         }
@@ -603,7 +653,7 @@ impl<'a> Locked<'a> {
     /// Counts a write that changed a value in place (INCR, APPEND, ...).
     pub fn touch_dirty(&mut self, key: &[u8]) {
         self.ks.signals.modified(self.db, key, Change::Written);
-        self.shard(key_slot(key)).stats.dirty += 1;
+        self.shard_of_key(key).stats.dirty += 1;
         self.writes += 1;
     }
 }

@@ -501,6 +501,7 @@ fn stream(
                         out.buf.clear();
                         // Clock 0: no key is expired for the primary's stream.
                         dispatch(srv, &mut client, &mut out, &args, 0);
+                        crate::commands::flush_stats(srv, &mut client);
                     }
                 }
                 feed.append_raw(&buf[..len], client.db);

@@ -62,6 +62,25 @@ pub struct Client {
     /// A CLUSTER command's work that must await the consensus layer, run by the connection
     /// after dispatch returns [`crate::commands::Action::Cluster`].
     pub cluster_op: Option<crate::cluster::node::Op>,
+    /// Unix µs at which the next command starts, when the caller of `dispatch` already read
+    /// the clock (the connection loop: the end of the previous command of the batch); 0 means
+    /// unknown. Taken (reset to 0) by the command's execution.
+    pub clock_us: u64,
+    /// Unix µs at which the last executed command ended (0: none since it was reset), so a
+    /// pipeline reads the clock once per command.
+    pub ended_us: u64,
+    /// Statistics of this client's latest commands not yet in the shared counters
+    /// ([`crate::commands::flush_stats`]).
+    pub pending_stats: PendingStats,
+}
+
+/// Calls of one command (row `id`) and their time, µs, counted in the client until
+/// [`crate::commands::flush_stats`] adds them to INFO commandstats.
+#[derive(Default, Debug)]
+pub struct PendingStats {
+    pub id: usize,
+    pub calls: u64,
+    pub usec: u64,
 }
 
 /// A command queued between MULTI and EXEC: its row id and a copy of its arguments.
@@ -129,6 +148,9 @@ impl Client {
             asking: false,
             readonly: false,
             cluster_op: None,
+            clock_us: 0,
+            ended_us: 0,
+            pending_stats: PendingStats::default(),
         }
     }
 

@@ -25,6 +25,10 @@ use std::time::Instant;
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, Notify};
 
+/// Threads serving clients (`io-threads`, resolved at start-up: 0 became the core count); INFO
+/// reports it. 1 until the runtime starts.
+pub static IO_THREADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+
 /// Settings read on hot paths, mirrored from [`Config`] into atomics on every change.
 #[derive(Default)]
 pub struct Limits {

@@ -219,6 +219,7 @@ impl Replay {
             &args,
             crate::clock::now_ms(),
         );
+        crate::commands::flush_stats(srv, &mut self.client);
         self.commands += 1;
         if self.out.buf.first() == Some(&b'-') {
             self.errors += 1;
