@@ -259,14 +259,19 @@ for pipeline in $PIPELINES; do
         for side in shoal redis; do
             if [[ $side == shoal ]]; then port=$SHOAL_PORT pid=$SHOAL_PID; else port=$REDIS_PORT pid=$REDIS_PID; fi
             flush "$port" "$side"
-            # One run for every test, in order: its rows come out in TESTS order too.
+            # One run for every test (redis-benchmark runs them in its own order), twice: the
+            # first one's writes land in fresh memory and its rates come out far too low
+            # (MSET -d 1024: a fifth of the real rate).
             run_benchmark "$side" "$port" "$pid" "$pilot" "$pipeline" "$datasize" "$TESTS"
-            mapfile -t rows <"$ROWS"
-            ((${#rows[@]} == ${#TEST_LIST[@]})) ||
-                die "sizing run against $side gave ${#rows[@]} rows for ${#TEST_LIST[@]} tests (a -t name that runs several tests?)"
-            for i in "${!TEST_LIST[@]}"; do
-                IFS=$'\t' read -r _ rps _ <<<"${rows[$i]}"
-                test=${TEST_LIST[$i]}
+            run_benchmark "$side" "$port" "$pid" "$pilot" "$pipeline" "$datasize" "$TESTS"
+            for test in "${TEST_LIST[@]}"; do
+                # The row named as the test ("lrange_100" -> LRANGE_100), or the slowest of
+                # those it stands for ("ping" -> PING_INLINE, PING_MBULK).
+                rps=$(awk -F'\t' -v t="$test" '
+                    { name = tolower($1) }
+                    name == t || index(name, t "_") == 1 { if (min == "" || $2 + 0 < min) min = $2 + 0 }
+                    END { if (min == "") exit 1; print min }' "$ROWS") ||
+                    die "the sizing run against $side gave no row for test '$test'; rows: $(cut -f1 "$ROWS" | tr '\n' ' ')"
                 if [[ -z ${slowest[$test]:-} ]] || awk -v a="$rps" -v b="${slowest[$test]}" 'BEGIN { exit !(a < b) }'; then
                     slowest[$test]=$rps
                 fi
