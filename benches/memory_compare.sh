@@ -92,7 +92,7 @@ read -r -a both <<<"$BOTH_ARGS"
 shoal_args+=("${both[@]}")
 REDIS_ARGS+=("${both[@]}")
 
-SHOAL_PORT= SHOAL_PID= REDIS_PORT= REDIS_PID=
+SHOAL_PORT='' SHOAL_PID='' REDIS_PORT='' REDIS_PID=''
 start_both() {
     start_server shoal "$SHOAL_BIN" "${shoal_args[@]}"
     SHOAL_PORT=$STARTED_PORT SHOAL_PID=$STARTED_PID
