@@ -11,10 +11,11 @@
 # The table shows, per test, pipeline and data size, the medians over the rounds of each
 # server's requests/s and p99 latency and the ratios shoal/redis.
 #
-# Each measurement lasts about DURATION seconds: before the rounds, one short redis-benchmark
-# run per (pipeline, data size) and server estimates every test's rate, and -n is set from the
-# slower server's rate (the same -n for both servers and every round). REQUESTS=N instead
-# gives every measurement -n N.
+# Each measurement lasts about DURATION seconds or more: before the rounds, a short
+# redis-benchmark run per (pipeline, data size) and server estimates every test's rate, and -n
+# is set from the faster server's rate (the same -n for both servers). A test whose runs took
+# under half of DURATION in a round (the machine was busier during the sizing) gets a larger -n
+# from the next round on. REQUESTS=N instead gives every measurement -n N.
 #
 # Usage: benches/compare.sh            (see benches/README.md; settings are environment variables)
 #   ROUNDS=3  CLIENTS=50  PIPELINES="1 16"  DATASIZES="16 1024" (redis-benchmark -d, bytes)
@@ -247,6 +248,34 @@ run_benchmark() {
 declare -A N
 # The pop tests take what their push test left: never fewer pushes than pops.
 declare -A FILLED_BY=([lpop]=lpush [rpop]=rpush [spop]=sadd [zpopmin]=zadd)
+# fill_pushes PIPELINE DATASIZE: a push test gets at least as many requests as its pop test.
+fill_pushes() {
+    local test fill
+    for test in "${TEST_LIST[@]}"; do
+        fill=${FILLED_BY[$test]:-}
+        if [[ -n $fill && -n ${N["$1 $2 $fill"]:-} ]] && ((N["$1 $2 $fill"] < N["$1 $2 $test"])); then
+            N["$1 $2 $fill"]=${N["$1 $2 $test"]}
+        fi
+    done
+}
+
+# resize PIPELINE DATASIZE ROUND: after both servers ran a block, a test whose faster run took
+# under half of DURATION (the machine was busier during the sizing than now) gets more requests
+# from the next round on; never fewer. Both servers always run a block with the same -n.
+resize() {
+    [[ -z $REQUESTS ]] || return 0
+    local test n
+    while IFS=$'\t' read -r test n; do
+        say "  -P $1 -d $2 ${test,,}: runs under $((DURATION * 500)) ms, -n ${N["$1 $2 ${test,,}"]:-?} -> $n from round $(($3 + 1))"
+        N["$1 $2 ${test,,}"]=$n
+    done < <(awk -F'\t' -v p="$1" -v d="$2" -v r="$3" -v dur="$DURATION" '
+        NR > 1 && $2 == p && $3 == d && $4 == r { if ($7 + 0 > max[$5]) max[$5] = $7 + 0; n[$5] = $6 }
+        END {
+            for (t in max) if (n[t] / max[t] < dur / 2) printf "%s\t%d\n", t, int(max[t] * dur / 1000 + 1) * 1000
+        }' "$DATA")
+    fill_pushes "$1" "$2"
+}
+
 for pipeline in $PIPELINES; do
     for datasize in $DATASIZES; do
         if [[ -n $REQUESTS ]]; then
@@ -255,7 +284,7 @@ for pipeline in $PIPELINES; do
         fi
         # 20 batches per client: long enough for a rate, short enough to be cheap.
         pilot=$((CLIENTS * pipeline * 20))
-        declare -A slowest=()
+        declare -A fastest=()
         for side in shoal redis; do
             if [[ $side == shoal ]]; then port=$SHOAL_PORT pid=$SHOAL_PID; else port=$REDIS_PORT pid=$REDIS_PID; fi
             flush "$port" "$side"
@@ -272,24 +301,18 @@ for pipeline in $PIPELINES; do
                     name == t || index(name, t "_") == 1 { if (min == "" || $2 + 0 < min) min = $2 + 0 }
                     END { if (min == "") exit 1; print min }' "$ROWS") ||
                     die "the sizing run against $side gave no row for test '$test'; rows: $(cut -f1 "$ROWS" | tr '\n' ' ')"
-                if [[ -z ${slowest[$test]:-} ]] || awk -v a="$rps" -v b="${slowest[$test]}" 'BEGIN { exit !(a < b) }'; then
-                    slowest[$test]=$rps
+                if [[ -z ${fastest[$test]:-} ]] || awk -v a="$rps" -v b="${fastest[$test]}" 'BEGIN { exit !(a > b) }'; then
+                    fastest[$test]=$rps
                 fi
             done
         done
         for test in "${TEST_LIST[@]}"; do
             # rate x DURATION, rounded up to 1000, at least 10 batches per client
-            N["$pipeline $datasize $test"]=$(awk -v r="${slowest[$test]}" -v d="$DURATION" -v m=$((CLIENTS * pipeline * 10)) \
+            N["$pipeline $datasize $test"]=$(awk -v r="${fastest[$test]}" -v d="$DURATION" -v m=$((CLIENTS * pipeline * 10)) \
                 'BEGIN { n = int(r * d / 1000 + 1) * 1000; if (n < m) n = m; print n }')
         done
-        for test in "${TEST_LIST[@]}"; do
-            fill=${FILLED_BY[$test]:-}
-            if [[ -n $fill && -n ${N["$pipeline $datasize $fill"]:-} ]] &&
-                ((N["$pipeline $datasize $fill"] < N["$pipeline $datasize $test"])); then
-                N["$pipeline $datasize $fill"]=${N["$pipeline $datasize $test"]}
-            fi
-        done
-        unset slowest
+        fill_pushes "$pipeline" "$datasize"
+        unset fastest
         say "  -P $pipeline -d $datasize: -n $(for t in "${TEST_LIST[@]}"; do printf '%s=%s ' "$t" "${N["$pipeline $datasize $t"]}"; done)"
     done
 done
@@ -316,6 +339,7 @@ for round in $(seq "$ROUNDS"); do
         for datasize in $DATASIZES; do
             bench shoal "$SHOAL_PORT" "$SHOAL_PID" "$pipeline" "$datasize" "$round"
             bench redis "$REDIS_PORT" "$REDIS_PID" "$pipeline" "$datasize" "$round"
+            ((round == ROUNDS)) || resize "$pipeline" "$datasize" "$round"
         done
     done
 done
