@@ -21,7 +21,7 @@
 #   ROUNDS=3  CLIENTS=50  PIPELINES="1 16"  DATASIZES="16 1024" (redis-benchmark -d, bytes)
 #   TESTS=set,get,incr,lpush,lpop,hset,sadd,zadd,mset,lrange_100
 #   KEYSPACE=100000      (redis-benchmark -r; 0 = every request hits the same key)
-#   DURATION=1           (seconds each measurement should last at least; sizes -n per test)
+#   DURATION=2           (seconds each measurement should last; sizes -n per test)
 #   REQUESTS=            (redis-benchmark -n for every measurement instead; skips the sizing)
 #   SHOAL_CORES=0  REDIS_CORES=0  BENCH_CORES=1   (taskset -c lists, e.g. 0,1 or 0-3)
 #   SHOAL_BIN=path       (skip the build and run this binary instead of target/release/shoal-server;
@@ -40,7 +40,7 @@ PIPELINES=${PIPELINES:-"1 16"}
 DATASIZES=${DATASIZES:-"16 1024"}
 TESTS=${TESTS:-set,get,incr,lpush,lpop,hset,sadd,zadd,mset,lrange_100}
 KEYSPACE=${KEYSPACE:-100000}
-DURATION=${DURATION:-1}
+DURATION=${DURATION:-2}
 REQUESTS=${REQUESTS:-}
 SHOAL_CORES=${SHOAL_CORES:-0}
 REDIS_CORES=${REDIS_CORES:-0}
