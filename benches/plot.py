@@ -11,7 +11,8 @@ The SVG has two panels of grouped bars, one group per test (in the order they ra
 per (pipeline depth, data size):
   - top:    median requests/s of shoal / median requests/s of Redis (above 1.0: shoal faster);
   - bottom: median p99 of shoal / median p99 of Redis (below 1.0: shoal faster).
-Medians are over the rounds, as in compare.sh's table; a dashed line marks 1.0.
+Medians are over the rounds, as in compare.sh's table. The y axes are log2 (a ratio and its
+inverse are equally far from 1.0) and the bars start at the dashed line at 1.0.
 Exit status 1 (with a message) if the file has no rows for both servers.
 """
 
@@ -79,16 +80,6 @@ def ratios(rows):
     return tests, series, out
 
 
-def nice_step(span):
-    """A tick step of 1, 2 or 5 times a power of ten giving about 5 ticks over span."""
-    raw = span / 5
-    power = 10 ** math.floor(math.log10(raw))
-    for m in (1, 2, 5, 10):
-        if m * power >= raw:
-            return m * power
-    return 10 * power
-
-
 def panel(svg, top, height, width, tests, series, values, index, title, ylabel):
     """Appends one panel's SVG elements to svg (a list of strings); index 0 = rps, 1 = p99."""
     left, right, bottom_margin = 70, 80, 60
@@ -96,22 +87,24 @@ def panel(svg, top, height, width, tests, series, values, index, title, ylabel):
     plot_h = height - 40 - bottom_margin
     y0 = top + 40  # top of the plot area
     data = [v[index] for v in values.values() if v[index] is not None]
-    ymax = max(data + [1.0]) * 1.15
-    step = nice_step(ymax)
-    ymax = math.ceil(ymax / step) * step
+    # A log2 axis: a ratio and its inverse are equally far from 1.0; ticks at powers of 2.
+    lo = min(data + [1.0]) / 1.15
+    hi = max(data + [1.0]) * 1.15
+    lo_exp = math.floor(math.log2(lo))
+    hi_exp = math.ceil(math.log2(hi))
+    if hi_exp - lo_exp < 2:
+        lo_exp, hi_exp = lo_exp - 1, hi_exp + 1
 
     def y(v):
-        return y0 + plot_h * (1 - v / ymax)
+        return y0 + plot_h * (hi_exp - math.log2(v)) / (hi_exp - lo_exp)
 
     svg.append(f'<text x="{width / 2}" y="{top + 22}" text-anchor="middle" font-size="15" '
                f'font-weight="bold">{escape(title)}</text>')
-    # y axis: grid lines and tick labels
-    tick = 0.0
-    while tick <= ymax + step / 2:
-        ty = y(tick)
+    # y axis: grid lines and tick labels at powers of 2
+    for e in range(lo_exp, hi_exp + 1):
+        ty = y(2.0 ** e)
         svg.append(f'<line x1="{left}" y1="{ty:.1f}" x2="{left + plot_w}" y2="{ty:.1f}" stroke="#ddd"/>')
-        svg.append(f'<text x="{left - 6}" y="{ty + 4:.1f}" text-anchor="end" font-size="11">{tick:g}</text>')
-        tick = round(tick + step, 10)
+        svg.append(f'<text x="{left - 6}" y="{ty + 4:.1f}" text-anchor="end" font-size="11">{2.0 ** e:g}</text>')
     svg.append(f'<text transform="translate(18,{y0 + plot_h / 2}) rotate(-90)" text-anchor="middle" '
                f'font-size="12">{escape(ylabel)}</text>')
     # bars
@@ -124,10 +117,13 @@ def panel(svg, top, height, width, tests, series, values, index, title, ylabel):
             if v is None:
                 continue
             x = gx + s * bar_w
-            svg.append(f'<rect x="{x:.1f}" y="{y(v):.1f}" width="{bar_w * 0.92:.1f}" '
-                       f'height="{y(0) - y(v):.1f}" fill="{COLOURS[s % len(COLOURS)]}">'
+            # bars start at 1.0: up for a ratio above 1, down for one below
+            top_y, bottom_y = min(y(v), y(1)), max(y(v), y(1))
+            svg.append(f'<rect x="{x:.1f}" y="{top_y:.1f}" width="{bar_w * 0.92:.1f}" '
+                       f'height="{max(bottom_y - top_y, 1):.1f}" fill="{COLOURS[s % len(COLOURS)]}">'
                        f'<title>{escape(test)} -P {key[0]} -d {key[1]}: {v:.2f}</title></rect>')
-            svg.append(f'<text x="{x + bar_w * 0.46:.1f}" y="{y(v) - 3:.1f}" text-anchor="middle" '
+            label_y = y(v) - 3 if v >= 1 else y(v) + 10
+            svg.append(f'<text x="{x + bar_w * 0.46:.1f}" y="{label_y:.1f}" text-anchor="middle" '
                        f'font-size="8">{v:.2f}</text>')
         svg.append(f'<text x="{left + (t + 0.5) * group_w:.1f}" y="{y0 + plot_h + 16}" '
                    f'text-anchor="middle" font-size="11">{escape(test)}</text>')
@@ -137,6 +133,7 @@ def panel(svg, top, height, width, tests, series, values, index, title, ylabel):
     svg.append(f'<text x="{left + plot_w + 4}" y="{y(1) + 4:.1f}" font-size="10">1.0 = parity</text>')
     svg.append(f'<line x1="{left}" y1="{y0}" x2="{left}" y2="{y0 + plot_h}" stroke="#000"/>')
     svg.append(f'<line x1="{left}" y1="{y0 + plot_h}" x2="{left + plot_w}" y2="{y0 + plot_h}" stroke="#000"/>')
+    svg.append(f'<text x="{left + plot_w + 4}" y="{y0 + 10}" font-size="10">log scale</text>')
     svg.append(f'<text x="{left + plot_w / 2}" y="{y0 + plot_h + 34}" text-anchor="middle" '
                f'font-size="12">redis-benchmark test</text>')
     # legend, one entry per series, under the axis label
