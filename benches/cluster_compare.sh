@@ -31,18 +31,10 @@ SELF=${BASH_SOURCE[0]}
 [[ $SELF == */* ]] || SELF=./$SELF
 ROOT=$(cd "${SELF%/*}/.." && pwd)
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "cluster_compare.sh: $*"; exit 1; }
-positive() { [[ $2 =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive integer, got '$2'"; }
-
-case "${1:-}" in
-    -h | --help)
-        sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
-        exit 0
-        ;;
-    "") ;;
-    *) die "unknown argument '$1' (settings are environment variables; see --help)" ;;
-esac
+# say, die, positive, help_or_die; stop_pid, cleanup (the EXIT trap), port_in_use, start_server
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
+help_or_die "$@"
 for v in ROUNDS NODES REQUESTS CLIENTS KEYSPACE RESHARD_SLOTS; do positive "$v" "${!v}"; done
 ((NODES >= 3)) || die "NODES must be at least 3 (redis-cli --cluster create needs 3 primaries)"
 for p in $PIPELINES; do positive "PIPELINES entry" "$p"; done
@@ -61,12 +53,6 @@ fi
 [[ -x $SHOAL_BIN ]] || die "shoal binary '$SHOAL_BIN' does not exist or is not executable"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/shoal-cluster-compare.XXXXXX")
-PIDS=()
-BENCH_PID=
-SERVER_PIN=()
-# stop_pid, cleanup (the EXIT trap), port_in_use, start_server
-# shellcheck source=benches/lib.sh
-source "$ROOT/benches/lib.sh"
 
 # start_cluster NAME BINARY ARGS... : NODES nodes and `--cluster create`; sets CLUSTER_PORTS.
 start_cluster() {

@@ -1,62 +1,77 @@
 #!/usr/bin/env bash
-# Throughput of shoal-server next to Debian's redis-server, measured with redis-benchmark.
+# Throughput and p99 latency of shoal-server next to Debian's redis-server, measured with
+# redis-benchmark: issue 8's side-by-side matrix.
 #
-# Both servers run at the same time on loopback, each pinned to the same single core; the
-# benchmark client is pinned to another core. The same redis-benchmark matrix is run against
-# them in alternation (shoal, redis, shoal, redis, ...) for ROUNDS rounds and the table shows
-# the median requests/second of each server and the ratio shoal/redis.
+# Both servers run at the same time on loopback, shoal pinned to SHOAL_CORES and Redis to
+# REDIS_CORES (the same core by default: only one of them is busy at any time); redis-benchmark
+# is pinned to BENCH_CORES. For each round, each pipeline depth and each data size, every test
+# runs against shoal and then against Redis (A B A B ...), each test as its own redis-benchmark
+# run. The database is flushed on both servers at the start of each (round, pipeline, data
+# size) block, so tests that read (GET, LPOP, LRANGE_100) find what the earlier tests wrote.
+# The table shows, per test, pipeline and data size, the medians over the rounds of each
+# server's requests/s and p99 latency and the ratios shoal/redis.
+#
+# Each measurement lasts about DURATION seconds or more: before the rounds, a short
+# redis-benchmark run per (pipeline, data size) and server estimates every test's rate, and -n
+# is set from the faster server's rate (the same -n for both servers). A test whose runs took
+# under half of DURATION in a round (the machine was busier during the sizing) gets a larger -n
+# from the next round on. REQUESTS=N instead gives every measurement -n N.
 #
 # Usage: benches/compare.sh            (see benches/README.md; settings are environment variables)
-#   ROUNDS=3  REQUESTS=200000  CLIENTS=50  PIPELINES="1 16"
-#   TESTS=set,get,incr,mset,lpush,lpop,hset,sadd,zadd,lrange_100
-#   KEYSPACE=            (redis-benchmark -r; empty = every request hits the same key)
-#   SERVER_CORE=0  BENCH_CORE=1
+#   ROUNDS=3  CLIENTS=50  PIPELINES="1 16"  DATASIZES="16 1024" (redis-benchmark -d, bytes)
+#   TESTS=set,get,incr,lpush,lpop,hset,sadd,zadd,mset,lrange_100
+#   KEYSPACE=100000      (redis-benchmark -r; 0 = every request hits the same key)
+#   DURATION=2           (seconds each measurement should last; sizes -n per test)
+#   REQUESTS=            (redis-benchmark -n for every measurement instead; skips the sizing)
+#   SHOAL_CORES=0  REDIS_CORES=0  BENCH_CORES=1   (taskset -c lists, e.g. 0,1 or 0-3)
 #   SHOAL_BIN=path       (skip the build and run this binary instead of target/release/shoal-server;
 #                         a redis-server binary works too, for a dry run of the script)
-#   SHOAL_ARGS="..."     (extra arguments for shoal-server, split on spaces)
+#   SHOAL_ARGS="..."     (extra arguments for shoal-server, split on spaces, e.g. "--io-threads 2")
 #   BOTH_ARGS="..."      (extra arguments for both servers, e.g. "--appendonly yes --appendfsync always")
-#   RESULTS=file.tsv     (also keep every individual measurement there)
+#   REDIS_BIN=redis-server
+#   RESULTS=file.tsv     (also keep every measurement there: server, pipeline, datasize, round,
+#                         test, requests, rps, p99_ms; with a header line)
+#   PLOT=file.svg        (also draw the ratios with benches/plot.py; needs python3)
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-3}
-REQUESTS=${REQUESTS:-200000}
 CLIENTS=${CLIENTS:-50}
 PIPELINES=${PIPELINES:-"1 16"}
-TESTS=${TESTS:-set,get,incr,mset,lpush,lpop,hset,sadd,zadd,lrange_100}
-KEYSPACE=${KEYSPACE:-}
-SERVER_CORE=${SERVER_CORE:-0}
-BENCH_CORE=${BENCH_CORE:-1}
+DATASIZES=${DATASIZES:-"16 1024"}
+TESTS=${TESTS:-set,get,incr,lpush,lpop,hset,sadd,zadd,mset,lrange_100}
+KEYSPACE=${KEYSPACE:-100000}
+DURATION=${DURATION:-2}
+REQUESTS=${REQUESTS:-}
+SHOAL_CORES=${SHOAL_CORES:-0}
+REDIS_CORES=${REDIS_CORES:-0}
+BENCH_CORES=${BENCH_CORES:-1}
 SHOAL_BIN=${SHOAL_BIN:-}
 SHOAL_ARGS=${SHOAL_ARGS:-}
 BOTH_ARGS=${BOTH_ARGS:-}
 REDIS_BIN=${REDIS_BIN:-redis-server}
 RESULTS=${RESULTS:-}
+PLOT=${PLOT:-}
 
 SELF=${BASH_SOURCE[0]}
 [[ $SELF == */* ]] || SELF=./$SELF
 ROOT=$(cd "${SELF%/*}/.." && pwd)
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "compare.sh: $*"; exit 1; }
-
-# positive NAME VALUE: dies unless VALUE is a positive integer
-positive() { [[ $2 =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive integer, got '$2'"; }
-
-case "${1:-}" in
-    -h | --help)
-        sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
-        exit 0
-        ;;
-    "") ;;
-    *) die "unknown argument '$1' (settings are environment variables; see --help)" ;;
-esac
+# say, die, positive, help_or_die; stop_pid, cleanup (the EXIT trap), port_in_use, start_server
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
+help_or_die "$@"
 
 positive ROUNDS "$ROUNDS"
-positive REQUESTS "$REQUESTS"
 positive CLIENTS "$CLIENTS"
+positive DURATION "$DURATION"
+[[ -z $REQUESTS ]] || positive REQUESTS "$REQUESTS"
+[[ $KEYSPACE == 0 ]] || positive KEYSPACE "$KEYSPACE"
 [[ -n ${PIPELINES// /} ]] || die "PIPELINES is empty"
 for p in $PIPELINES; do positive "PIPELINES entry" "$p"; done
-[[ -z $KEYSPACE ]] || positive KEYSPACE "$KEYSPACE"
+[[ -n ${DATASIZES// /} ]] || die "DATASIZES is empty"
+for d in $DATASIZES; do positive "DATASIZES entry" "$d"; done
+[[ $TESTS =~ ^[a-z0-9_]+(,[a-z0-9_]+)*$ ]] || die "TESTS must be a comma-separated list of redis-benchmark -t names, got '$TESTS'"
+IFS=, read -r -a TEST_LIST <<<"$TESTS"
 
 # ---------------------------------------------------------------------------------------------
 # tools
@@ -70,24 +85,56 @@ if ((${#missing[@]})); then
     die "missing ${missing[*]}; install with: apt-get install -y redis-server redis-tools"
 fi
 REDIS_BIN=$(command -v "$REDIS_BIN")
+if [[ -n $PLOT ]]; then
+    command -v python3 >/dev/null 2>&1 || die "PLOT needs python3 (apt-get install -y python3)"
+fi
 
-# Pinning: the servers share SERVER_CORE (one at a time is busy), the client gets BENCH_CORE.
-SERVER_PIN=()
+# expand_cores LIST: a taskset -c list ("0,2-3") as one core number a line
+expand_cores() {
+    local part
+    local -a parts
+    IFS=, read -r -a parts <<<"$1"
+    for part in "${parts[@]}"; do
+        if [[ $part =~ ^([0-9]+)-([0-9]+)$ ]]; then
+            seq "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+        elif [[ $part =~ ^[0-9]+$ ]]; then
+            echo "$part"
+        fi
+    done
+}
+
+# Pinning: taskset -c LIST for each; a list this machine cannot use means unpinned, with a warning.
+SHOAL_PIN=()
+REDIS_PIN=()
 BENCH_PIN=()
 if command -v taskset >/dev/null 2>&1; then
-    if taskset -c "$SERVER_CORE" true 2>/dev/null; then
-        SERVER_PIN=(taskset -c "$SERVER_CORE")
+    if taskset -c "$SHOAL_CORES" true 2>/dev/null; then
+        SHOAL_PIN=(taskset -c "$SHOAL_CORES")
     else
-        say "warning: cannot pin to core $SERVER_CORE (set SERVER_CORE); servers run unpinned"
+        say "warning: cannot pin to cores $SHOAL_CORES (set SHOAL_CORES); shoal runs unpinned"
     fi
-    if [[ $BENCH_CORE != "$SERVER_CORE" ]] && taskset -c "$BENCH_CORE" true 2>/dev/null; then
-        BENCH_PIN=(taskset -c "$BENCH_CORE")
+    if taskset -c "$REDIS_CORES" true 2>/dev/null; then
+        REDIS_PIN=(taskset -c "$REDIS_CORES")
     else
-        say "warning: core $BENCH_CORE is not available (set BENCH_CORE); redis-benchmark runs unpinned"
+        say "warning: cannot pin to cores $REDIS_CORES (set REDIS_CORES); redis runs unpinned"
     fi
+    if taskset -c "$BENCH_CORES" true 2>/dev/null; then
+        BENCH_PIN=(taskset -c "$BENCH_CORES")
+    else
+        say "warning: cores $BENCH_CORES are not available (set BENCH_CORES); redis-benchmark runs unpinned"
+    fi
+    # A core in a server's list and in the client's is allowed (the scaling runs do it), but
+    # then the client takes cycles from that server: say so.
+    for list in "$SHOAL_CORES" "$REDIS_CORES"; do
+        shared=$(comm -12 <(expand_cores "$list" | sort -u) <(expand_cores "$BENCH_CORES" | sort -u) | tr '\n' ' ')
+        if [[ -n $shared ]] && ((${#BENCH_PIN[@]})); then
+            say "note: redis-benchmark shares core(s) ${shared% } with a server (cores $list)"
+        fi
+    done
 else
     say "warning: taskset not found (apt-get install -y util-linux); nothing is pinned"
 fi
+PINNING="shoal ${SHOAL_PIN[*]:-unpinned}; redis ${REDIS_PIN[*]:-unpinned}; redis-benchmark ${BENCH_PIN[*]:-unpinned}"
 
 # ---------------------------------------------------------------------------------------------
 # build
@@ -103,16 +150,11 @@ fi
 SHOAL_BIN=$(cd "$(dirname "$SHOAL_BIN")" && pwd)/$(basename "$SHOAL_BIN")
 
 # ---------------------------------------------------------------------------------------------
-# servers: started here, stopped here, by PID only
+# servers: started here, stopped here, by PID only (lib.sh)
 # ---------------------------------------------------------------------------------------------
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/shoal-compare.XXXXXX")
-PIDS=()      # servers started by this script
-BENCH_PID=   # the redis-benchmark currently running, if any
-
-# stop_pid, cleanup (the EXIT trap), port_in_use, start_server
-# shellcheck source=benches/lib.sh
-source "$ROOT/benches/lib.sh"
+START=$SECONDS
 
 REDIS_ARGS=(--save '' --appendonly no --daemonize no)
 # Persistence off on both sides: no background save may land inside a measurement.
@@ -128,32 +170,45 @@ read -r -a both <<<"$BOTH_ARGS"
 shoal_args+=("${both[@]}")
 REDIS_ARGS+=("${both[@]}")
 
+SERVER_PIN=("${SHOAL_PIN[@]}")
 start_server shoal "$SHOAL_BIN" "${shoal_args[@]}"
 SHOAL_PORT=$STARTED_PORT SHOAL_PID=$STARTED_PID
+SERVER_PIN=("${REDIS_PIN[@]}")
 start_server redis "$REDIS_BIN" "${REDIS_ARGS[@]}"
 REDIS_PORT=$STARTED_PORT REDIS_PID=$STARTED_PID
+REDIS_VERSION=$("$REDIS_BIN" --version | grep -o 'v=[^ ]*')
 
-say "shoal: $SHOAL_BIN (pid $SHOAL_PID, port $SHOAL_PORT)"
-say "redis: $REDIS_BIN $("$REDIS_BIN" --version | grep -o 'v=[^ ]*') (pid $REDIS_PID, port $REDIS_PORT)"
-say "pinning: servers ${SERVER_PIN[*]:-unpinned}, redis-benchmark ${BENCH_PIN[*]:-unpinned}"
-say "matrix: -t $TESTS -c $CLIENTS -n $REQUESTS -P {${PIPELINES// /,}}${KEYSPACE:+ -r $KEYSPACE}, $ROUNDS rounds"
+say "shoal: $SHOAL_BIN ${shoal_args[*]} (pid $SHOAL_PID, port $SHOAL_PORT)"
+say "redis: $REDIS_BIN $REDIS_VERSION (pid $REDIS_PID, port $REDIS_PORT)"
+say "pinning: $PINNING"
+say "matrix: -t $TESTS -c $CLIENTS -P {${PIPELINES// /,}} -d {${DATASIZES// /,}} -r $KEYSPACE," \
+    "-n ${REQUESTS:-sized for ${DURATION} s}, $ROUNDS rounds"
 
 # ---------------------------------------------------------------------------------------------
 # measurements
 # ---------------------------------------------------------------------------------------------
 
-DATA=$WORK/results.tsv # server<TAB>pipeline<TAB>round<TAB>test<TAB>rps
-: >"$DATA"
+DATA=$WORK/results.tsv
+printf 'server\tpipeline\tdatasize\tround\ttest\trequests\trps\tp99_ms\n' >"$DATA"
 
-# bench SERVER PORT PID PIPELINE ROUND
-bench() {
-    local server=$1 port=$2 pid=$3 pipeline=$4 round=$5 out=$WORK/bench.csv err=$WORK/bench.err
-    local args=(-h 127.0.0.1 -p "$port" -c "$CLIENTS" -n "$REQUESTS" -P "$pipeline" -t "$TESTS" --csv)
-    [[ -z $KEYSPACE ]] || args+=(-r "$KEYSPACE")
+# flush PORT NAME: FLUSHALL, so that every block starts from the same empty database.
+flush() {
+    [[ $(redis-cli -h 127.0.0.1 -p "$1" FLUSHALL 2>&1) == OK ]] || die "FLUSHALL on $2 failed"
+}
+
+ROWS=$WORK/rows.tsv
+# run_benchmark SERVER PORT PID REQUESTS PIPELINE DATASIZE TESTS: one redis-benchmark --csv run;
+# writes its rows to $ROWS as TEST<TAB>RPS<TAB>P99_MS, TEST being the row's name without its
+# "(...)" note ("LRANGE_100 (first 100 elements)" -> "LRANGE_100"), without the LPUSH rows
+# that only fill the list for LRANGE.
+run_benchmark() {
+    local server=$1 port=$2 pid=$3 requests=$4 pipeline=$5 datasize=$6 tests=$7
+    local out=$WORK/bench.csv err=$WORK/bench.err rc=0
+    local args=(-h 127.0.0.1 -p "$port" -c "$CLIENTS" -n "$requests" -P "$pipeline" -d "$datasize" -t "$tests" --csv)
+    ((KEYSPACE == 0)) || args+=(-r "$KEYSPACE")
     # In the background + wait, so that INT/TERM interrupt the run at once (see cleanup).
     "${BENCH_PIN[@]}" redis-benchmark "${args[@]}" >"$out" 2>"$err" &
     BENCH_PID=$!
-    local rc=0
     wait "$BENCH_PID" || rc=$?
     BENCH_PID=
     if ((rc != 0)); then
@@ -162,62 +217,174 @@ bench() {
         exit 1
     fi
     kill -0 "$pid" 2>/dev/null || die "$server (pid $pid) died during the benchmark; log: $WORK/$server/server.log"
-    # "SET","123456.78","0.123",...  (header line starts with "test")
-    local rows
-    rows=$(awk -F'","' -v s="$server" -v p="$pipeline" -v r="$round" '
-        NR > 1 || $1 != "\"test" {
-            name = $1; sub(/^"/, "", name)
-            rps = $2
-            if (name != "" && rps ~ /^[0-9.]+$/) { printf "%s\t%s\t%s\t%s\t%s\n", s, p, r, name, rps; n++ }
-        }
-        END { if (n == 0) exit 1 }' "$out") || {
-        say "no results from redis-benchmark against $server; its output:"
-        cat "$out" "$err" >&2
-        exit 1
-    }
     if grep -qi 'error' "$err"; then
         say "redis-benchmark against $server reported errors:"
         cat "$err" >&2
         exit 1
     fi
-    printf '%s\n' "$rows" >>"$DATA"
-    say "$(printf '  round %s  -P %-3s %-6s %s' "$round" "$pipeline" "$server" \
-        "$(cut -f4,5 <<<"$rows" | tr '\t\n' '= ' | sed 's/ $//')")"
+    # redis-benchmark 7.0: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms",
+    # "p95_latency_ms","p99_latency_ms","max_latency_ms"; the columns are found by name.
+    awk -F'","' '
+        { gsub(/^"|"$/, "") }
+        NR == 1 {
+            for (i = 1; i <= NF; i++) col[$i] = i
+            if (!("test" in col) || !("rps" in col) || !("p99_latency_ms" in col)) exit 2
+            next
+        }
+        $1 ~ /needed to benchmark/ { next }
+        {
+            name = $1; sub(/ \(.*\)$/, "", name)
+            rps = $col["rps"]; p99 = $col["p99_latency_ms"]
+            if (name != "" && rps ~ /^[0-9.]+$/ && p99 ~ /^[0-9.]+$/) { printf "%s\t%s\t%s\n", name, rps, p99; n++ }
+        }
+        END { if (n == 0) exit 1 }' "$out" >"$ROWS" || {
+        say "no results from redis-benchmark against $server (expected --csv with test, rps and p99_latency_ms columns); its output:"
+        cat "$out" "$err" >&2
+        exit 1
+    }
 }
 
-for round in $(seq "$ROUNDS"); do
-    for pipeline in $PIPELINES; do
-        bench shoal "$SHOAL_PORT" "$SHOAL_PID" "$pipeline" "$round"
-        bench redis "$REDIS_PORT" "$REDIS_PID" "$pipeline" "$round"
+# Requests per measurement, keyed "pipeline datasize test": REQUESTS, or sized from a short run.
+declare -A N
+# The pop tests take what their push test left: never fewer pushes than pops.
+declare -A FILLED_BY=([lpop]=lpush [rpop]=rpush [spop]=sadd [zpopmin]=zadd)
+# fill_pushes PIPELINE DATASIZE: a push test gets at least as many requests as its pop test.
+fill_pushes() {
+    local test fill
+    for test in "${TEST_LIST[@]}"; do
+        fill=${FILLED_BY[$test]:-}
+        if [[ -n $fill && -n ${N["$1 $2 $fill"]:-} ]] && ((N["$1 $2 $fill"] < N["$1 $2 $test"])); then
+            N["$1 $2 $fill"]=${N["$1 $2 $test"]}
+        fi
+    done
+}
+
+# resize PIPELINE DATASIZE ROUND: after both servers ran a block, a test whose faster run took
+# under half of DURATION (the machine was busier during the sizing than now) gets more requests
+# from the next round on; never fewer. Both servers always run a block with the same -n.
+resize() {
+    [[ -z $REQUESTS ]] || return 0
+    local test n
+    while IFS=$'\t' read -r test n; do
+        say "  -P $1 -d $2 ${test,,}: runs under $((DURATION * 500)) ms, -n ${N["$1 $2 ${test,,}"]:-?} -> $n from round $(($3 + 1))"
+        N["$1 $2 ${test,,}"]=$n
+    done < <(awk -F'\t' -v p="$1" -v d="$2" -v r="$3" -v dur="$DURATION" '
+        NR > 1 && $2 == p && $3 == d && $4 == r { if ($7 + 0 > max[$5]) max[$5] = $7 + 0; n[$5] = $6 }
+        END {
+            for (t in max) if (n[t] / max[t] < dur / 2) printf "%s\t%d\n", t, int(max[t] * dur / 1000 + 1) * 1000
+        }' "$DATA")
+    fill_pushes "$1" "$2"
+}
+
+for pipeline in $PIPELINES; do
+    for datasize in $DATASIZES; do
+        if [[ -n $REQUESTS ]]; then
+            for test in "${TEST_LIST[@]}"; do N["$pipeline $datasize $test"]=$REQUESTS; done
+            continue
+        fi
+        # 20 batches per client: long enough for a rate, short enough to be cheap.
+        pilot=$((CLIENTS * pipeline * 20))
+        declare -A fastest=()
+        for side in shoal redis; do
+            if [[ $side == shoal ]]; then port=$SHOAL_PORT pid=$SHOAL_PID; else port=$REDIS_PORT pid=$REDIS_PID; fi
+            flush "$port" "$side"
+            # One run for every test (redis-benchmark runs them in its own order), twice: the
+            # first one's writes land in fresh memory and its rates come out far too low
+            # (MSET -d 1024: a fifth of the real rate).
+            run_benchmark "$side" "$port" "$pid" "$pilot" "$pipeline" "$datasize" "$TESTS"
+            run_benchmark "$side" "$port" "$pid" "$pilot" "$pipeline" "$datasize" "$TESTS"
+            for test in "${TEST_LIST[@]}"; do
+                # The row named as the test ("lrange_100" -> LRANGE_100), or the slowest of
+                # those it stands for ("ping" -> PING_INLINE, PING_MBULK).
+                rps=$(awk -F'\t' -v t="$test" '
+                    { name = tolower($1) }
+                    name == t || index(name, t "_") == 1 { if (min == "" || $2 + 0 < min) min = $2 + 0 }
+                    END { if (min == "") exit 1; print min }' "$ROWS") ||
+                    die "the sizing run against $side gave no row for test '$test'; rows: $(cut -f1 "$ROWS" | tr '\n' ' ')"
+                if [[ -z ${fastest[$test]:-} ]] || awk -v a="$rps" -v b="${fastest[$test]}" 'BEGIN { exit !(a > b) }'; then
+                    fastest[$test]=$rps
+                fi
+            done
+        done
+        for test in "${TEST_LIST[@]}"; do
+            # rate x DURATION, rounded up to 1000, at least 10 batches per client
+            N["$pipeline $datasize $test"]=$(awk -v r="${fastest[$test]}" -v d="$DURATION" -v m=$((CLIENTS * pipeline * 10)) \
+                'BEGIN { n = int(r * d / 1000 + 1) * 1000; if (n < m) n = m; print n }')
+        done
+        fill_pushes "$pipeline" "$datasize"
+        unset fastest
+        say "  -P $pipeline -d $datasize: -n $(for t in "${TEST_LIST[@]}"; do printf '%s=%s ' "$t" "${N["$pipeline $datasize $t"]}"; done)"
     done
 done
+
+# bench SERVER PORT PID PIPELINE DATASIZE ROUND: every test, in order, on a flushed database.
+bench() {
+    local server=$1 port=$2 pid=$3 pipeline=$4 datasize=$5 round=$6 test requests row line=
+    flush "$port" "$server"
+    for test in "${TEST_LIST[@]}"; do
+        requests=${N["$pipeline $datasize $test"]}
+        run_benchmark "$server" "$port" "$pid" "$requests" "$pipeline" "$datasize" "$test"
+        while IFS= read -r row; do
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$server" "$pipeline" "$datasize" "$round" \
+                "${row%%$'\t'*}" "$requests" "${row#*$'\t'}" >>"$DATA"
+            line+=$(awk -F'\t' '{ printf " %s=%.0f/%s", $1, $2, $3 }' <<<"$row")
+        done <"$ROWS"
+    done
+    say "$(printf '  round %s  -P %-3s -d %-5s %-6s' "$round" "$pipeline" "$datasize" "$server")$line"
+}
+
+say "measuring (each line: TEST=requests/s/p99 ms)"
+for round in $(seq "$ROUNDS"); do
+    for pipeline in $PIPELINES; do
+        for datasize in $DATASIZES; do
+            bench shoal "$SHOAL_PORT" "$SHOAL_PID" "$pipeline" "$datasize" "$round"
+            bench redis "$REDIS_PORT" "$REDIS_PID" "$pipeline" "$datasize" "$round"
+            ((round == ROUNDS)) || resize "$pipeline" "$datasize" "$round"
+        done
+    done
+done
+ELAPSED=$((SECONDS - START))
 
 [[ -z $RESULTS ]] || cp "$DATA" "$RESULTS"
 
 # ---------------------------------------------------------------------------------------------
-# table: median per (test, pipeline, server)
+# table: medians per (test, pipeline, data size, server)
 # ---------------------------------------------------------------------------------------------
 
 echo
-echo "median requests/s over $ROUNDS rounds; redis-benchmark -c $CLIENTS -n $REQUESTS${KEYSPACE:+ -r $KEYSPACE}" \
-    "(servers: ${SERVER_PIN[*]:-unpinned}; client: ${BENCH_PIN[*]:-unpinned}); redis $("$REDIS_BIN" --version | grep -o 'v=[^ ]*')"
-printf '%-16s %8s %14s %14s %12s\n' test pipeline "shoal rps" "redis rps" shoal/redis
-printf '%-16s %8s %14s %14s %12s\n' ---- -------- --------- --------- -----------
-# Tests in the order redis-benchmark ran them, then pipeline depth as given.
-cut -f4 "$DATA" | awk '!seen[$0]++' | while IFS= read -r test; do
+echo "medians over $ROUNDS rounds; redis-benchmark -c $CLIENTS -r $KEYSPACE" \
+    "-n ${REQUESTS:-sized for about $DURATION s per measurement}; redis $REDIS_VERSION${SHOAL_ARGS:+; shoal $SHOAL_ARGS}${BOTH_ARGS:+; both $BOTH_ARGS}"
+echo "pinning: $PINNING"
+echo "rps: requests/s (higher is better); p99: 99th percentile latency in ms (lower is better)"
+printf '%-12s %3s %5s %11s %11s %7s %9s %9s %7s\n' test P d "shoal rps" "redis rps" "rps s/r" "shoal p99" "redis p99" "p99 s/r"
+printf '%-12s %3s %5s %11s %11s %7s %9s %9s %7s\n' ---- - - --------- --------- ------- --------- --------- -------
+# Tests in the order they ran, then pipeline depth and data size as given.
+awk -F'\t' 'NR > 1 && !seen[$5]++ { print $5 }' "$DATA" | while IFS= read -r test; do
     for pipeline in $PIPELINES; do
-        awk -F'\t' -v t="$test" -v p="$pipeline" '
-            $4 == t && $2 == p { v[$1] = v[$1] " " $5 }
-            function median(list,   a, n, i, j, x) {
-                n = split(list, a, " ")
-                for (i = 2; i <= n; i++) { x = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-                if (n == 0) return -1
-                return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-            }
-            END {
-                s = median(v["shoal"]); r = median(v["redis"])
-                ratio = (s > 0 && r > 0) ? sprintf("%.2f", s / r) : "n/a"
-                printf "%-16s %8s %14.0f %14.0f %12s\n", t, p, s, r, ratio
-            }' "$DATA"
+        for datasize in $DATASIZES; do
+            awk -F'\t' -v t="$test" -v p="$pipeline" -v d="$datasize" '
+                NR > 1 && $5 == t && $2 == p && $3 == d { rps[$1] = rps[$1] " " $7; p99[$1] = p99[$1] " " $8 }
+                function median(list,   a, n, i, j, x) {
+                    n = split(list, a, " ")
+                    for (i = 2; i <= n; i++) { x = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+                    if (n == 0) return -1
+                    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+                }
+                function ratio(a, b) { return (a > 0 && b > 0) ? sprintf("%.2f", a / b) : "n/a" }
+                END {
+                    rs = median(rps["shoal"]); rr = median(rps["redis"])
+                    ls = median(p99["shoal"]); lr = median(p99["redis"])
+                    printf "%-12s %3s %5s %11.0f %11.0f %7s %9.3f %9.3f %7s\n", t, p, d, rs, rr, ratio(rs, rr), ls, lr, ratio(ls, lr)
+                }' "$DATA"
+        done
     done
 done
+echo "(rps s/r: shoal/redis requests/s, above 1.00 shoal is faster; p99 s/r: shoal/redis p99, below 1.00 shoal is faster)"
+echo "took $((ELAPSED / 60)) min $((ELAPSED % 60)) s (measurements, after the build)"
+
+if [[ -n $PLOT ]]; then
+    python3 "$ROOT/benches/plot.py" "$DATA" "$PLOT" \
+        --title "shoal / redis $REDIS_VERSION, redis-benchmark -c $CLIENTS -r $KEYSPACE, medians of $ROUNDS rounds ($PINNING)" ||
+        die "benches/plot.py failed"
+    say "plot: $PLOT"
+fi

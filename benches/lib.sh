@@ -1,7 +1,39 @@
 # shellcheck shell=bash disable=SC2034 # STARTED_PORT/STARTED_PID are read by the caller
-# Shared by the benchmark scripts (sourced, not run): stopping and starting the servers they
-# start. The caller sets WORK (a temporary directory), PIDS (an array), BENCH_PID and
-# SERVER_PIN (an array: the taskset prefix, or empty), and defines `die`.
+# Shared by the benchmark scripts (sourced, not run), right after `set -euo pipefail` and ROOT:
+#
+#   say MESSAGE...            to stderr
+#   die MESSAGE...            "SCRIPT: MESSAGE" to stderr, exit 1
+#   positive NAME VALUE       dies unless VALUE is a positive integer
+#   help_or_die "$@"          -h/--help prints the script's leading comment (line 2 up to the line
+#                             `set -euo pipefail`) and exits 0; any other argument dies
+#   stop_pid, cleanup (the EXIT trap), port_in_use, start_server: the servers the script starts
+#
+# The caller sets WORK (a temporary directory) once it needs one, appends the PIDs of what it
+# starts to PIDS, keeps its running client's PID in BENCH_PID, and sets SERVER_PIN (an array:
+# the taskset prefix for start_server, or empty). The EXIT trap stops those by PID and removes
+# WORK; it is installed here, so it covers everything after this file is sourced.
+
+WORK=
+PIDS=()      # servers started by the script and still running
+BENCH_PID=   # the client (redis-benchmark, redis-cli --pipe) currently running, if any
+SERVER_PIN=()
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "${0##*/}: $*"; exit 1; }
+
+# positive NAME VALUE: dies unless VALUE is a positive integer
+positive() { [[ $2 =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive integer, got '$2'"; }
+
+help_or_die() {
+    case "${1:-}" in
+        -h | --help)
+            sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+            exit 0
+            ;;
+        "") ;;
+        *) die "unknown argument '$1' (settings are environment variables; see --help)" ;;
+    esac
+}
 
 stop_pid() {
     local pid=$1
@@ -18,7 +50,7 @@ cleanup() {
     local pid
     if [[ -n $BENCH_PID ]]; then stop_pid "$BENCH_PID"; fi
     for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
-    rm -rf "$WORK"
+    if [[ -n $WORK ]]; then rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT

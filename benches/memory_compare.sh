@@ -37,19 +37,10 @@ SELF=${BASH_SOURCE[0]}
 [[ $SELF == */* ]] || SELF=./$SELF
 ROOT=$(cd "${SELF%/*}/.." && pwd)
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "memory_compare.sh: $*"; exit 1; }
-
-positive() { [[ $2 =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive integer, got '$2'"; }
-
-case "${1:-}" in
-    -h | --help)
-        sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
-        exit 0
-        ;;
-    "") ;;
-    *) die "unknown argument '$1' (settings are environment variables; see --help)" ;;
-esac
+# say, die, positive, help_or_die; stop_pid, cleanup (the EXIT trap), port_in_use, start_server
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
+help_or_die "$@"
 
 positive KEYS "$KEYS"
 positive HASHES "$HASHES"
@@ -89,13 +80,6 @@ SHOAL_BIN=$(cd "$(dirname "$SHOAL_BIN")" && pwd)/$(basename "$SHOAL_BIN")
 # ---------------------------------------------------------------------------------------------
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/shoal-memory.XXXXXX")
-PIDS=()     # servers started by this script
-BENCH_PID=  # the redis-cli --pipe currently running, if any
-SERVER_PIN=()
-
-# stop_pid, cleanup (the EXIT trap), port_in_use, start_server
-# shellcheck source=benches/lib.sh
-source "$ROOT/benches/lib.sh"
 
 REDIS_ARGS=(--save '' --appendonly no --daemonize no)
 shoal_args=(--save '' --appendonly no)
@@ -108,7 +92,7 @@ read -r -a both <<<"$BOTH_ARGS"
 shoal_args+=("${both[@]}")
 REDIS_ARGS+=("${both[@]}")
 
-SHOAL_PORT= SHOAL_PID= REDIS_PORT= REDIS_PID=
+SHOAL_PORT='' SHOAL_PID='' REDIS_PORT='' REDIS_PID=''
 start_both() {
     start_server shoal "$SHOAL_BIN" "${shoal_args[@]}"
     SHOAL_PORT=$STARTED_PORT SHOAL_PID=$STARTED_PID
@@ -137,18 +121,15 @@ import sys
 
 scenario, path, keys, hashes, fields = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
 
-
 def cmd(*args):
     out = [b"*%d\r\n" % len(args)]
     for a in args:
         out.append(b"$%d\r\n%s\r\n" % (len(a), a))
     return b"".join(out)
 
-
 def value(i):
     # 16 bytes, not a number (so neither server stores it as an integer)
     return b"v%015d" % i
-
 
 with open(path, "wb") as f:
     if scenario in ("strings", "strings-px"):

@@ -42,18 +42,10 @@ SELF=${BASH_SOURCE[0]}
 [[ $SELF == */* ]] || SELF=./$SELF
 ROOT=$(cd "${SELF%/*}/.." && pwd)
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "snapshot_latency.sh: $*"; exit 1; }
-positive() { [[ $2 =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive integer, got '$2'"; }
-
-case "${1:-}" in
-    -h | --help)
-        sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
-        exit 0
-        ;;
-    "") ;;
-    *) die "unknown argument '$1' (settings are environment variables; see --help)" ;;
-esac
+# say, die, positive, help_or_die; stop_pid, cleanup (the EXIT trap), port_in_use, start_server
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
+help_or_die "$@"
 
 positive KEYS "$KEYS"
 positive VALUE_SIZE "$VALUE_SIZE"
@@ -130,12 +122,6 @@ if ((${#SERVER_PIN[@]} && ${#BENCH_PIN[@]})); then taskset -pc "$BENCH_CORE" $$ 
 # ---------------------------------------------------------------------------------------------
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/shoal-snapshot.XXXXXX")
-PIDS=()      # servers started by this script and still running
-BENCH_PID=   # the background redis-benchmark, if any
-
-# stop_pid, cleanup (the EXIT trap), port_in_use, start_server
-# shellcheck source=benches/lib.sh
-source "$ROOT/benches/lib.sh"
 
 # stop_server PID: stops it and forgets it.
 stop_server() {
