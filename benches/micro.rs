@@ -234,6 +234,19 @@ mod keyspace {
     /// Shared by the GET and overwrite benchmarks, which do not change its size.
     static FILLED: LazyLock<Keyspace> = LazyLock::new(filled);
 
+    /// The shared pre-filled keyspace (for `keyspace_threads`).
+    pub(super) fn filled_keyspace() -> &'static Keyspace {
+        &FILLED
+    }
+
+    /// The drawn keys (for `keyspace_threads`).
+    pub(super) fn drawn_keys() -> Vec<Vec<u8>> {
+        drawn()
+    }
+
+    /// The commands' clock (for `keyspace_threads`).
+    pub(super) const CLOCK: u64 = NOW;
+
     /// `DRAWN` existing keys drawn uniformly with a fixed seed.
     fn drawn() -> Vec<Vec<u8>> {
         let mut rng = StdRng::seed_from_u64(8);
@@ -293,5 +306,61 @@ mod keyspace {
                 l.insert(k, Value::Str(Str::from_bytes(black_box(VALUE16))), 0);
                 found
             });
+    }
+}
+
+/// The same GET and SET on 1 and 2 threads at once (divan's `threads`): each thread cycles
+/// through the drawn keys from its own starting point. Every shard has its own lock, so two
+/// threads should each keep most of one thread's rate: the aggregate throughput is
+/// `threads x 1 / (time per operation)`, which `benches/README.md` turns into the scaling
+/// figure. On a machine with fewer cores than threads the threads share a core and it cannot
+/// grow.
+mod keyspace_threads {
+    use super::*;
+    use std::cell::Cell;
+
+    thread_local! {
+        /// This thread's position in the drawn keys; threads start far apart.
+        static NEXT: Cell<usize> = const { Cell::new(usize::MAX) };
+    }
+
+    /// The next drawn key for this thread.
+    fn next_key(keys: &[Vec<u8>]) -> &[u8] {
+        let i = NEXT.with(|c| {
+            let mut i = c.get();
+            if i == usize::MAX {
+                // A different start per thread: the address of its own cell, scrambled.
+                i = (c as *const Cell<usize> as usize).wrapping_mul(0x9E37_79B9);
+            }
+            c.set(i.wrapping_add(1));
+            i
+        });
+        &keys[i % keys.len()]
+    }
+
+    static KEYS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(super::keyspace::drawn_keys);
+
+    #[divan::bench(threads = [1, 2], sample_count = 200, sample_size = 500)]
+    fn get_existing(bencher: Bencher) {
+        let ks = super::keyspace::filled_keyspace();
+        let keys = &*KEYS;
+        bencher.counter(ItemsCount::new(1usize)).bench(|| {
+            let k = black_box(next_key(keys));
+            let mut l = ks.lock_keys(iter::once(k), 0, super::keyspace::CLOCK);
+            l.lookup_read(k).is_some()
+        });
+    }
+
+    #[divan::bench(threads = [1, 2], sample_count = 200, sample_size = 500)]
+    fn set_existing(bencher: Bencher) {
+        let ks = super::keyspace::filled_keyspace();
+        let keys = &*KEYS;
+        bencher.counter(ItemsCount::new(1usize)).bench(|| {
+            let k = black_box(next_key(keys));
+            let mut l = ks.lock_keys(iter::once(k), 0, super::keyspace::CLOCK);
+            let found = l.lookup_write(k).is_some();
+            l.insert(k, Value::Str(Str::from_bytes(black_box(VALUE16))), 0);
+            found
+        });
     }
 }
