@@ -198,3 +198,21 @@ fn commandstats_count_a_pipeline_and_a_transaction_exactly() {
     assert!(stats.contains("cmdstat_exec:calls=1,"), "{stats}");
     assert!(stats.contains("cmdstat_multi:calls=1,"), "{stats}");
 }
+
+/// Keys of every length around the hot path's remembered-slot limits (44 bytes kept, 255 the
+/// empty marker) are stored and found: a 255-byte key once took the server down.
+#[test]
+fn keys_of_lengths_around_the_slot_memo_limits_are_stored_and_found() {
+    let s = Server::start(&[]);
+    let mut c = s.client();
+    for len in [1, 43, 44, 45, 254, 255, 256, 1000] {
+        let key = "k".repeat(len);
+        let _: () = redis::cmd("SET").arg(&key).arg(len).query(&mut c).unwrap();
+        let got: usize = redis::cmd("GET").arg(&key).query(&mut c).unwrap();
+        assert_eq!(got, len);
+        let n: i64 = redis::cmd("INCR").arg(&key).query(&mut c).unwrap();
+        assert_eq!(n, len as i64 + 1);
+    }
+    let n: i64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
+    assert_eq!(n, 8);
+}

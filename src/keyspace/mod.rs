@@ -283,7 +283,8 @@ impl SlotMemo {
     /// The slot of `key` (0..16384), from memory when it is the remembered key.
     #[inline]
     fn slot(&mut self, key: &[u8]) -> usize {
-        if key.len() == self.len as usize && key == &self.key[..key.len()] {
+        // `get`: the empty memo's length (255) is longer than the kept bytes.
+        if key.len() == self.len as usize && self.key.get(..key.len()) == Some(key) {
             return self.slot as usize;
         }
         let slot = key_slot(key);
@@ -702,6 +703,32 @@ mod tests {
         let g = ks.shards()[ks.shard_of_slot(key_slot(b"a"))].data.lock();
         let db = g.dbs[0].as_ref().unwrap();
         assert_eq!((db.keys, db.volatile), (1, 0));
+    }
+
+    #[test]
+    fn slot_memo_gives_every_key_its_own_slot() {
+        let mut m = SlotMemo::EMPTY;
+        // Lengths around the memo's size and its empty marker (255): computed, never mixed up.
+        for len in [0, 1, 16, 43, 44, 45, 254, 255, 256, 1000] {
+            let a = vec![b'a'; len];
+            let mut b = a.clone();
+            if let Some(last) = b.last_mut() {
+                *last = b'b';
+            }
+            for _ in 0..2 {
+                assert_eq!(m.slot(&a), key_slot(&a), "len {len}");
+                assert_eq!(m.slot(&b), key_slot(&b), "len {len}");
+            }
+            // A fresh memo meets the key first.
+            let mut fresh = SlotMemo::EMPTY;
+            assert_eq!(fresh.slot(&a), key_slot(&a), "len {len}");
+        }
+        // Same length and address, other bytes: the slot of the new bytes.
+        let mut k = *b"{user1}:x";
+        let first = m.slot(&k);
+        k[5] = b'2';
+        assert_eq!(first, key_slot(b"{user1}:x"));
+        assert_eq!(m.slot(&k), key_slot(b"{user2}:x"));
     }
 
     #[test]
