@@ -181,25 +181,47 @@ impl Treap {
     }
 
     fn remove(&mut self, score: f64, member: &[u8]) {
-        self.root = self.remove_at(self.root, score, member);
+        let mut found = NIL;
+        self.root = self.unlink_at(self.root, score, member, &mut found);
+        if found != NIL {
+            self.release(found);
+        }
     }
 
-    /// Removes (score, member) from subtree `t`; returns the new subtree root.
-    fn remove_at(&mut self, t: u32, score: f64, member: &[u8]) -> u32 {
+    /// Moves `member` from `old` to `score` (ZADD, ZINCRBY of a present member): its node and
+    /// member bytes are kept, only its place in the tree changes.
+    fn rescore(&mut self, old: f64, member: &[u8], score: f64) {
+        let mut found = NIL;
+        self.root = self.unlink_at(self.root, old, member, &mut found);
+        if found == NIL {
+            // Not in the tree (cannot happen while map and tree agree): add it.
+            self.insert(score, member.into());
+            return;
+        }
+        let n = &mut self.nodes[found as usize];
+        n.score = score;
+        n.left = NIL;
+        n.right = NIL;
+        n.size = 1;
+        self.root = self.insert_at(self.root, found);
+    }
+
+    /// Unlinks (score, member) from subtree `t`, leaving its node id in `found` (NIL if absent);
+    /// returns the new subtree root.
+    fn unlink_at(&mut self, t: u32, score: f64, member: &[u8], found: &mut u32) -> u32 {
         if t == NIL {
             return NIL;
         }
         let n = &self.nodes[t as usize];
         if n.score == score && &*n.member == member {
-            let m = self.merge(n.left, n.right);
-            self.release(t);
-            return m;
+            *found = t;
+            return self.merge(n.left, n.right);
         }
         if less(score, member, n.score, &n.member) {
-            let l = self.remove_at(n.left, score, member);
+            let l = self.unlink_at(n.left, score, member, found);
             self.nodes[t as usize].left = l;
         } else {
-            let r = self.remove_at(n.right, score, member);
+            let r = self.unlink_at(n.right, score, member, found);
             self.nodes[t as usize].right = r;
         }
         self.update(t);
@@ -399,20 +421,18 @@ impl ZSet {
                 prev
             }
             Repr::Big(b) => {
-                let prev = b.map.get(member).copied();
-                if let Some(old) = prev {
-                    if old == score {
-                        return prev;
+                // One lookup in the map; a present member keeps its tree node.
+                if let Some(s) = b.map.get_mut(member) {
+                    let old = *s;
+                    if old != score {
+                        *s = score;
+                        b.tree.rescore(old, member, score);
                     }
-                    b.tree.remove(old, member);
+                    return Some(old);
                 }
                 b.tree.insert(score, member.into());
-                if prev.is_none() {
-                    b.map.insert(member, score);
-                } else if let Some(s) = b.map.get_mut(member) {
-                    *s = score;
-                }
-                prev
+                b.map.insert(member, score);
+                None
             }
         }
     }
