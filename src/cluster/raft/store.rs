@@ -65,6 +65,10 @@ impl Persisted {
     }
 }
 
+/// Serialises the writes of `cluster-config-file`s (see [`Store::write`]); they are small and
+/// rare, so one lock for the process is enough.
+static FILE_WRITE: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
+
 /// What a store shares with the consensus layer.
 pub struct Ctx {
     /// `cluster-config-file`.
@@ -107,10 +111,15 @@ impl Store {
     }
 
     fn write(&self, st: &Persisted) -> std::io::Result<()> {
+        let data = serde_json::to_vec(st).map_err(std::io::Error::other)?;
+        // A replaced raft (CLUSTER RESET) may still be writing when its successor writes the
+        // same file: the liveness check and the tmp + rename run under one lock, so the old
+        // one either finishes first or sees that it is replaced, and the two never share the
+        // tmp file (the loser's rename failed with "No such file or directory").
+        let _one_writer = FILE_WRITE.lock();
         if !self.ctx.live.load(Relaxed) {
             return Ok(());
         }
-        let data = serde_json::to_vec(st).map_err(std::io::Error::other)?;
         let tmp = self.ctx.file.with_extension("tmp-raft");
         std::fs::write(&tmp, &data)?;
         std::fs::rename(&tmp, &self.ctx.file)
