@@ -27,13 +27,10 @@ RESHARD_SLOTS=${RESHARD_SLOTS:-200}
 SHOAL_BIN=${SHOAL_BIN:-}
 REDIS_BIN=${REDIS_BIN:-redis-server}
 
-SELF=${BASH_SOURCE[0]}
-[[ $SELF == */* ]] || SELF=./$SELF
-ROOT=$(cd "${SELF%/*}/.." && pwd)
-
-# say, die, positive, help_or_die; stop_pid, cleanup (the EXIT trap), port_in_use, start_server
+# ROOT, say, die, positive, help_or_die, shoal_binary; stop_pid, cleanup (the EXIT trap),
+# port_in_use, start_server
 # shellcheck source=benches/lib.sh
-source "$ROOT/benches/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 help_or_die "$@"
 for v in ROUNDS NODES REQUESTS CLIENTS KEYSPACE RESHARD_SLOTS; do positive "$v" "${!v}"; done
 ((NODES >= 3)) || die "NODES must be at least 3 (redis-cli --cluster create needs 3 primaries)"
@@ -45,12 +42,7 @@ for tool in "$REDIS_BIN" redis-benchmark redis-cli; do
 done
 REDIS_BIN=$(command -v "$REDIS_BIN")
 
-if [[ -z $SHOAL_BIN ]]; then
-    say "building shoal-server (release)..."
-    (cd "$ROOT" && cargo build --release --bin shoal-server) >&2
-    SHOAL_BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/shoal-server
-fi
-[[ -x $SHOAL_BIN ]] || die "shoal binary '$SHOAL_BIN' does not exist or is not executable"
+shoal_binary
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/shoal-cluster-compare.XXXXXX")
 

@@ -1,9 +1,11 @@
 # shellcheck shell=bash disable=SC2034 # STARTED_PORT/STARTED_PID are read by the caller
-# Shared by the benchmark scripts (sourced, not run), right after `set -euo pipefail` and ROOT:
+# Shared by the benchmark scripts (sourced, not run), right after `set -euo pipefail`:
 #
+#   ROOT                      the checkout
 #   say MESSAGE...            to stderr
 #   die MESSAGE...            "SCRIPT: MESSAGE" to stderr, exit 1
 #   positive NAME VALUE       dies unless VALUE is a positive integer
+#   shoal_binary [--if-missing]  SHOAL_BIN made absolute, or built (see below)
 #   help_or_die "$@"          -h/--help prints the script's leading comment (line 2 up to the line
 #                             `set -euo pipefail`) and exits 0; any other argument dies
 #   stop_pid, cleanup (the EXIT trap), port_in_use, start_server: the servers the script starts
@@ -13,6 +15,9 @@
 # the taskset prefix for start_server, or empty). The EXIT trap stops those by PID and removes
 # WORK; it is installed here, so it covers everything after this file is sourced.
 
+# The checkout (this file is ROOT/benches/lib.sh).
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
 WORK=
 PIDS=()      # servers started by the script and still running
 BENCH_PID=   # the client (redis-benchmark, redis-cli --pipe) currently running, if any
@@ -20,6 +25,22 @@ SERVER_PIN=()
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "${0##*/}: $*"; exit 1; }
+
+# shoal_binary [--if-missing]: makes SHOAL_BIN an absolute path to an executable shoal-server.
+# Empty, it becomes the checkout's release build, built now with cargo (with --if-missing only
+# when that binary does not exist yet).
+shoal_binary() {
+    if [[ -z $SHOAL_BIN ]]; then
+        SHOAL_BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/shoal-server
+        if [[ ${1:-} != --if-missing || ! -x $SHOAL_BIN ]]; then
+            command -v cargo >/dev/null 2>&1 || die "cargo not found (or set SHOAL_BIN to a built shoal-server)"
+            say "building shoal-server (release)..."
+            (cd "$ROOT" && cargo build --release --bin shoal-server) >&2
+        fi
+    fi
+    [[ -x $SHOAL_BIN ]] || die "shoal binary '$SHOAL_BIN' does not exist or is not executable"
+    SHOAL_BIN=$(cd "$(dirname "$SHOAL_BIN")" && pwd)/$(basename "$SHOAL_BIN")
+}
 
 # positive NAME VALUE: dies unless VALUE is a positive integer
 positive() { [[ $2 =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive integer, got '$2'"; }

@@ -33,13 +33,10 @@ SHOAL_ARGS=${SHOAL_ARGS:-}
 BOTH_ARGS=${BOTH_ARGS:-}
 REDIS_BIN=${REDIS_BIN:-redis-server}
 
-SELF=${BASH_SOURCE[0]}
-[[ $SELF == */* ]] || SELF=./$SELF
-ROOT=$(cd "${SELF%/*}/.." && pwd)
-
-# say, die, positive, help_or_die; stop_pid, cleanup (the EXIT trap), port_in_use, start_server
+# ROOT, say, die, positive, help_or_die, shoal_binary; stop_pid, cleanup (the EXIT trap),
+# port_in_use, start_server
 # shellcheck source=benches/lib.sh
-source "$ROOT/benches/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 help_or_die "$@"
 
 positive KEYS "$KEYS"
@@ -64,16 +61,7 @@ REDIS_BIN=$(command -v "$REDIS_BIN")
 # build (only when there is no binary)
 # ---------------------------------------------------------------------------------------------
 
-if [[ -z $SHOAL_BIN ]]; then
-    SHOAL_BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/shoal-server
-    if [[ ! -x $SHOAL_BIN ]]; then
-        command -v cargo >/dev/null 2>&1 || die "cargo not found (or set SHOAL_BIN to a built shoal-server)"
-        say "building shoal-server (release)..."
-        (cd "$ROOT" && cargo build --release --bin shoal-server) >&2
-    fi
-fi
-[[ -x $SHOAL_BIN ]] || die "shoal binary '$SHOAL_BIN' does not exist or is not executable"
-SHOAL_BIN=$(cd "$(dirname "$SHOAL_BIN")" && pwd)/$(basename "$SHOAL_BIN")
+shoal_binary --if-missing
 
 # ---------------------------------------------------------------------------------------------
 # servers: started here, stopped here, by PID only

@@ -38,13 +38,10 @@ RESULTS=${RESULTS:-}
 TESTS=(set get)   # one background benchmark (and one snapshot) per test
 MAX_TRIES=4       # a benchmark that ends before its snapshot is run again, twice as long
 
-SELF=${BASH_SOURCE[0]}
-[[ $SELF == */* ]] || SELF=./$SELF
-ROOT=$(cd "${SELF%/*}/.." && pwd)
-
-# say, die, positive, help_or_die; stop_pid, cleanup (the EXIT trap), port_in_use, start_server
+# ROOT, say, die, positive, help_or_die, shoal_binary; stop_pid, cleanup (the EXIT trap),
+# port_in_use, start_server
 # shellcheck source=benches/lib.sh
-source "$ROOT/benches/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 help_or_die "$@"
 
 positive KEYS "$KEYS"
@@ -104,14 +101,7 @@ fi
 # ---------------------------------------------------------------------------------------------
 
 if [[ " $SERVERS " == *" shoal "* ]]; then
-    if [[ -z $SHOAL_BIN ]]; then
-        command -v cargo >/dev/null 2>&1 || die "cargo not found (or set SHOAL_BIN to a built shoal-server)"
-        say "building shoal-server (release)..."
-        (cd "$ROOT" && cargo build --release --bin shoal-server) >&2
-        SHOAL_BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/shoal-server
-    fi
-    [[ -x $SHOAL_BIN ]] || die "shoal binary '$SHOAL_BIN' does not exist or is not executable"
-    SHOAL_BIN=$(cd "$(dirname "$SHOAL_BIN")" && pwd)/$(basename "$SHOAL_BIN")
+    shoal_binary
 fi
 
 # The sampling loop (this shell) next to the client, once the build is done.
