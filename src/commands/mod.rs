@@ -545,11 +545,8 @@ fn execute<'k>(
     let cmd = Table::get().rows[id];
     let retry = client.block.as_ref().is_some_and(|b| b.retry);
     client.info.last_cmd.store(id, Relaxed);
-    if client.pending_stats.id != id {
-        // Before the command runs, so an INFO commandstats sees the commands before it.
-        flush_stats(srv, client);
-        client.pending_stats.id = id;
-    }
+    // Before the command runs, so an INFO commandstats sees the commands before it.
+    pend_stats_of(srv, client, id);
     let start = match std::mem::take(&mut client.clock_us) {
         0 => crate::clock::now_us(),
         t => t,
@@ -587,11 +584,8 @@ fn execute<'k>(
     client.ended_us = end;
     let usec = end.saturating_sub(start);
 
-    if client.pending_stats.id != id {
-        // EXEC: its commands were counted meanwhile.
-        flush_stats(srv, client);
-        client.pending_stats.id = id;
-    }
+    // Again after it: EXEC's queued commands were counted meanwhile.
+    pend_stats_of(srv, client, id);
     // A blocked command counts once: when it is served or times out, not at each wait.
     let p = &mut client.pending_stats;
     if action != Action::Block {
@@ -622,6 +616,15 @@ pub fn flush_stats(srv: &Shared, client: &mut Client) {
         let st = &srv.cmdstats[p.id];
         st.calls.fetch_add(std::mem::take(&mut p.calls), Relaxed);
         st.usec.fetch_add(std::mem::take(&mut p.usec), Relaxed);
+    }
+}
+
+/// Makes row `id` the command the client's pending counts are for, adding those of another
+/// command to the shared counters first.
+fn pend_stats_of(srv: &Shared, client: &mut Client, id: usize) {
+    if client.pending_stats.id != id {
+        flush_stats(srv, client);
+        client.pending_stats.id = id;
     }
 }
 
