@@ -146,19 +146,7 @@ shoal_binary
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/shoal-compare.XXXXXX")
 START=$SECONDS
 
-REDIS_ARGS=(--save '' --appendonly no --daemonize no)
-# Persistence off on both sides: no background save may land inside a measurement.
-shoal_args=(--save '' --appendonly no)
-# A redis-server standing in for shoal (dry run) gets redis-server's settings.
-if "$SHOAL_BIN" --version 2>/dev/null | grep -q '^Redis server'; then
-    shoal_args=("${REDIS_ARGS[@]}")
-fi
-read -r -a extra <<<"$SHOAL_ARGS"
-shoal_args+=("${extra[@]}")
-# Settings for both (after the defaults above, so they win): e.g. the AOF on both sides.
-read -r -a both <<<"$BOTH_ARGS"
-shoal_args+=("${both[@]}")
-REDIS_ARGS+=("${both[@]}")
+server_args
 
 SERVER_PIN=("${SHOAL_PIN[@]}")
 start_server shoal "$SHOAL_BIN" "${shoal_args[@]}"

@@ -6,6 +6,7 @@
 #   die MESSAGE...            "SCRIPT: MESSAGE" to stderr, exit 1
 #   positive NAME VALUE       dies unless VALUE is a positive integer
 #   shoal_binary [--if-missing]  SHOAL_BIN made absolute, or built (see below)
+#   server_args               REDIS_ARGS and shoal_args from SHOAL_ARGS and BOTH_ARGS (see below)
 #   help_or_die "$@"          -h/--help prints the script's leading comment (line 2 up to the line
 #                             `set -euo pipefail`) and exits 0; any other argument dies
 #   stop_pid, cleanup (the EXIT trap), port_in_use, start_server: the servers the script starts
@@ -40,6 +41,24 @@ shoal_binary() {
     fi
     [[ -x $SHOAL_BIN ]] || die "shoal binary '$SHOAL_BIN' does not exist or is not executable"
     SHOAL_BIN=$(cd "$(dirname "$SHOAL_BIN")" && pwd)/$(basename "$SHOAL_BIN")
+}
+
+# server_args: REDIS_ARGS and shoal_args, the arguments of the two servers: persistence off on
+# both (no background save may land inside a measurement), then SHOAL_ARGS for shoal, then
+# BOTH_ARGS for both (after the defaults, so they win: e.g. the AOF on both sides). A
+# redis-server standing in for shoal (a dry run) gets redis-server's settings.
+server_args() {
+    local extra both
+    REDIS_ARGS=(--save '' --appendonly no --daemonize no)
+    shoal_args=(--save '' --appendonly no)
+    if "$SHOAL_BIN" --version 2>/dev/null | grep -q '^Redis server'; then
+        shoal_args=("${REDIS_ARGS[@]}")
+    fi
+    read -r -a extra <<<"${SHOAL_ARGS:-}"
+    shoal_args+=("${extra[@]}")
+    read -r -a both <<<"${BOTH_ARGS:-}"
+    shoal_args+=("${both[@]}")
+    REDIS_ARGS+=("${both[@]}")
 }
 
 # positive NAME VALUE: dies unless VALUE is a positive integer

@@ -69,16 +69,7 @@ shoal_binary --if-missing
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/shoal-memory.XXXXXX")
 
-REDIS_ARGS=(--save '' --appendonly no --daemonize no)
-shoal_args=(--save '' --appendonly no)
-if "$SHOAL_BIN" --version 2>/dev/null | grep -q '^Redis server'; then
-    shoal_args=("${REDIS_ARGS[@]}")
-fi
-read -r -a extra <<<"$SHOAL_ARGS"
-shoal_args+=("${extra[@]}")
-read -r -a both <<<"$BOTH_ARGS"
-shoal_args+=("${both[@]}")
-REDIS_ARGS+=("${both[@]}")
+server_args
 
 SHOAL_PORT='' SHOAL_PID='' REDIS_PORT='' REDIS_PID=''
 start_both() {
