@@ -153,29 +153,31 @@ async fn follow_task(srv: Arc<Shared>, c: Arc<Consensus>) {
 }
 
 /// Applies topology `topo` to this node (`me`): the slot map, and replication of its primary.
+///
+/// The order keeps a write from ever meeting `-READONLY` in a failover (Redis's replica answers
+/// a write with `-MOVED`): a replica being promoted stops replicating *before* it routes the
+/// slots to itself, and a primary being demoted routes its slots away *before* it starts
+/// replicating. In between, writes are redirected, never refused.
 fn follow(srv: &Arc<Shared>, topo: &Arc<Topology>, me: &str) {
-    srv.cluster.set_topology(topo.clone(), me);
     let Some(n) = topo.nodes.get(me) else {
+        srv.cluster.set_topology(topo.clone(), me);
         return;
     };
     let link = &srv.replication.link;
-    match n.primary.as_ref().and_then(|p| topo.nodes.get(p)) {
-        Some(p) if !p.ip.is_empty() => {
-            let want = (p.ip.clone(), p.port);
-            if link.master.lock().as_ref() != Some(&want) {
-                tracing::info!("Cluster: replicating {} at {}:{}", p.id, p.ip, p.port);
-                crate::replication::replica::set_master(srv, want.0, want.1, true);
-            }
-            // A primary that became a replica by a manual failover resumes its clients.
-            srv.cluster.writes_paused_until.store(0, Relaxed);
+    let primary = n.primary.as_ref().and_then(|p| topo.nodes.get(p));
+    if primary.is_none() && link.is_replica() {
+        tracing::info!("Cluster: this node is now a primary");
+        crate::replication::replica::unset_master(srv);
+    }
+    srv.cluster.set_topology(topo.clone(), me);
+    if let Some(p) = primary.filter(|p| !p.ip.is_empty()) {
+        let want = (p.ip.clone(), p.port);
+        if link.master.lock().as_ref() != Some(&want) {
+            tracing::info!("Cluster: replicating {} at {}:{}", p.id, p.ip, p.port);
+            crate::replication::replica::set_master(srv, want.0, want.1, true);
         }
-        Some(_) => {}
-        None => {
-            if link.is_replica() {
-                tracing::info!("Cluster: this node is now a primary");
-                crate::replication::replica::unset_master(srv);
-            }
-        }
+        // A primary that became a replica by a manual failover resumes its clients.
+        srv.cluster.writes_paused_until.store(0, Relaxed);
     }
 }
 

@@ -322,6 +322,17 @@ pub fn dispatch(
     }
     if srv.replication.link.is_replica() && !client.replaying {
         if cmd.flags & table::flag::WRITE != 0 && srv.limits.replica_read_only.load(Relaxed) {
+            // A failover may have given the slot away since it was routed above (this node
+            // became a replica meanwhile): redirect to the slot's new owner, as Redis would.
+            if srv.cluster.enabled && cmd.has_keys() {
+                let reads_down = srv.limits.cluster_allow_reads_when_down.load(Relaxed);
+                if let Err(e) = srv
+                    .cluster
+                    .route(cmd, args, false, client.readonly, reads_down)
+                {
+                    return reject(srv, client, out, id, e);
+                }
+            }
             return reject(srv, client, out, id, CmdError::Other(READONLY.into()));
         }
         if cmd.flags & table::flag::STALE == 0
