@@ -234,3 +234,79 @@ fn lfu_counters_and_idle_times_survive_a_reload() {
     let idle = int_of(&c.call(&["OBJECT", "IDLETIME", "old"]));
     assert!((1000..1010).contains(&idle), "{idle}");
 }
+
+/// The nice value (field 19 of `/proc/<pid>/task/<tid>/stat`) of each of `pid`'s threads, with
+/// its name.
+#[cfg(target_os = "linux")]
+fn thread_priorities(pid: u32) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    for t in std::fs::read_dir(format!("/proc/{pid}/task")).expect("the server's threads") {
+        let dir = t.unwrap().path();
+        let (Ok(comm), Ok(stat)) = (
+            std::fs::read_to_string(dir.join("comm")),
+            std::fs::read_to_string(dir.join("stat")),
+        ) else {
+            continue; // the thread ended meanwhile
+        };
+        // The name in field 2 may hold spaces: count fields after its closing parenthesis.
+        let after = &stat[stat.rfind(')').expect("a stat line") + 2..];
+        let nice = after.split(' ').nth(16).unwrap().parse().unwrap();
+        out.push((comm.trim().to_string(), nice));
+    }
+    out
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn freed_memory_goes_back_to_the_os_from_a_low_priority_thread() {
+    if against_redis() {
+        eprintln!("skipped against redis: its purge thread runs at normal priority");
+        return;
+    }
+    let s = Server::start(&[]);
+    let mut c = s.raw();
+    let rss = |c: &mut support::Raw| -> u64 {
+        c.info_field("memory", "used_memory_rss").parse().unwrap()
+    };
+    let start = rss(&mut c);
+    let value = "v".repeat(64 * 1024);
+    for i in 0..1000 {
+        c.expect(&["SET", &format!("k{i}"), &value], "+OK\r\n");
+    }
+    let full = rss(&mut c);
+    assert!(
+        full > start + 50_000_000,
+        "64 MB written: rss {start} -> {full}"
+    );
+    c.expect(&["FLUSHALL", "SYNC"], "+OK\r\n");
+    // Idle from now on: only the background thread can return the pages (1 s dirty decay).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut now = rss(&mut c);
+    while now > start + (full - start) / 4 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        now = rss(&mut c);
+    }
+    assert!(
+        now <= start + (full - start) / 4,
+        "rss stayed at {now} after FLUSHALL (start {start}, full {full})"
+    );
+    let threads = thread_priorities(s.pid());
+    let purgers: Vec<_> = threads
+        .iter()
+        .filter(|(n, _)| n == "jemalloc_bg_thd")
+        .collect();
+    assert!(!purgers.is_empty(), "no purge thread among {threads:?}");
+    assert!(purgers.iter().all(|(_, nice)| *nice == 19), "{threads:?}");
+    // The threads that serve clients keep the process's priority (its main thread's).
+    let base = threads
+        .iter()
+        .find(|(n, _)| n == "shoal-server")
+        .map(|t| t.1);
+    assert!(
+        threads
+            .iter()
+            .filter(|(n, _)| n != "jemalloc_bg_thd")
+            .all(|(_, nice)| Some(*nice) == base),
+        "{threads:?}"
+    );
+}
