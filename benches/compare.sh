@@ -9,7 +9,9 @@
 # run. The database is flushed on both servers at the start of each (round, pipeline, data
 # size) block, so tests that read (GET, LPOP, LRANGE_100) find what the earlier tests wrote.
 # The table shows, per test, pipeline and data size, the medians over the rounds of each
-# server's requests/s and p99 latency and the ratios shoal/redis.
+# server's requests/s and p99 latency and the ratios shoal/redis, and the ratio of requests
+# served per second of server CPU (user + system time of all the server's threads, from
+# /proc/PID/stat): the throughput per core when the client, not the server, is the bottleneck.
 #
 # Each measurement lasts about DURATION seconds or more: before the rounds, a short
 # redis-benchmark run per (pipeline, data size) and server estimates every test's rate, and -n
@@ -30,7 +32,7 @@
 #   BOTH_ARGS="..."      (extra arguments for both servers, e.g. "--appendonly yes --appendfsync always")
 #   REDIS_BIN=redis-server
 #   RESULTS=file.tsv     (also keep every measurement there: server, pipeline, datasize, round,
-#                         test, requests, rps, p99_ms; with a header line)
+#                         test, requests, rps, p99_ms, cpu_s; with a header line)
 #   PLOT=file.svg        (also draw the ratios with benches/plot.py; needs python3)
 set -euo pipefail
 
@@ -167,7 +169,16 @@ say "matrix: -t $TESTS -c $CLIENTS -P {${PIPELINES// /,}} -d {${DATASIZES// /,}}
 # ---------------------------------------------------------------------------------------------
 
 DATA=$WORK/results.tsv
-printf 'server\tpipeline\tdatasize\tround\ttest\trequests\trps\tp99_ms\n' >"$DATA"
+printf 'server\tpipeline\tdatasize\tround\ttest\trequests\trps\tp99_ms\tcpu_s\n' >"$DATA"
+
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+# cpu_ticks PID: the user + system time of all of PID's threads so far, in clock ticks (fields
+# 14 and 15 of /proc/PID/stat, counted after the parenthesised name); empty without /proc.
+cpu_ticks() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+    awk '{ print $12 + $13 }' <<<"${stat##*) }"
+}
 
 # flush PORT NAME: FLUSHALL, so that every block starts from the same empty database.
 flush() {
@@ -178,17 +189,25 @@ ROWS=$WORK/rows.tsv
 # run_benchmark SERVER PORT PID REQUESTS PIPELINE DATASIZE TESTS: one redis-benchmark --csv run;
 # writes its rows to $ROWS as TEST<TAB>RPS<TAB>P99_MS, TEST being the row's name without its
 # "(...)" note ("LRANGE_100 (first 100 elements)" -> "LRANGE_100"), without the LPUSH rows
-# that only fill the list for LRANGE.
+# that only fill the list for LRANGE. Sets CPU_S to the server's CPU seconds during the run
+# ("n/a" without /proc).
 run_benchmark() {
     local server=$1 port=$2 pid=$3 requests=$4 pipeline=$5 datasize=$6 tests=$7
     local out=$WORK/bench.csv err=$WORK/bench.err rc=0
     local args=(-h 127.0.0.1 -p "$port" -c "$CLIENTS" -n "$requests" -P "$pipeline" -d "$datasize" -t "$tests" --csv)
     ((KEYSPACE == 0)) || args+=(-r "$KEYSPACE")
+    local ticks_before ticks_after
+    ticks_before=$(cpu_ticks "$pid")
     # In the background + wait, so that INT/TERM interrupt the run at once (see cleanup).
     "${BENCH_PIN[@]}" redis-benchmark "${args[@]}" >"$out" 2>"$err" &
     BENCH_PID=$!
     wait "$BENCH_PID" || rc=$?
     BENCH_PID=
+    ticks_after=$(cpu_ticks "$pid")
+    CPU_S=n/a
+    if [[ -n $ticks_before && -n $ticks_after ]]; then
+        CPU_S=$(awk -v a="$ticks_before" -v b="$ticks_after" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / hz }')
+    fi
     if ((rc != 0)); then
         say "redis-benchmark against $server failed:"
         cat "$err" "$out" >&2
@@ -303,8 +322,8 @@ bench() {
         requests=${N["$pipeline $datasize $test"]}
         run_benchmark "$server" "$port" "$pid" "$requests" "$pipeline" "$datasize" "$test"
         while IFS= read -r row; do
-            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$server" "$pipeline" "$datasize" "$round" \
-                "${row%%$'\t'*}" "$requests" "${row#*$'\t'}" >>"$DATA"
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$server" "$pipeline" "$datasize" "$round" \
+                "${row%%$'\t'*}" "$requests" "${row#*$'\t'}" "$CPU_S" >>"$DATA"
             line+=$(awk -F'\t' '{ printf " %s=%.0f/%s", $1, $2, $3 }' <<<"$row")
         done <"$ROWS"
     done
@@ -334,14 +353,17 @@ echo "medians over $ROUNDS rounds; redis-benchmark -c $CLIENTS -r $KEYSPACE" \
     "-n ${REQUESTS:-sized for about $DURATION s per measurement}; redis $REDIS_VERSION${SHOAL_ARGS:+; shoal $SHOAL_ARGS}${BOTH_ARGS:+; both $BOTH_ARGS}"
 echo "pinning: $PINNING"
 echo "rps: requests/s (higher is better); p99: 99th percentile latency in ms (lower is better)"
-printf '%-12s %3s %5s %11s %11s %7s %9s %9s %7s\n' test P d "shoal rps" "redis rps" "rps s/r" "shoal p99" "redis p99" "p99 s/r"
-printf '%-12s %3s %5s %11s %11s %7s %9s %9s %7s\n' ---- - - --------- --------- ------- --------- --------- -------
+printf '%-12s %3s %5s %11s %11s %7s %9s %9s %7s %7s\n' test P d "shoal rps" "redis rps" "rps s/r" "shoal p99" "redis p99" "p99 s/r" "cpu s/r"
+printf '%-12s %3s %5s %11s %11s %7s %9s %9s %7s %7s\n' ---- - - --------- --------- ------- --------- --------- ------- -------
 # Tests in the order they ran, then pipeline depth and data size as given.
 awk -F'\t' 'NR > 1 && !seen[$5]++ { print $5 }' "$DATA" | while IFS= read -r test; do
     for pipeline in $PIPELINES; do
         for datasize in $DATASIZES; do
             awk -F'\t' -v t="$test" -v p="$pipeline" -v d="$datasize" '
-                NR > 1 && $5 == t && $2 == p && $3 == d { rps[$1] = rps[$1] " " $7; p99[$1] = p99[$1] " " $8 }
+                NR > 1 && $5 == t && $2 == p && $3 == d {
+                    rps[$1] = rps[$1] " " $7; p99[$1] = p99[$1] " " $8
+                    if ($9 + 0 > 0) per_cpu[$1] = per_cpu[$1] " " ($6 / $9)
+                }
                 function median(list,   a, n, i, j, x) {
                     n = split(list, a, " ")
                     for (i = 2; i <= n; i++) { x = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
@@ -352,12 +374,15 @@ awk -F'\t' 'NR > 1 && !seen[$5]++ { print $5 }' "$DATA" | while IFS= read -r tes
                 END {
                     rs = median(rps["shoal"]); rr = median(rps["redis"])
                     ls = median(p99["shoal"]); lr = median(p99["redis"])
-                    printf "%-12s %3s %5s %11.0f %11.0f %7s %9.3f %9.3f %7s\n", t, p, d, rs, rr, ratio(rs, rr), ls, lr, ratio(ls, lr)
+                    cs = median(per_cpu["shoal"]); cr = median(per_cpu["redis"])
+                    printf "%-12s %3s %5s %11.0f %11.0f %7s %9.3f %9.3f %7s %7s\n", t, p, d, rs, rr, ratio(rs, rr), ls, lr, ratio(ls, lr), ratio(cs, cr)
                 }' "$DATA"
         done
     done
 done
-echo "(rps s/r: shoal/redis requests/s, above 1.00 shoal is faster; p99 s/r: shoal/redis p99, below 1.00 shoal is faster)"
+echo "(rps s/r: shoal/redis requests/s, above 1.00 shoal is faster; p99 s/r: shoal/redis p99, below 1.00 shoal is faster;"
+echo " cpu s/r: shoal/redis requests per second of server CPU, above 1.00 shoal does more per core; LRANGE's includes"
+echo " redis-benchmark's LPUSH that fills the list first)"
 echo "took $((ELAPSED / 60)) min $((ELAPSED % 60)) s (measurements, after the build)"
 
 if [[ -n $PLOT ]]; then

@@ -5,7 +5,8 @@ Usage: benches/plot.py RESULTS.tsv OUT.svg [--title TEXT]
 
 RESULTS.tsv is what compare.sh keeps with RESULTS=file: a header line, then one line per
 measurement with the columns server (shoal or redis), pipeline, datasize (bytes), round, test,
-requests, rps (requests/s) and p99_ms (99th percentile latency, ms).
+requests, rps (requests/s), p99_ms (99th percentile latency, ms) and cpu_s (the server's CPU
+seconds during the run, or n/a; not plotted). Files from before cpu_s, without it, are read too.
 
 The SVG has two panels of grouped bars, one group per test (in the order they ran) and one bar
 per (pipeline depth, data size):
@@ -23,7 +24,7 @@ import statistics
 import sys
 from xml.sax.saxutils import escape
 
-COLUMNS = ["server", "pipeline", "datasize", "round", "test", "requests", "rps", "p99_ms"]
+COLUMNS = ["server", "pipeline", "datasize", "round", "test", "requests", "rps", "p99_ms", "cpu_s"]
 # One colour per (pipeline, data size) series, in order (colour-blind safe, Okabe-Ito).
 COLOURS = ["#0072B2", "#56B4E9", "#D55E00", "#E69F00", "#009E73", "#CC79A7", "#F0E442", "#999999"]
 
@@ -34,14 +35,14 @@ def read_rows(path):
     with open(path, newline="") as f:
         reader = csv.reader(f, delimiter="\t")
         header = next(reader, None)
-        if header != COLUMNS:
+        if header not in (COLUMNS, COLUMNS[:-1]):
             raise ValueError(f"{path}: header is {header}, expected {COLUMNS}")
         for number, fields in enumerate(reader, start=2):
             if not fields:
                 continue
-            if len(fields) != len(COLUMNS):
-                raise ValueError(f"{path}:{number}: {len(fields)} columns, expected {len(COLUMNS)}")
-            row = dict(zip(COLUMNS, fields))
+            if len(fields) != len(header):
+                raise ValueError(f"{path}:{number}: {len(fields)} columns, expected {len(header)}")
+            row = dict(zip(header, fields))
             row["rps"] = float(row["rps"])
             row["p99_ms"] = float(row["p99_ms"])
             rows.append(row)
