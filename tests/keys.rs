@@ -86,6 +86,41 @@ fn exists_counts_duplicate_arguments() {
 }
 
 #[test]
+fn exists_type_and_ttl_count_hits_but_leave_the_access_time_alone() {
+    // Redis's lookupKeyReadWithFlags(.., LOOKUP_NOTOUCH): asking about a key is a keyspace hit
+    // or miss, but does not make the key look used to eviction. With lfu-log-factor 0 every
+    // touch adds 1 to the LFU counter, so OBJECT FREQ shows each one.
+    let s = Server::start(&["--maxmemory-policy", "allkeys-lfu", "--lfu-log-factor", "0"]);
+    let mut c = conn(&s);
+    assert_eq!(c.q(&["SET", "k", "v"]), "+OK\r\n");
+    let freq = c.int(&["OBJECT", "FREQ", "k"]);
+    let hits = |c: &mut Conn| -> i64 { c.0.info_field("stats", "keyspace_hits").parse().unwrap() };
+    let misses =
+        |c: &mut Conn| -> i64 { c.0.info_field("stats", "keyspace_misses").parse().unwrap() };
+    let (h0, m0) = (hits(&mut c), misses(&mut c));
+    for _ in 0..3 {
+        assert_eq!(c.int(&["EXISTS", "k", "nokey"]), 1);
+        assert_eq!(c.q(&["TYPE", "k"]), "+string\r\n");
+        assert_eq!(c.int(&["TTL", "k"]), -1);
+        assert_eq!(c.int(&["PTTL", "k"]), -1);
+        assert_eq!(c.int(&["EXPIRETIME", "k"]), -1);
+        assert_eq!(c.int(&["PEXPIRETIME", "k"]), -1);
+    }
+    assert_eq!(
+        c.int(&["OBJECT", "FREQ", "k"]),
+        freq,
+        "EXISTS/TYPE/TTL touched the key"
+    );
+    // 3 rounds of 6 hits (EXISTS's k, TYPE, 4 TTLs) and 1 miss (EXISTS's nokey), and OBJECT
+    // FREQ's hit.
+    assert_eq!(hits(&mut c) - h0, 19);
+    assert_eq!(misses(&mut c) - m0, 3);
+    // A read does touch it: the check above can see a touch.
+    assert_eq!(c.q(&["GET", "k"]), "$1\r\nv\r\n");
+    assert_eq!(c.int(&["OBJECT", "FREQ", "k"]), freq + 1);
+}
+
+#[test]
 fn key_commands_reject_wrong_arity() {
     let s = Server::start(&[]);
     let mut c = conn(&s);

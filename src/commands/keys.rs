@@ -27,7 +27,7 @@ fn del(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
 fn exists(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
     let mut n = 0;
     for k in a.iter().skip(1) {
-        if ctx.ks.lookup_read(k).is_some() {
+        if ctx.ks.lookup_read_notouch(k).is_some() {
             n += 1;
         }
     }
@@ -49,7 +49,10 @@ fn touch(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
 
 /// TYPE key. <https://redis.io/commands/type/>
 fn type_(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
-    let t = ctx.ks.peek(&a[1]).map_or("none", |e| e.value.type_name());
+    let t = ctx
+        .ks
+        .lookup_read_notouch(&a[1])
+        .map_or("none", |e| e.value.type_name());
     ctx.out.simple(t);
     Ok(())
 }
@@ -137,7 +140,7 @@ fn pexpireat(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
 /// TTL family: -2 missing, -1 no expiry, else the remaining (or absolute) time.
 fn ttl_generic(ctx: &mut Ctx<'_, '_>, a: &Args<'_>, ms: bool, absolute: bool) -> CmdResult {
     let now = ctx.now as i64;
-    let v = match ctx.ks.lookup_read(&a[1]) {
+    let v = match ctx.ks.lookup_read_notouch(&a[1]) {
         None => -2,
         Some(e) => match e.expire_at() {
             None => -1,
@@ -466,11 +469,13 @@ fn swapdb(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
 /// Redis's shared integers (0..10000) report this refcount (OBJ_SHARED_REFCOUNT).
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 
+/// The key of OBJECT ENCODING/FREQ/IDLETIME/REFCOUNT: a keyspace hit or miss that leaves the
+/// access time alone (Redis's `objectCommandLookup`).
 fn object_entry<'c>(
     ctx: &'c mut Ctx<'_, '_>,
     a: &Args<'_>,
 ) -> Option<&'c mut crate::keyspace::Entry> {
-    ctx.ks.peek(&a[2])
+    ctx.ks.lookup_read_notouch(&a[2])
 }
 
 /// OBJECT ENCODING key. <https://redis.io/commands/object-encoding/>

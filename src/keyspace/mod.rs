@@ -297,6 +297,11 @@ impl SlotMemo {
     }
 }
 
+/// [`Locked::find`]'s `access` bit: update the entry's access field (LRU clock or LFU counter).
+const TOUCH: u8 = 1;
+/// [`Locked::find`]'s `access` bit: count a keyspace hit or miss.
+const STATS: u8 = 2;
+
 impl<'a> Locked<'a> {
     /// A view with no locks, for commands without keys.
     pub fn none(ks: &'a Keyspace, db: usize, now: u64) -> Locked<'a> {
@@ -419,9 +424,8 @@ impl<'a> Locked<'a> {
     }
 
     /// The entry of `key` if present and not expired; an expired entry is deleted here.
-    /// `access`: 0 touches nothing, 1 updates the access field (LRU clock or LFU counter), 2
-    /// also counts a hit or miss.
-    /// One hash lookup in every case.
+    /// `access`: [`TOUCH`] updates the access field (LRU clock or LFU counter), [`STATS`]
+    /// counts a keyspace hit or miss; 0 does neither. One hash lookup in every case.
     #[inline]
     fn find(&mut self, key: &[u8], access: u8) -> Option<&mut Entry> {
         let slot = self.memo.slot(key);
@@ -436,7 +440,7 @@ impl<'a> Locked<'a> {
             ..
         } = shard;
         let Some(sdb) = dbs[db].as_mut() else {
-            if access == 2 {
+            if access & STATS != 0 {
                 stats.keyspace_misses += 1;
             }
             return None;
@@ -446,7 +450,7 @@ impl<'a> Locked<'a> {
             table::Slot::Occupied(o) => {
                 if o.get().is_expired(now) {
                     if ks.expiry_held.load(std::sync::atomic::Ordering::Relaxed) {
-                        if access == 2 {
+                        if access & STATS != 0 {
                             stats.keyspace_misses += 1;
                         }
                         return None;
@@ -460,22 +464,22 @@ impl<'a> Locked<'a> {
                     count_volatile(&mut table.volatile, &mut sdb.volatile, true, false);
                     sdb.keys -= 1;
                     stats.expired_keys += 1;
-                    if access == 2 {
+                    if access & STATS != 0 {
                         stats.keyspace_misses += 1;
                     }
                     return None;
                 }
-                if access == 2 {
+                if access & STATS != 0 {
                     stats.keyspace_hits += 1;
                 }
                 let e = o.into_mut();
-                if access >= 1 {
+                if access & TOUCH != 0 {
                     e.access = ks.evict.touched(e.access, now);
                 }
                 Some(e)
             }
             table::Slot::Vacant(_) => {
-                if access == 2 {
+                if access & STATS != 0 {
                     stats.keyspace_misses += 1;
                 }
                 None
@@ -493,13 +497,21 @@ impl<'a> Locked<'a> {
     /// Lookup for a read: counts a keyspace hit or miss and updates the access time.
     #[inline]
     pub fn lookup_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.find(key, 2)
+        self.find(key, TOUCH | STATS)
+    }
+
+    /// Lookup that counts a keyspace hit or miss but leaves the access time alone: EXISTS, TYPE
+    /// and the TTL family, as Redis's `lookupKeyReadWithFlags(.., LOOKUP_NOTOUCH)`, so asking
+    /// about a key does not make it look recently used to eviction or OBJECT IDLETIME.
+    #[inline]
+    pub fn lookup_read_notouch(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.find(key, STATS)
     }
 
     /// Lookup for a write: updates the access time, counts no hit or miss.
     #[inline]
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.find(key, 1)
+        self.find(key, TOUCH)
     }
 
     /// Whether `key` exists (not expired), without touching stats or access time.
