@@ -89,6 +89,32 @@ fn memory_stats_doctor_help_purge() {
     let lines: Vec<&str> = stats.split("\r\n").collect();
     let at = lines.iter().position(|l| *l == "keys.count").unwrap();
     assert_eq!(lines[at + 1], ":1");
+    // Each ratio's bytes are the signed difference behind it: negative exactly when the ratio
+    // is below 1 (Redis replies with them as a long long; they were once clamped at 0).
+    // The value after `name`: an integer's line, or a double's (RESP2 sends it as a bulk
+    // string, after its length line).
+    let value = |name: &str| {
+        let at = lines.iter().position(|l| *l == name).expect(name);
+        let v = lines[at + 1];
+        if v.starts_with('$') {
+            lines[at + 2].to_string()
+        } else {
+            v.trim_start_matches([':', ',']).to_string()
+        }
+    };
+    for (ratio, bytes) in [
+        (
+            "allocator-fragmentation.ratio",
+            "allocator-fragmentation.bytes",
+        ),
+        ("allocator-rss.ratio", "allocator-rss.bytes"),
+        ("rss-overhead.ratio", "rss-overhead.bytes"),
+        ("fragmentation", "fragmentation.bytes"),
+    ] {
+        let r: f64 = value(ratio).parse().unwrap();
+        let b: i64 = value(bytes).parse().unwrap();
+        assert_eq!(r < 1.0, b < 0, "{ratio} {r} against {bytes} {b}");
+    }
     let doctor = c.call(&["MEMORY", "DOCTOR"]);
     assert!(doctor.contains("Sam"), "{doctor}");
     let help = c.call(&["MEMORY", "HELP"]);

@@ -106,10 +106,12 @@ fn stats(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
         out.bulk(k.as_bytes());
         out.double(v);
     };
-    // A ratio and its bytes; the bytes shown clamped at 0.
+    // A ratio and its bytes, signed: Redis replies with its size_t difference as a long long,
+    // so a smaller first figure (RSS below used_memory, say) shows as negative, as in INFO.
     let spread = |out: &mut crate::protocol::Reply, ratio: &str, bytes: &str, s: Spread| {
         dbl(out, ratio, s.ratio);
-        int(out, bytes, s.bytes.max(0) as u64);
+        out.bulk(bytes.as_bytes());
+        out.int(s.bytes);
     };
     int(out, "peak.allocated", m.peak);
     int(out, "total.allocated", m.used);
@@ -147,8 +149,8 @@ fn stats(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
     spread(out, ratio, bytes, m.allocator_frag());
     spread(
         out,
-        "allocator.rss-ratio",
-        "allocator.rss-bytes",
+        "allocator-rss.ratio",
+        "allocator-rss.bytes",
         m.allocator_rss(),
     );
     spread(
