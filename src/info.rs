@@ -319,7 +319,11 @@ fn section(srv: &Shared, ks: &mut Locked<'_>, name: &str, now_ms: u64, o: &mut S
             field!(o, "rss_overhead_bytes", rss_over.bytes);
             field!(o, "mem_fragmentation_ratio", format!("{:.2}", frag.ratio));
             field!(o, "mem_fragmentation_bytes", frag.bytes);
-            field!(o, "mem_not_counted_for_evict", 0);
+            field!(
+                o,
+                "mem_not_counted_for_evict",
+                srv.keyspace.feed.not_counted_for_evict()
+            );
             field!(o, "mem_replication_backlog", m.backlog);
             field!(o, "mem_clients_slaves", m.clients_replicas);
             field!(o, "mem_clients_normal", m.clients_normal);

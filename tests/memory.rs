@@ -336,3 +336,55 @@ fn freed_memory_goes_back_to_the_os_from_a_low_priority_thread() {
         "{threads:?}"
     );
 }
+
+#[test]
+fn what_a_slow_replica_holds_is_not_counted_against_maxmemory() {
+    // Redis's freeMemoryGetNotCountedMemory: the stream kept for a replica past
+    // repl-backlog-size (its output buffer) is left out of maxmemory, as evicting keys cannot
+    // shrink it. Counted, a replica that stops reading would make the primary evict its data.
+    let mut args = vec![
+        "--maxmemory",
+        "30mb",
+        "--maxmemory-policy",
+        "allkeys-lru",
+        "--repl-backlog-size",
+        "1mb",
+    ];
+    if against_redis() {
+        // Redis waits 5 s for more replicas before a diskless sync; shoal starts at once.
+        args.extend(["--repl-diskless-sync-delay", "0"]);
+    }
+    let s = Server::start(&args);
+    let mut c = s.raw();
+    // A replica that asks for the stream, then reads nothing.
+    let mut replica = s.raw();
+    replica.expect(&["REPLCONF", "listening-port", "1"], "+OK\r\n");
+    replica.send(&resp(&[b"PSYNC", b"?", b"-1"]));
+    // 10 MB of data written three times: 30 MB of stream for the replica.
+    let value = "v".repeat(10 * 1024);
+    for _ in 0..3 {
+        for batch in 0..10 {
+            let mut pipe = Vec::new();
+            for i in 0..100 {
+                let key = format!("key:{}", batch * 100 + i);
+                pipe.extend(resp(&[b"SET", key.as_bytes(), value.as_bytes()]));
+            }
+            c.send(&pipe);
+            for _ in 0..100 {
+                assert_eq!(c.read_reply(), b"+OK\r\n");
+            }
+        }
+    }
+    let held: u64 = c
+        .info_field("memory", "mem_not_counted_for_evict")
+        .parse()
+        .unwrap();
+    let used: u64 = c.info_field("memory", "used_memory").parse().unwrap();
+    assert!(
+        held > 10 << 20 && used > 30 << 20,
+        "the replica did not fall behind: {held} bytes held, used_memory {used}"
+    );
+    assert_eq!(c.info_field("stats", "evicted_keys"), "0");
+    assert_eq!(c.call(&["DBSIZE"]), ":1000\r\n");
+    drop(replica);
+}

@@ -18,7 +18,7 @@
 //! propagation does) is decided in `commands`: see `Ctx::propagate`.
 
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
 /// The feed. See the module documentation.
 #[derive(Default)]
@@ -29,6 +29,8 @@ pub struct Feed {
     /// wakes it. One relaxed load per append while nobody waits.
     waiting: AtomicBool,
     more: tokio::sync::Notify,
+    /// [`Feed::not_counted_for_evict`], refreshed under the lock after every change.
+    not_counted: AtomicU64,
 }
 
 #[derive(Default)]
@@ -70,6 +72,21 @@ struct Backlog {
 impl Inner {
     fn start_of_buf(&self) -> u64 {
         self.end - self.buf.len() as u64
+    }
+
+    /// Bytes held for the AOF and for lagging replicas: see [`Feed::not_counted_for_evict`].
+    fn not_counted(&self) -> u64 {
+        let aof = if self.aof { self.buf.capacity() } else { 0 };
+        // While replicas hold the ring past its size, all of its allocation past the size is
+        // theirs (the ring grows by doubling: 21 MB held can take 32 MB).
+        let replicas = self.backlog.as_ref().map_or(0, |b| {
+            if b.ring.len() > b.size {
+                b.ring.capacity() - b.size
+            } else {
+                0
+            }
+        });
+        (aof + replicas) as u64
     }
 
     /// Appends one command (after a SELECT when the database changes; `None`: a command of no
@@ -124,6 +141,11 @@ impl Backlog {
         let keep = ((end - keep_from.min(end)) as usize).max(self.size);
         let drop = self.ring.len().saturating_sub(keep);
         self.ring.drain(..drop);
+        // A replica that lagged grew the ring past the backlog's size: give that memory back
+        // once it is no longer needed, or it would stay allocated for good.
+        if self.ring.capacity() > 4 * keep {
+            self.ring.shrink_to(keep);
+        }
     }
 }
 
@@ -152,6 +174,22 @@ impl Feed {
 
     fn update_on(&self, g: &Inner) {
         self.on.store(g.aof || g.backlog.is_some(), Relaxed);
+        self.count(g);
+    }
+
+    /// Refreshes [`Feed::not_counted_for_evict`]; call with the lock held, after a change.
+    #[inline]
+    fn count(&self, g: &Inner) {
+        self.not_counted.store(g.not_counted(), Relaxed);
+    }
+
+    /// Bytes of the feed that maxmemory does not count, as Redis's
+    /// `freeMemoryGetNotCountedMemory` (INFO `mem_not_counted_for_evict`): the AOF buffer, and
+    /// what the backlog holds past `repl-backlog-size` for replicas still reading older bytes
+    /// (Redis's replica output buffers). Evicting keys cannot shrink either, so counting them
+    /// would let a slow replica or disk empty the dataset. One relaxed load.
+    pub fn not_counted_for_evict(&self) -> u64 {
+        self.not_counted.load(Relaxed)
     }
 
     /// Attaches (`true`) or detaches the AOF. Turning it off drops what it had not taken;
@@ -220,6 +258,7 @@ impl Feed {
             // What was kept only for this reader goes now, not at the next write.
             b.trim(end);
         }
+        self.count(&g);
     }
 
     /// Copies at most `max` bytes from offset `from` on into `out` (appended); returns how
@@ -279,6 +318,7 @@ impl Feed {
                 return g.end;
             }
             g.push(Some(db), args);
+            self.count(&g);
             g.end
         };
         if self.waiting.load(Relaxed) && self.waiting.swap(false, Relaxed) {
@@ -295,6 +335,7 @@ impl Feed {
                 return g.end;
             }
             g.push(None, args);
+            self.count(&g);
             g.end
         };
         if self.waiting.load(Relaxed) && self.waiting.swap(false, Relaxed) {
@@ -340,7 +381,9 @@ impl Feed {
                 b.trim(*end);
             }
             *cur = Some(db);
-            *end
+            let end = *end;
+            self.count(&g);
+            end
         };
         if self.waiting.load(Relaxed) && self.waiting.swap(false, Relaxed) {
             self.more.notify_waiters();
@@ -360,6 +403,7 @@ impl Feed {
         if let Some(b) = g.backlog.as_mut() {
             b.ring.clear();
         }
+        self.count(&g);
     }
 
     /// The offset of the end of what was fed so far.
@@ -408,6 +452,7 @@ impl Feed {
             out.extend_from_slice(&g.buf[..n]);
             g.buf.drain(..n);
         }
+        self.count(&g);
         start
     }
 
@@ -506,5 +551,40 @@ mod tests {
         assert_eq!(f.read(end, &mut out, 1 << 20), None, "past the hard limit");
         f.unpin(&pin);
         assert!(!f.has(end));
+    }
+
+    #[test]
+    fn what_a_pinned_reader_holds_past_the_backlog_is_not_counted_and_is_freed_after() {
+        let f = Feed::default();
+        f.ensure_backlog(1000, 1 << 20);
+        let value = [b'v'; 100];
+        f.append(0, &[b"SET", b"k", &value]);
+        assert_eq!(f.not_counted_for_evict(), 0, "the backlog itself counts");
+        let pin = f.pin(f.end());
+        for _ in 0..1000 {
+            f.append(0, &[b"SET", b"k", &value]);
+        }
+        let held = f.not_counted_for_evict();
+        assert!(
+            held >= 100_000,
+            "{held} bytes past the backlog for the reader"
+        );
+        f.unpin(&pin);
+        assert_eq!(f.not_counted_for_evict(), 0);
+        // The ring gave back what the reader made it grow to.
+        let g = f.inner.lock();
+        let cap = g.backlog.as_ref().unwrap().ring.capacity();
+        assert!(
+            cap <= 4 * 1000 + 64,
+            "ring capacity {cap} after the reader left"
+        );
+        drop(g);
+        // The AOF's pending bytes are not counted either, until it takes them.
+        f.set_on(true);
+        f.append(0, &[b"SET", b"k", &value]);
+        assert!(f.not_counted_for_evict() > 100);
+        let mut out = Vec::new();
+        f.take(&mut out, u64::MAX);
+        assert_eq!(f.not_counted_for_evict(), 0);
     }
 }

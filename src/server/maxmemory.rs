@@ -28,7 +28,10 @@ impl Shared {
             return Outcome::Ok;
         }
         let notify = self.limits.notify_flags.load(Relaxed) & super::notify::EVICTED != 0;
-        ks.evict(now_ms, bounded, crate::memory::used, |db, key| {
+        // As Redis's getMaxmemoryState: the AOF buffer and replicas' backlog past its size
+        // are not counted, as evicting keys cannot shrink them.
+        let used = || crate::memory::used().saturating_sub(ks.feed.not_counted_for_evict());
+        ks.evict(now_ms, bounded, used, |db, key| {
             if notify {
                 let me = me.as_mut().map(|(id, out)| (*id, &mut **out));
                 self.notify_keyspace(super::notify::EVICTED, "evicted", key, db, me);
