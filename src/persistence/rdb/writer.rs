@@ -13,27 +13,31 @@ pub fn encode_select_db(out: &mut Vec<u8>, db: u64) {
     put_len(out, db);
 }
 
-/// Appends one key's record as `rdbSaveKeyValuePair` without LRU/LFU info: EXPIRETIME_MS when
-/// the entry has an expiry, the type byte, the key, the value.
+/// Appends one key's record as `rdbSaveKeyValuePair`, with the access record the
+/// maxmemory-policy asks for (`ACCESS_RECORD`): see [`encode_entry_at`].
 pub fn encode_entry(out: &mut Vec<u8>, key: &[u8], e: &Entry) {
+    let access = super::ACCESS_RECORD.load(std::sync::atomic::Ordering::Relaxed);
+    encode_entry_at(out, key, e, access, crate::clock::now_ms());
+}
+
+/// Appends one key's record: EXPIRETIME_MS when the entry has an expiry; then by `access`
+/// nothing (0), its idle seconds at `now_ms` (1, IDLE, an LRU policy) or its decayed LFU counter
+/// (2, FREQ, an LFU policy); then the type byte, the key, the value.
+fn encode_entry_at(out: &mut Vec<u8>, key: &[u8], e: &Entry, access: u8, now_ms: u64) {
     if let Some(at) = e.expire_at() {
         out.push(opcode::EXPIRETIME_MS);
         out.extend_from_slice(&at.to_le_bytes());
     }
-    match super::ACCESS_RECORD.load(std::sync::atomic::Ordering::Relaxed) {
+    match access {
         1 => {
             out.push(opcode::IDLE);
-            let idle = crate::keyspace::evict::idle_seconds(e.access, crate::clock::now_ms());
+            let idle = crate::keyspace::evict::idle_seconds(e.access, now_ms);
             put_len(out, idle as u64);
         }
         2 => {
             out.push(opcode::FREQ);
             let decay = super::LFU_DECAY.load(std::sync::atomic::Ordering::Relaxed);
-            out.push(crate::keyspace::evict::lfu_counter(
-                e.access,
-                crate::clock::now_ms(),
-                decay,
-            ));
+            out.push(crate::keyspace::evict::lfu_counter(e.access, now_ms, decay));
         }
         _ => {}
     }
@@ -68,7 +72,8 @@ pub struct RdbWriter<W: Write> {
     /// Scratch buffer for one record, reused.
     buf: Vec<u8>,
     written: u64,
-    save_idle: bool,
+    /// [`encode_entry_at`]'s `access` for [`RdbWriter::entry`].
+    access: u8,
 }
 
 impl<W: Write> RdbWriter<W> {
@@ -79,7 +84,7 @@ impl<W: Write> RdbWriter<W> {
             digest: CRC64.digest(),
             buf: Vec::with_capacity(4096),
             written: 0,
-            save_idle: false,
+            access: 0,
         };
         wr.buf.extend_from_slice(b"REDIS0010");
         wr.flush_buf()?;
@@ -89,7 +94,7 @@ impl<W: Write> RdbWriter<W> {
     /// Also writes each key's idle time (IDLE opcode, seconds), as Redis does under an LRU
     /// `maxmemory-policy`. Off by default, as Redis's default `noeviction` policy.
     pub fn save_idle(mut self, on: bool) -> RdbWriter<W> {
-        self.save_idle = on;
+        self.access = u8::from(on);
         self
     }
 
@@ -145,20 +150,7 @@ impl<W: Write> RdbWriter<W> {
     /// One key (`rdbSaveKeyValuePair`): EXPIRETIME_MS when it has an expiry, IDLE when enabled
     /// (idle seconds at `now_ms`, unix ms), the type byte, the key, the value.
     pub fn entry(&mut self, key: &[u8], e: &Entry, now_ms: u64) -> io::Result<()> {
-        if let Some(at) = e.expire_at() {
-            self.buf.push(opcode::EXPIRETIME_MS);
-            self.buf.extend_from_slice(&at.to_le_bytes());
-        }
-        if self.save_idle {
-            self.buf.push(opcode::IDLE);
-            put_len(
-                &mut self.buf,
-                (now_ms / 1000).saturating_sub(e.access as u64),
-            );
-        }
-        self.buf.push(value_type(&e.value));
-        put_string(&mut self.buf, key);
-        put_value(&mut self.buf, &e.value);
+        encode_entry_at(&mut self.buf, key, e, self.access, now_ms);
         self.flush_buf()
     }
 
