@@ -37,6 +37,8 @@ pub struct Config {
     pub maxmemory_eviction_tenacity: u32,
     /// `replica-ignore-maxmemory`: a replica leaves eviction to its primary.
     pub replica_ignore_maxmemory: bool,
+    /// `jemalloc-bg-thread`: jemalloc's background threads return freed pages to the OS.
+    pub jemalloc_bg_thread: bool,
     /// `lfu-log-factor` and `lfu-decay-time` (minutes) of the LFU counter.
     pub lfu_log_factor: u32,
     pub lfu_decay_time: u32,
@@ -139,6 +141,7 @@ impl Default for Config {
             maxmemory_samples: 0,
             maxmemory_eviction_tenacity: 0,
             replica_ignore_maxmemory: true,
+            jemalloc_bg_thread: true,
             lfu_log_factor: 0,
             lfu_decay_time: 0,
             proto_max_bulk_len: 0,
@@ -505,6 +508,17 @@ pub static DIRECTIVES: &[Directive] = &[
             Ok(())
         },
         get: |c| c.lfu_decay_time.to_string(),
+    },
+    Directive {
+        name: "jemalloc-bg-thread",
+        default: "yes",
+        mutable: true,
+        doc: "jemalloc's background threads return freed memory to the OS about a second after               it is freed, even when the server is idle; they run at the lowest CPU priority               (nice 19). With no, freed pages go back only as allocations go on.",
+        set: |c, a| {
+            c.jemalloc_bg_thread = yes_no(a)?;
+            Ok(())
+        },
+        get: |c| yes_no_str(c.jemalloc_bg_thread),
     },
     Directive {
         name: "proto-max-bulk-len",

@@ -16,9 +16,9 @@ use shoal::server::{self, Shared};
 static ALLOC: shoal::memory::Counting = shoal::memory::Counting;
 
 /// jemalloc's options, read at its start: dirty pages are purged after 1 s instead of 10 s, so
-/// RSS follows used_memory down after evictions and deletes. The background thread that purges
-/// them (as Redis's `jemalloc-bg-thread yes`) is started by `main`, at a low priority
-/// ([`shoal::memory::start_background_purge`]).
+/// RSS follows used_memory down after evictions and deletes. The background threads that purge
+/// them are started with the configuration (`jemalloc-bg-thread yes`, the default, as Redis's),
+/// at a low priority ([`shoal::memory::set_background_purge`]).
 #[allow(non_upper_case_globals)]
 #[export_name = "_rjem_malloc_conf"]
 pub static malloc_conf: &[u8] = b"background_thread:false,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
@@ -157,9 +157,6 @@ fn main() {
     if let Err(e) = shoal::logging::init(level.clone(), &config.logfile) {
         eprintln!("Can't open the log file {}: {e}", config.logfile);
         std::process::exit(1);
-    }
-    if let Err(e) = shoal::memory::start_background_purge() {
-        tracing::warn!("jemalloc's background purge thread did not start: {e}");
     }
     // `io-threads`, or one worker per core this process may run on (respects taskset and
     // cgroup affinity).

@@ -189,17 +189,25 @@ pub fn purge() -> Result<(), String> {
     }
 }
 
-/// Starts jemalloc's background purge thread (Redis's `jemalloc-bg-thread yes`) at the lowest
-/// CPU priority, nice 19. The thread returns freed pages to the OS (`dirty_decay_ms`) in bursts
-/// of a few milliseconds; at normal priority, on a core it shares with a serving thread, each
-/// burst stalled every client for that long (LPOP of 1 KiB values: 13 stalls a second, p99
-/// 4.6 ms against Redis's 2.6 ms). Now it runs in the serving threads' idle time.
+/// Turns jemalloc's background purge threads on or off (`jemalloc-bg-thread`, as Redis's
+/// `set_jemalloc_bg_thread`); nothing when they already are. The threads return freed pages to
+/// the OS (`dirty_decay_ms`) in bursts of a few milliseconds. They run at the lowest CPU
+/// priority, nice 19: at normal priority, on a core shared with a serving thread, each burst
+/// stalled every client for that long (LPOP of 1 KiB values: 13 stalls a second, p99 4.6 ms
+/// against Redis's 2.6 ms). Now they run in the serving threads' idle time.
 ///
 /// A thread inherits the nice value of the thread that creates it, and jemalloc creates its
 /// first background thread in the thread that enables them (it starts any others itself), so a
-/// short-lived thread lowers its own priority and then enables them. Call it once, before the
-/// server starts. Errors: the mallctl's, as text (jemalloc built without background threads).
-pub fn start_background_purge() -> Result<(), String> {
+/// short-lived thread lowers its own priority and then enables them. Errors: the mallctl's, as
+/// text (jemalloc built without background threads).
+pub fn set_background_purge(on: bool) -> Result<(), String> {
+    use tikv_jemalloc_ctl::background_thread;
+    if background_thread::read().map_err(|e| e.to_string())? == on {
+        return Ok(());
+    }
+    if !on {
+        return background_thread::write(false).map_err(|e| e.to_string());
+    }
     let starter = std::thread::Builder::new()
         .name("purge-starter".into())
         .spawn(|| {
@@ -218,7 +226,7 @@ pub fn start_background_purge() -> Result<(), String> {
                     );
                 }
             }
-            tikv_jemalloc_ctl::background_thread::write(true).map_err(|e| e.to_string())
+            background_thread::write(true).map_err(|e| e.to_string())
         })
         .map_err(|e| e.to_string())?;
     starter

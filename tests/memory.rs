@@ -388,3 +388,46 @@ fn what_a_slow_replica_holds_is_not_counted_against_maxmemory() {
     assert_eq!(c.call(&["DBSIZE"]), ":1000\r\n");
     drop(replica);
 }
+
+#[test]
+fn jemalloc_bg_thread_is_a_directive_that_config_set_turns_off_and_on() {
+    let s = Server::start(&[]);
+    let mut c = s.raw();
+    let get = "*2\r\n$18\r\njemalloc-bg-thread\r\n$3\r\nyes\r\n";
+    c.expect(&["CONFIG", "GET", "jemalloc-bg-thread"], get);
+    c.expect(&["CONFIG", "SET", "jemalloc-bg-thread", "no"], "+OK\r\n");
+    c.expect(
+        &["CONFIG", "GET", "jemalloc-bg-thread"],
+        &get.replace("$3\r\nyes", "$2\r\nno"),
+    );
+    c.expect(
+        &["CONFIG", "SET", "jemalloc-bg-thread", "maybe"],
+        "-ERR CONFIG SET failed (possibly related to argument 'jemalloc-bg-thread') - argument must be 'yes' or 'no'\r\n",
+    );
+    if against_redis() {
+        // Redis's purge threads run at normal priority; the rest is shoal's.
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let purgers = |pid: u32| -> Vec<i64> {
+            thread_priorities(pid)
+                .into_iter()
+                .filter(|(n, _)| n == "jemalloc_bg_thd")
+                .map(|t| t.1)
+                .collect()
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !purgers(s.pid()).is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert_eq!(
+            purgers(s.pid()),
+            Vec::<i64>::new(),
+            "still purging after no"
+        );
+        c.expect(&["CONFIG", "SET", "jemalloc-bg-thread", "yes"], "+OK\r\n");
+        let p = purgers(s.pid());
+        assert!(!p.is_empty() && p.iter().all(|&n| n == 19), "{p:?}");
+    }
+}

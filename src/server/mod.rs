@@ -271,6 +271,9 @@ impl Shared {
     /// Applies a changed configuration to the live server.
     pub fn apply_config(&self, c: &Config) {
         self.limits.update(c);
+        if let Err(e) = crate::memory::set_background_purge(c.jemalloc_bg_thread) {
+            tracing::warn!("jemalloc-bg-thread {}: {e}", c.jemalloc_bg_thread);
+        }
         let ev = &self.keyspace.evict;
         ev.maxmemory.store(c.maxmemory, Relaxed);
         ev.set_policy(c.maxmemory_policy);
