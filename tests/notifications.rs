@@ -282,3 +282,33 @@ fn expired_keys_raise_expired_lazily_and_actively() {
     }));
     assert_eq!(got, ev(&[("expired", "active")]));
 }
+
+#[test]
+fn reads_of_missing_keys_raise_keymiss_and_object_writes_and_hits_do_not() {
+    // Redis's lookupKey: a read that finds nothing raises `keymiss` (class m); writes,
+    // hits and OBJECT (LOOKUP_NONOTIFY) do not.
+    let (_s, mut c, mut e) = setup("Em");
+    c.call(&["SET", "here", "v"]);
+    c.call(&["GET", "here"]);
+    c.call(&["GET", "gone"]);
+    c.call(&["EXISTS", "nope", "here"]);
+    c.call(&["TTL", "absent"]);
+    c.call(&["MGET", "here", "m1", "m2"]);
+    c.call(&["OBJECT", "ENCODING", "quiet"]);
+    c.call(&["APPEND", "new", "x"]);
+    c.call(&["DEL", "new"]);
+    assert_eq!(
+        e.keyevents(&mut c),
+        ev(&[
+            ("keymiss", "gone"),
+            ("keymiss", "nope"),
+            ("keymiss", "absent"),
+            ("keymiss", "m1"),
+            ("keymiss", "m2"),
+        ])
+    );
+    // Without m, nothing.
+    c.expect(&["CONFIG", "SET", "notify-keyspace-events", "E$"], OK);
+    c.call(&["GET", "gone"]);
+    assert_eq!(e.keyevents(&mut c), ev(&[]));
+}

@@ -470,12 +470,12 @@ fn swapdb(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 
 /// The key of OBJECT ENCODING/FREQ/IDLETIME/REFCOUNT: a keyspace hit or miss that leaves the
-/// access time alone (Redis's `objectCommandLookup`).
+/// access time alone and raises no `keymiss` (Redis's `objectCommandLookup`).
 fn object_entry<'c>(
     ctx: &'c mut Ctx<'_, '_>,
     a: &Args<'_>,
 ) -> Option<&'c mut crate::keyspace::Entry> {
-    ctx.ks.lookup_read_notouch(&a[2])
+    ctx.ks.lookup_read_quiet(&a[2])
 }
 
 /// OBJECT ENCODING key. <https://redis.io/commands/object-encoding/>

@@ -588,8 +588,12 @@ fn execute<'k>(
         client,
         ..
     } = ctx;
-    if srv.limits.notify_flags.load(Relaxed) & crate::server::notify::EXPIRED != 0 {
+    let notify = srv.limits.notify_flags.load(Relaxed);
+    if notify & crate::server::notify::EXPIRED != 0 {
         srv.notify_expired(Some((client.id, &mut *out)));
+    }
+    if notify & crate::server::notify::KEY_MISS != 0 {
+        srv.notify_missed(Some((client.id, &mut *out)));
     }
     let end = crate::clock::now_us();
     client.ended_us = end;

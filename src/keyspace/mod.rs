@@ -135,6 +135,9 @@ pub struct Keyspace {
     databases: usize,
     /// Expired keys waiting for their `expired` notification.
     pub expired: expiry::ExpiredQueue,
+    /// Keys a read looked for and did not find, waiting for their `keymiss` notification
+    /// (notify-keyspace-events `m`).
+    pub missed: expiry::ExpiredQueue,
     /// Applied writes as commands, for the AOF (and replicas); expiry below feeds its DELs.
     pub feed: feed::Feed,
     /// Set while this node is a replica: expired keys are hidden from commands but never
@@ -168,6 +171,7 @@ impl Keyspace {
             shard_shift: per.trailing_zeros(),
             databases,
             expired: Default::default(),
+            missed: Default::default(),
             feed: Default::default(),
             expiry_held: Default::default(),
             evict: Default::default(),
@@ -301,6 +305,8 @@ impl SlotMemo {
 const TOUCH: u8 = 1;
 /// [`Locked::find`]'s `access` bit: count a keyspace hit or miss.
 const STATS: u8 = 2;
+/// [`Locked::find`]'s `access` bit: queue a miss for its `keymiss` notification.
+const NOTIFY: u8 = 4;
 
 impl<'a> Locked<'a> {
     /// A view with no locks, for commands without keys.
@@ -443,6 +449,9 @@ impl<'a> Locked<'a> {
             if access & STATS != 0 {
                 stats.keyspace_misses += 1;
             }
+            if access & NOTIFY != 0 {
+                ks.missed.push(db, key);
+            }
             return None;
         };
         let table = &mut sdb.tables[slot - *first_slot];
@@ -452,6 +461,9 @@ impl<'a> Locked<'a> {
                     if ks.expiry_held.load(std::sync::atomic::Ordering::Relaxed) {
                         if access & STATS != 0 {
                             stats.keyspace_misses += 1;
+                        }
+                        if access & NOTIFY != 0 {
+                            ks.missed.push(db, key);
                         }
                         return None;
                     }
@@ -466,6 +478,9 @@ impl<'a> Locked<'a> {
                     stats.expired_keys += 1;
                     if access & STATS != 0 {
                         stats.keyspace_misses += 1;
+                    }
+                    if access & NOTIFY != 0 {
+                        ks.missed.push(db, key);
                     }
                     return None;
                 }
@@ -482,6 +497,9 @@ impl<'a> Locked<'a> {
                 if access & STATS != 0 {
                     stats.keyspace_misses += 1;
                 }
+                if access & NOTIFY != 0 {
+                    ks.missed.push(db, key);
+                }
                 None
             }
         }
@@ -497,7 +515,7 @@ impl<'a> Locked<'a> {
     /// Lookup for a read: counts a keyspace hit or miss and updates the access time.
     #[inline]
     pub fn lookup_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.find(key, TOUCH | STATS)
+        self.find(key, TOUCH | STATS | NOTIFY)
     }
 
     /// Lookup that counts a keyspace hit or miss but leaves the access time alone: EXISTS, TYPE
@@ -505,6 +523,13 @@ impl<'a> Locked<'a> {
     /// about a key does not make it look recently used to eviction or OBJECT IDLETIME.
     #[inline]
     pub fn lookup_read_notouch(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.find(key, STATS | NOTIFY)
+    }
+
+    /// As [`Locked::lookup_read_notouch`], without a `keymiss` notification on a miss: OBJECT,
+    /// as Redis's `objectCommandLookup` (LOOKUP_NOTOUCH | LOOKUP_NONOTIFY).
+    #[inline]
+    pub fn lookup_read_quiet(&mut self, key: &[u8]) -> Option<&mut Entry> {
         self.find(key, STATS)
     }
 

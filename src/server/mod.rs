@@ -307,8 +307,9 @@ impl Shared {
         self.pubsub.limit.hard.store(hard, Relaxed);
         self.pubsub.limit.soft.store(soft, Relaxed);
         self.pubsub.limit.soft_secs.store(secs, Relaxed);
-        let expired = notify::effective(c.notify_keyspace_events) & notify::EXPIRED != 0;
-        self.keyspace.expired.set_on(expired);
+        let events = notify::effective(c.notify_keyspace_events);
+        self.keyspace.expired.set_on(events & notify::EXPIRED != 0);
+        self.keyspace.missed.set_on(events & notify::KEY_MISS != 0);
         self.slowlog.lock().set_max_len(c.slowlog_max_len as usize);
         self.log_level.set(&c.loglevel);
     }

@@ -164,6 +164,15 @@ impl Shared {
             self.notify_keyspace(EXPIRED, "expired", &key, db, me);
         }
     }
+
+    /// Publishes `keymiss` for the keys reads looked for and did not find (class `m`, as
+    /// Redis's `lookupKey` raises it). They are published after the command, not during it.
+    pub fn notify_missed(&self, mut me: Option<(u64, &mut Reply)>) {
+        for (db, key) in self.keyspace.missed.drain() {
+            let me = me.as_mut().map(|(id, out)| (*id, &mut **out));
+            self.notify_keyspace(KEY_MISS, "keymiss", &key, db, me);
+        }
+    }
 }
 
 #[cfg(test)]
