@@ -513,7 +513,9 @@ pub static DIRECTIVES: &[Directive] = &[
         name: "jemalloc-bg-thread",
         default: "yes",
         mutable: true,
-        doc: "jemalloc's background threads return freed memory to the OS about a second after               it is freed, even when the server is idle; they run at the lowest CPU priority               (nice 19). With no, freed pages go back only as allocations go on.",
+        doc: "jemalloc's background threads return freed memory to the OS about a second after \
+              it is freed, even when the server is idle; they run at the lowest CPU priority \
+              (nice 19). With no, freed pages go back only as allocations go on.",
         set: |c, a| {
             c.jemalloc_bg_thread = yes_no(a)?;
             Ok(())
