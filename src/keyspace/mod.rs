@@ -308,6 +308,18 @@ const STATS: u8 = 2;
 /// [`Locked::find`]'s `access` bit: queue a miss for its `keymiss` notification.
 const NOTIFY: u8 = 4;
 
+/// A lookup found no (live) `key` in database `db`: counts the miss and queues its `keymiss`, as
+/// [`Locked::find`]'s `access` asks.
+#[inline]
+fn missed(stats: &mut ShardStats, ks: &Keyspace, access: u8, db: usize, key: &[u8]) {
+    if access & STATS != 0 {
+        stats.keyspace_misses += 1;
+    }
+    if access & NOTIFY != 0 {
+        ks.missed.push(db, key);
+    }
+}
+
 impl<'a> Locked<'a> {
     /// A view with no locks, for commands without keys.
     pub fn none(ks: &'a Keyspace, db: usize, now: u64) -> Locked<'a> {
@@ -431,7 +443,8 @@ impl<'a> Locked<'a> {
 
     /// The entry of `key` if present and not expired; an expired entry is deleted here.
     /// `access`: [`TOUCH`] updates the access field (LRU clock or LFU counter), [`STATS`]
-    /// counts a keyspace hit or miss; 0 does neither. One hash lookup in every case.
+    /// counts a keyspace hit or miss, [`NOTIFY`] queues a miss for `keymiss`; 0 does none.
+    /// One hash lookup in every case.
     #[inline]
     fn find(&mut self, key: &[u8], access: u8) -> Option<&mut Entry> {
         let slot = self.memo.slot(key);
@@ -446,12 +459,7 @@ impl<'a> Locked<'a> {
             ..
         } = shard;
         let Some(sdb) = dbs[db].as_mut() else {
-            if access & STATS != 0 {
-                stats.keyspace_misses += 1;
-            }
-            if access & NOTIFY != 0 {
-                ks.missed.push(db, key);
-            }
+            missed(stats, ks, access, db, key);
             return None;
         };
         let table = &mut sdb.tables[slot - *first_slot];
@@ -459,12 +467,7 @@ impl<'a> Locked<'a> {
             table::Slot::Occupied(o) => {
                 if o.get().is_expired(now) {
                     if ks.expiry_held.load(std::sync::atomic::Ordering::Relaxed) {
-                        if access & STATS != 0 {
-                            stats.keyspace_misses += 1;
-                        }
-                        if access & NOTIFY != 0 {
-                            ks.missed.push(db, key);
-                        }
+                        missed(stats, ks, access, db, key);
                         return None;
                     }
                     ks.expired.push(db, key);
@@ -476,12 +479,7 @@ impl<'a> Locked<'a> {
                     count_volatile(&mut table.volatile, &mut sdb.volatile, true, false);
                     sdb.keys -= 1;
                     stats.expired_keys += 1;
-                    if access & STATS != 0 {
-                        stats.keyspace_misses += 1;
-                    }
-                    if access & NOTIFY != 0 {
-                        ks.missed.push(db, key);
-                    }
+                    missed(stats, ks, access, db, key);
                     return None;
                 }
                 if access & STATS != 0 {
@@ -494,12 +492,7 @@ impl<'a> Locked<'a> {
                 Some(e)
             }
             table::Slot::Vacant(_) => {
-                if access & STATS != 0 {
-                    stats.keyspace_misses += 1;
-                }
-                if access & NOTIFY != 0 {
-                    ks.missed.push(db, key);
-                }
+                missed(stats, ks, access, db, key);
                 None
             }
         }
