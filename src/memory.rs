@@ -211,20 +211,8 @@ pub fn set_background_purge(on: bool) -> Result<(), String> {
     let starter = std::thread::Builder::new()
         .name("purge-starter".into())
         .spawn(|| {
-            #[cfg(target_os = "linux")]
-            {
-                // SAFETY: gettid and setpriority take no pointers; on Linux PRIO_PROCESS with a
-                // thread id sets that thread's nice value only.
-                let rc = unsafe {
-                    let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-                    libc::setpriority(libc::PRIO_PROCESS, tid, 19)
-                };
-                if rc != 0 {
-                    tracing::debug!(
-                        "could not lower the purge thread's priority: {}",
-                        std::io::Error::last_os_error()
-                    );
-                }
+            if let Err(e) = crate::persistence::save::set_thread_nice(19) {
+                tracing::debug!("could not lower the purge thread's priority: {e}");
             }
             background_thread::write(true).map_err(|e| e.to_string())
         })

@@ -204,10 +204,22 @@ pub fn bgsave(srv: &Arc<Shared>) -> Result<(), SaveError> {
 /// latency and takes longer only on a busy machine. Redis gets the same from its forked child
 /// being a separate process. Best effort: an error is ignored.
 pub fn lower_thread_priority() {
+    let _ = set_thread_nice(10);
+}
+
+/// Sets the calling thread's nice value (Linux: PRIO_PROCESS with a thread id is that thread
+/// only). Threads it creates from then on inherit it. Errors: setpriority's (raising the
+/// priority again needs CAP_SYS_NICE).
+pub fn set_thread_nice(nice: i32) -> std::io::Result<()> {
     // SAFETY: gettid and setpriority take and return plain integers; no memory is shared.
-    unsafe {
+    let rc = unsafe {
         let tid = libc::gettid();
-        let _ = libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, nice)
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 
