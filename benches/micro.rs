@@ -270,6 +270,46 @@ mod keyspace {
         });
     }
 
+    /// Sixteen GETs of random existing keys, as a pipeline of 16 runs them: each looks its key
+    /// up only when the one before is done, so their cache misses come one after another.
+    #[divan::bench(sample_count = 1000, sample_size = 10)]
+    fn get_16(bencher: Bencher) {
+        get_batch(bencher, false);
+    }
+
+    /// The same sixteen GETs after the connection's prefetch window warmed their keys
+    /// (`Keyspace::ahead`, `prefetch_buckets`, `prefetch_node`, each over all 16 keys): the
+    /// misses overlap. Compare its time per GET with `get_16`'s.
+    #[divan::bench(sample_count = 1000, sample_size = 10)]
+    fn get_16_prefetched(bencher: Bencher) {
+        get_batch(bencher, true);
+    }
+
+    fn get_batch(bencher: Bencher, prefetch: bool) {
+        let ks = &*FILLED;
+        let keys = drawn();
+        let mut i = 0usize;
+        bencher.counter(ItemsCount::new(16usize)).bench_local(|| {
+            let batch: [&[u8]; 16] = std::array::from_fn(|j| &keys[(i + j) % DRAWN][..]);
+            i = i.wrapping_add(16);
+            if prefetch {
+                let ahead = batch.map(|k| ks.ahead(0, black_box(k)));
+                ahead.iter().for_each(|a| ks.prefetch_buckets(a));
+                ahead.iter().for_each(|a| ks.prefetch_node(a));
+            }
+            let mut n = 0;
+            for k in batch {
+                let k = black_box(k);
+                let mut l = ks.lock_key(k, 0, NOW);
+                n += match l.lookup_read(k) {
+                    Some(e) => as_str(e).map_or(0, |s| s.with_bytes(|b| black_box(b).len())),
+                    None => panic!("pre-filled key missing"),
+                };
+            }
+            n
+        });
+    }
+
     /// SET of a random existing key (no options): lock, look up for a write, replace the entry.
     #[divan::bench(sample_count = 1000, sample_size = 100)]
     fn set_existing(bencher: Bencher) {

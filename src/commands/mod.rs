@@ -524,6 +524,23 @@ fn check_open_slot(
     }
 }
 
+/// Calls `f` with each key request `args` names, for warming the cache ahead of it (see the
+/// connection's prefetch window): none for an unknown command, a container (its subcommand
+/// decides), or a command that locks every shard. No check of arity or permissions: nothing
+/// runs here.
+pub fn request_keys<'a>(args: &Args<'a>, mut f: impl FnMut(&'a [u8])) {
+    let Some(cmd) = Table::get().lookup(args.get(0)) else {
+        return;
+    };
+    if !cmd.subcommands.is_empty() || cmd.flags & table::flag::LOCK_ALL != 0 {
+        return;
+    }
+    match cmd.single_key(args) {
+        Some(key) => f(key),
+        None => cmd.key_positions(args).for_each(|i| f(args.get(i))),
+    }
+}
+
 /// The shard locks command `cmd` needs for `args`.
 fn lock_for<'k>(
     srv: &'k Shared,
@@ -534,6 +551,8 @@ fn lock_for<'k>(
 ) -> Locked<'k> {
     if cmd.flags & table::flag::LOCK_ALL != 0 {
         srv.keyspace.lock_all_view(db, now)
+    } else if let Some(key) = cmd.single_key(args) {
+        srv.keyspace.lock_key(key, db, now)
     } else if cmd.has_keys() {
         srv.keyspace
             .lock_keys(cmd.key_positions(args).map(|i| args.get(i)), db, now)

@@ -10,7 +10,6 @@
 use super::args::Args;
 use super::error::CmdResult;
 use super::Ctx;
-use hashbrown::HashMap;
 use std::sync::OnceLock;
 
 /// A handler: sees the parsed arguments and the locked shards, writes its reply to `ctx.out`.
@@ -214,6 +213,15 @@ impl Command {
         self.keys.0 > 0 || self.keynum.0 > 0 || self.key_find.is_some()
     }
 
+    /// The key of a command whose only key is its first argument (GET, SET, INCR, LPUSH, ...),
+    /// found without walking [`Command::key_positions`]; None for every other shape, or when
+    /// `args` (not yet arity-checked) has no first argument.
+    #[inline]
+    pub fn single_key<'a>(&self, args: &Args<'a>) -> Option<&'a [u8]> {
+        let single = self.keys == (1, 1, 1) && self.keynum.0 == 0 && self.key_find.is_none();
+        (single && args.len() >= 2).then(|| args.get(1))
+    }
+
     /// Positions of the keys among `args` (name at 0): the fixed range, then the counted ones.
     /// A count that is not a positive integer yields no counted keys (the handler rejects it).
     #[inline]
@@ -267,11 +275,43 @@ impl Command {
     }
 }
 
+/// A command name's first eight bytes, lower-cased, zero-padded, as one word: what
+/// [`Table`]'s index hashes and compares first.
+#[inline]
+fn name_word(name: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    for (d, s) in word.iter_mut().zip(name) {
+        *d = s.to_ascii_lowercase();
+    }
+    u64::from_le_bytes(word)
+}
+
+/// Where a name with `word` ([`name_word`]) and length `len` starts probing in an index of
+/// `mask + 1` places: Fibonacci hashing of the two.
+#[inline]
+fn name_slot(word: u64, len: usize, mask: usize) -> usize {
+    ((word ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & mask
+}
+
+/// One place of [`Table`]'s name index.
+#[derive(Clone, Copy, Default)]
+struct NameSlot {
+    /// [`name_word`] of the name.
+    word: u64,
+    len: u16,
+    /// 1 + the command's index in `Table::commands`; 0: an empty place.
+    index: u16,
+}
+
 /// All commands, looked up by lower-case name; every row (subcommands too) has an id used to
 /// index per-command statistics.
 pub struct Table {
     pub commands: Vec<&'static Command>,
-    by_name: HashMap<&'static str, usize>,
+    /// Open addressing by name, at most half full: a lookup hashes the name's length and first
+    /// eight bytes and compares them as one word (the rest of a longer name byte by byte),
+    /// with no copy and no general-purpose hasher. This runs for every request, twice for a
+    /// pipelined one (its keys are prefetched first).
+    by_name: Box<[NameSlot]>,
     /// Every row including subcommands, in id order: each container is followed by its
     /// subcommands, so a subcommand's id is its container's id + 1 + its index.
     pub rows: Vec<&'static Command>,
@@ -286,11 +326,21 @@ impl Table {
             commands.extend(family.iter());
         }
         commands.sort_by_key(|c| c.name);
-        let by_name = commands
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.name, i))
-            .collect();
+        let places = (commands.len() * 2).next_power_of_two();
+        let mut by_name = vec![NameSlot::default(); places].into_boxed_slice();
+        let mask = places - 1;
+        for (i, c) in commands.iter().enumerate() {
+            let (word, len) = (name_word(c.name.as_bytes()), c.name.len());
+            let mut at = name_slot(word, len, mask);
+            while by_name[at].index != 0 {
+                at = (at + 1) & mask;
+            }
+            by_name[at] = NameSlot {
+                word,
+                len: u16::try_from(len).expect("a short name"),
+                index: u16::try_from(i + 1).expect("fewer than 65535 commands"),
+            };
+        }
         let mut rows = Vec::new();
         let mut top_ids = Vec::new();
         for c in &commands {
@@ -321,15 +371,24 @@ impl Table {
     /// The row id of a top-level command, by name, any case.
     #[inline]
     pub fn lookup_id(&self, name: &[u8]) -> Option<usize> {
-        let mut buf = [0u8; 32];
-        if name.len() > buf.len() {
-            return None;
+        let mask = self.by_name.len() - 1;
+        let word = name_word(name);
+        let mut at = name_slot(word, name.len(), mask);
+        loop {
+            let place = self.by_name[at];
+            let i = (place.index as usize).checked_sub(1)?;
+            if place.word == word && place.len as usize == name.len() {
+                let rest = self.commands[i]
+                    .name
+                    .as_bytes()
+                    .get(8..)
+                    .unwrap_or_default();
+                if rest.eq_ignore_ascii_case(name.get(8..).unwrap_or_default()) {
+                    return Some(self.top_ids[i]);
+                }
+            }
+            at = (at + 1) & mask;
         }
-        for (d, s) in buf.iter_mut().zip(name) {
-            *d = s.to_ascii_lowercase();
-        }
-        let s = std::str::from_utf8(&buf[..name.len()]).ok()?;
-        self.by_name.get(s).map(|&i| self.top_ids[i])
     }
 
     /// The row id of the subcommand `sub` (any case) of the container with row id `parent`.
@@ -446,6 +505,42 @@ mod tests {
         let n = names.len();
         names.dedup();
         assert_eq!(n, names.len(), "duplicate command names");
+    }
+
+    #[test]
+    fn every_name_is_found_in_any_case_and_others_are_not() {
+        let t = Table::get();
+        for (i, c) in t.commands.iter().enumerate() {
+            let upper = c.name.to_ascii_uppercase();
+            let mixed: String = c
+                .name
+                .chars()
+                .enumerate()
+                .map(|(j, ch)| {
+                    if j % 2 == 0 {
+                        ch.to_ascii_uppercase()
+                    } else {
+                        ch
+                    }
+                })
+                .collect();
+            for name in [c.name, upper.as_str(), mixed.as_str()] {
+                assert_eq!(t.lookup_id(name.as_bytes()), Some(t.top_ids[i]), "{name}");
+            }
+        }
+        // Prefixes, extensions, non-ASCII and empty names hash somewhere and find nothing.
+        for name in [
+            &b""[..],
+            b"ge",
+            b"gett",
+            b"zrangebyscorex",
+            b"s\xc3\xa9t",
+            b"\xff",
+        ] {
+            assert_eq!(t.lookup_id(name), None);
+        }
+        // The index is at most half full, so probes stay short.
+        assert!(t.commands.len() * 2 <= t.by_name.len());
     }
 
     #[test]

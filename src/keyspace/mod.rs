@@ -122,6 +122,26 @@ impl ShardData {
 /// A shard: a contiguous range of slots behind one lock.
 pub struct Shard {
     pub data: Mutex<ShardData>,
+    /// Per database, the address of its slot tables here as last seen under the lock (null
+    /// before): where [`Keyspace::ahead`] aims its prefetch without taking the lock. It is
+    /// only ever prefetched, never read through, so a stale one (the database was flushed or
+    /// swapped since) costs a wasted load.
+    tables_hint: Box<[std::sync::atomic::AtomicPtr<SlotTable>]>,
+}
+
+/// Where a key of a command further down a pipeline lives, worked out early so its lookup can
+/// be warmed in three steps, each given time to land before the next: [`Keyspace::ahead`]
+/// (the slot table), [`Keyspace::prefetch_buckets`] (its control bytes and buckets), then
+/// [`Keyspace::prefetch_node`] (the key's node). A lookup of a random key otherwise waits on
+/// those three or four cache misses one after another; Redis 8 prefetches a batch's keys for
+/// the same reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ahead {
+    shard: u32,
+    db: u32,
+    /// The slot's index within its shard.
+    index: u32,
+    hash: u64,
 }
 
 /// All databases of the node.
@@ -162,6 +182,7 @@ impl Keyspace {
                     nslots: per,
                     stats: ShardStats::default(),
                 }),
+                tables_hint: (0..databases).map(|_| Default::default()).collect(),
             })
             .collect();
         Keyspace {
@@ -192,6 +213,59 @@ impl Keyspace {
         slot >> self.shard_shift
     }
 
+    /// First step of warming the cache for `key` in database `db` (see [`Ahead`]): computes its
+    /// slot and hash, and starts loading its slot table's fields, without a lock.
+    #[inline]
+    pub fn ahead(&self, db: usize, key: &[u8]) -> Ahead {
+        let slot = key_slot(key);
+        let shard = self.shard_of_slot(slot);
+        let index = slot & ((1 << self.shard_shift) - 1);
+        if let Some(hint) = self.shards[shard].tables_hint.get(db) {
+            let tables = hint.load(std::sync::atomic::Ordering::Relaxed);
+            if !tables.is_null() {
+                table::prefetch(tables.wrapping_add(index) as usize);
+            }
+        }
+        Ahead {
+            shard: shard as u32,
+            db: db as u32,
+            index: index as u32,
+            hash: table::hash_of(key),
+        }
+    }
+
+    /// Runs `f` on the slot table of `a`, when its shard's lock is free this instant and the
+    /// database exists there; refreshes the shard's hint of where the tables are.
+    #[inline]
+    fn with_ahead(&self, a: &Ahead, f: impl FnOnce(&SlotTable)) {
+        let shard = &self.shards[a.shard as usize];
+        let Some(data) = shard.data.try_lock() else {
+            return;
+        };
+        let db = a.db as usize;
+        let tables = data.dbs.get(db).and_then(|d| d.as_deref());
+        let at = tables.map_or(std::ptr::null_mut(), |d| {
+            d.tables.as_ptr() as *mut SlotTable
+        });
+        shard.tables_hint[db].store(at, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = tables.and_then(|d| d.tables.get(a.index as usize)) {
+            f(t);
+        }
+    }
+
+    /// Second step for `a`: starts loading its table's control bytes and buckets. Takes the
+    /// shard's lock for a moment if it is free, and does nothing if not.
+    #[inline]
+    pub fn prefetch_buckets(&self, a: &Ahead) {
+        self.with_ahead(a, |t| t.map.prefetch_buckets(a.hash));
+    }
+
+    /// Third step for `a`: starts loading the key's node. As [`Keyspace::prefetch_buckets`].
+    #[inline]
+    pub fn prefetch_node(&self, a: &Ahead) {
+        self.with_ahead(a, |t| t.map.prefetch_node(a.hash));
+    }
+
     /// Locks the shards of `keys` in ascending order and returns a view for database `db`.
     pub fn lock_keys<'a, 'k>(
         &'a self,
@@ -210,14 +284,18 @@ impl Keyspace {
             .iter()
             .map(|&i| (i, self.shards[i].data.lock()))
             .collect();
-        Locked {
-            ks: self,
-            guards,
-            db,
-            now,
-            writes: 0,
-            memo,
-        }
+        Locked::holding(self, guards, db, now, memo)
+    }
+
+    /// Locks the shard of `key` and returns a view for database `db`: [`Keyspace::lock_keys`]
+    /// for the commonest case, one key.
+    #[inline]
+    pub fn lock_key(&self, key: &[u8], db: usize, now: u64) -> Locked<'_> {
+        let mut memo = SlotMemo::EMPTY;
+        let i = self.shard_of_slot(memo.slot(key));
+        let mut guards = SmallVec::new();
+        guards.push((i, self.shards[i].data.lock()));
+        Locked::holding(self, guards, db, now, memo)
     }
 
     /// Locks every shard in ascending order (for commands that must see the keyspace atomically).
@@ -229,19 +307,13 @@ impl Keyspace {
     /// whole transaction under it, and for commands that reach keys not named in their
     /// arguments (SORT ... BY/GET patterns).
     pub fn lock_all_view(&self, db: usize, now: u64) -> Locked<'_> {
-        Locked {
-            ks: self,
-            guards: self
-                .shards
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (i, s.data.lock()))
-                .collect(),
-            db,
-            now,
-            writes: 0,
-            memo: SlotMemo::EMPTY,
-        }
+        let guards = self
+            .shards
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i, s.data.lock()))
+            .collect();
+        Locked::holding(self, guards, db, now, SlotMemo::EMPTY)
     }
 }
 
@@ -323,13 +395,24 @@ fn missed(stats: &mut ShardStats, ks: &Keyspace, access: u8, db: usize, key: &[u
 impl<'a> Locked<'a> {
     /// A view with no locks, for commands without keys.
     pub fn none(ks: &'a Keyspace, db: usize, now: u64) -> Locked<'a> {
+        Locked::holding(ks, SmallVec::new(), db, now, SlotMemo::EMPTY)
+    }
+
+    /// A view of database `db` through `guards` (shard index, lock), taken in ascending order.
+    fn holding(
+        ks: &'a Keyspace,
+        guards: SmallVec<[(usize, MutexGuard<'a, ShardData>); 2]>,
+        db: usize,
+        now: u64,
+        memo: SlotMemo,
+    ) -> Locked<'a> {
         Locked {
             ks,
-            guards: SmallVec::new(),
+            guards,
             db,
             now,
             writes: 0,
-            memo: SlotMemo::EMPTY,
+            memo,
         }
     }
 

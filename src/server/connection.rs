@@ -7,6 +7,7 @@
 //! protocol error gets `-ERR Protocol error: ...` and closes this connection only.
 
 use super::client::{cflag, Client, ClientInfo, ReplyMode};
+use super::window::Window;
 use super::Shared;
 use crate::commands::{dispatch, Action, Args};
 use crate::keyspace::signal::{UNBLOCK_ERROR, UNBLOCK_TIMEOUT};
@@ -61,6 +62,7 @@ pub async fn serve(shared: Arc<Shared>, mut sock: TcpStream, peer: SocketAddr) {
         ranges: Vec::with_capacity(16),
         scratch: Vec::new(),
         monitor: None,
+        window: Window::default(),
     };
     if let Err(e) = conn.run(&shared, &mut sock, &mut client).await {
         tracing::debug!("client {id} {peer}: {e}");
@@ -81,6 +83,8 @@ struct Conn {
     ranges: Vec<std::ops::Range<usize>>,
     scratch: Vec<u8>,
     monitor: Option<broadcast::Receiver<Arc<[u8]>>>,
+    /// The next requests of a pipeline, parsed early to prefetch their keys.
+    window: Window,
 }
 
 enum Step {
@@ -213,16 +217,34 @@ impl Conn {
         // One clock read per command: each starts when the one before it ended.
         let mut clock_us = crate::clock::now_us();
         let mut processed = 0u64;
+        // Where the prefetch window ends: the requests before it were parsed, and their keys
+        // prefetched, by `self.window`. An unauthenticated client's requests are not (they are
+        // parsed under tighter limits, and nothing of the keyspace is theirs to touch yet).
+        let mut window_end = 0;
+        self.window.clear();
         loop {
             let mut hint = 0;
             limits.authenticated = client.authenticated;
-            let parsed = parse_request(
-                &self.rbuf[pos..],
-                &limits,
-                &mut self.ranges,
-                &mut self.scratch,
-                &mut hint,
-            );
+            let early = if client.authenticated {
+                if pos >= window_end {
+                    window_end =
+                        self.window
+                            .fill(&shared.keyspace, client.db, &self.rbuf, pos, &limits);
+                }
+                self.window.take(pos, &mut self.ranges)
+            } else {
+                None
+            };
+            let parsed = match early {
+                Some(req) => Ok(Some(req)),
+                None => parse_request(
+                    &self.rbuf[pos..],
+                    &limits,
+                    &mut self.ranges,
+                    &mut self.scratch,
+                    &mut hint,
+                ),
+            };
             let req = match parsed {
                 Ok(Some(req)) => req,
                 Ok(None) => {

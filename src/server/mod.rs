@@ -10,6 +10,7 @@ pub mod maxmemory;
 pub mod notify;
 pub mod pubsub;
 pub mod slowlog;
+pub mod window;
 
 use crate::commands::{Args, Table};
 use crate::config::Config;
