@@ -39,8 +39,10 @@ impl Redis {
 
     /// Like [`Redis::start`], with extra redis.conf-style arguments.
     pub fn start_with(rdb: Option<&[u8]>, extra: &[&str]) -> Redis {
-        let dir =
-            std::env::temp_dir().join(format!("shoal-rdb-{}-{}", std::process::id(), free_port()));
+        // A name of its own: two tests asking for a free port at once can be given the same one.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("shoal-rdb-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         if let Some(b) = rdb {
             std::fs::write(dir.join("dump.rdb"), b).unwrap();
@@ -71,8 +73,11 @@ impl Redis {
             if r.wait_ready() && r.wait_loaded() {
                 return r;
             }
+            // Try again on another port, in the same directory: dropping `r` would remove it (and
+            // the dump.rdb to load), so that every later attempt failed at once.
             let _ = r.child.kill();
             let _ = r.child.wait();
+            r.dir = PathBuf::new();
         }
         panic!("redis-server did not start");
     }
@@ -123,7 +128,10 @@ impl Drop for Redis {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        // An empty `dir`: a failed start, whose directory the next attempt uses.
+        if !self.dir.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
