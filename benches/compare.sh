@@ -5,8 +5,8 @@
 # Both servers run at the same time on loopback, shoal pinned to SHOAL_CORES and Redis to
 # REDIS_CORES (the same core by default: only one of them is busy at any time); redis-benchmark
 # is pinned to BENCH_CORES. For each round, each pipeline depth and each data size, every test
-# runs against shoal and then against Redis (A B A B ...), each test as its own redis-benchmark
-# run. The database is flushed on both servers at the start of each (round, pipeline, data
+# runs against one server and then against the other, the first one alternating from round to
+# round (A B, B A, A B, ...), each test as its own redis-benchmark run. The database is flushed on both servers at the start of each (round, pipeline, data
 # size) block, so tests that read (GET, LPOP, LRANGE_100) find what the earlier tests wrote.
 # The table shows, per test, pipeline and data size, the medians over the rounds of each
 # server's requests/s and p99 latency and the ratios shoal/redis, and the ratio of requests
@@ -334,8 +334,15 @@ say "measuring (each line: TEST=requests/s/p99 ms)"
 for round in $(seq "$ROUNDS"); do
     for pipeline in $PIPELINES; do
         for datasize in $DATASIZES; do
-            bench shoal "$SHOAL_PORT" "$SHOAL_PID" "$pipeline" "$datasize" "$round"
-            bench redis "$REDIS_PORT" "$REDIS_PID" "$pipeline" "$datasize" "$round"
+            # Who goes first alternates from round to round (A B, B A, A B, ...), so that neither
+            # server always runs in the other's wake.
+            if ((round % 2)); then
+                bench shoal "$SHOAL_PORT" "$SHOAL_PID" "$pipeline" "$datasize" "$round"
+                bench redis "$REDIS_PORT" "$REDIS_PID" "$pipeline" "$datasize" "$round"
+            else
+                bench redis "$REDIS_PORT" "$REDIS_PID" "$pipeline" "$datasize" "$round"
+                bench shoal "$SHOAL_PORT" "$SHOAL_PID" "$pipeline" "$datasize" "$round"
+            fi
             ((round == ROUNDS)) || resize "$pipeline" "$datasize" "$round"
         done
     done

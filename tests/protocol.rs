@@ -381,6 +381,50 @@ fn a_one_megabyte_binary_value_roundtrips_unchanged() {
     assert_eq!(len, 1024 * 1024);
 }
 
+/// The `rbs=` (query buffer size, bytes) field of a CLIENT INFO line.
+fn read_buffer_size(info: &str) -> usize {
+    info.split_whitespace()
+        .find_map(|f| f.strip_prefix("rbs="))
+        .unwrap_or_else(|| panic!("no rbs= in {info:?}"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn the_query_buffer_a_big_value_grew_is_given_back_after_it_runs() {
+    let s = Server::start(&[]);
+    let mut c = s.client();
+    let small: String = redis::cmd("CLIENT").arg("INFO").query(&mut c).unwrap();
+    assert!(
+        read_buffer_size(&small) < 256 * 1024,
+        "a fresh client's query buffer is small: {small}"
+    );
+    let value = vec![b'v'; 8 * 1024 * 1024];
+    let _: () = redis::cmd("SET")
+        .arg("big")
+        .arg(&value)
+        .query(&mut c)
+        .unwrap();
+    // Redis gives the buffer back at once or in its next clientsCron runs; shoal at once. The
+    // 8 MB must not stay with the connection either way.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut info = String::new();
+    while Instant::now() < deadline {
+        info = redis::cmd("CLIENT").arg("INFO").query(&mut c).unwrap();
+        if read_buffer_size(&info) < 256 * 1024 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        read_buffer_size(&info) < 256 * 1024,
+        "the 8 MB query buffer was kept after the SET ran: {info}"
+    );
+    // What went through that buffer arrived whole.
+    let len: usize = redis::cmd("STRLEN").arg("big").query(&mut c).unwrap();
+    assert_eq!(len, value.len());
+}
+
 // ---------------------------------------------------------------------------------------------
 // configured limits
 // ---------------------------------------------------------------------------------------------

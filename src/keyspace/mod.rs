@@ -230,7 +230,7 @@ impl Keyspace {
             shard: shard as u32,
             db: db as u32,
             index: index as u32,
-            hash: table::hash_of(key),
+            hash: table::hash(key),
         }
     }
 
@@ -247,7 +247,13 @@ impl Keyspace {
         let at = tables.map_or(std::ptr::null_mut(), |d| {
             d.tables.as_ptr() as *mut SlotTable
         });
-        shard.tables_hint[db].store(at, std::sync::atomic::Ordering::Relaxed);
+        // Stored only when it moved: with several io-threads an unconditional store would
+        // bounce the hint's cache line between their cores on every prefetch.
+        if let Some(hint) = shard.tables_hint.get(db) {
+            if hint.load(std::sync::atomic::Ordering::Relaxed) != at {
+                hint.store(at, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
         if let Some(t) = tables.and_then(|d| d.tables.get(a.index as usize)) {
             f(t);
         }

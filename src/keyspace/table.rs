@@ -140,8 +140,10 @@ fn hasher() -> &'static hashbrown::DefaultHashBuilder {
     H.get_or_init(Default::default)
 }
 
+/// The hash a [`KeyTable`] files `key` under (also what the prefetch calls take): foldhash,
+/// seeded once per process.
 #[inline]
-fn hash(key: &[u8]) -> u64 {
+pub fn hash(key: &[u8]) -> u64 {
     hasher().hash_one(key)
 }
 
@@ -184,12 +186,6 @@ fn key_eq(a: &[u8], b: &[u8]) -> bool {
         0..=3 => a.iter().zip(b).all(|(x, y)| x == y),
         _ => a == b,
     }
-}
-
-/// The hash a [`KeyTable`] files `key` under (for the prefetch calls).
-#[inline]
-pub fn hash_of(key: &[u8]) -> u64 {
-    hash(key)
 }
 
 /// Starts loading the cache line at `addr` into every cache level (x86-64 `prefetcht0`; a no-op
@@ -304,7 +300,7 @@ impl KeyTable {
         }
     }
 
-    /// First step of warming the cache for a lookup of the key hashed `hash` ([`hash_of`]):
+    /// First step of warming the cache for a lookup of the key hashed `hash` ([`hash`]):
     /// starts loading the control bytes and the buckets of the probe's first group. The
     /// table's own fields (this `KeyTable`) should be cached already, or this waits for them.
     #[inline]

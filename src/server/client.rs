@@ -255,6 +255,9 @@ pub struct ClientInfo {
     pub flags: AtomicU64,
     /// Bytes in the query buffer now (CLIENT LIST `qbuf=`).
     pub qbuf: AtomicUsize,
+    /// Bytes the query buffer had room for when it last grew, was reclaimed or was given back
+    /// (CLIENT LIST `rbs=`).
+    pub rbs: AtomicUsize,
     /// Bytes in the output buffer now (CLIENT LIST `omem=`).
     pub omem: AtomicUsize,
     /// Channel subscriptions (CLIENT LIST `sub`).
@@ -291,6 +294,7 @@ impl ClientInfo {
             resp: AtomicU8::new(2),
             flags: AtomicU64::new(0),
             qbuf: AtomicUsize::new(0),
+            rbs: AtomicUsize::new(0),
             omem: AtomicUsize::new(0),
             sub: AtomicUsize::new(0),
             psub: AtomicUsize::new(0),
@@ -371,6 +375,7 @@ impl ClientInfo {
                 .map_or("NULL", |c| c.name),
         };
         let qbuf = self.qbuf.load(Relaxed);
+        let rbs = self.rbs.load(Relaxed).max(qbuf);
         let omem = self.omem.load(Relaxed) + self.pubsub_omem.load(Relaxed);
         let lib_name = self.lib_name.lock().clone().unwrap_or_default();
         let lib_ver = self.lib_ver.lock().clone().unwrap_or_default();
@@ -392,11 +397,11 @@ impl ClientInfo {
             ssub,
             self.multi.load(Relaxed),
             qbuf,
-            16384usize.saturating_sub(qbuf),
-            16384.max(qbuf),
+            rbs - qbuf,
+            rbs,
             qbuf,
             omem,
-            16384 + qbuf + omem,
+            rbs + omem,
             cmd,
             self.resp.load(Relaxed),
             String::from_utf8_lossy(&lib_name),

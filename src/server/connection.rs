@@ -13,7 +13,7 @@ use crate::commands::{dispatch, Action, Args};
 use crate::keyspace::signal::{UNBLOCK_ERROR, UNBLOCK_TIMEOUT};
 use crate::protocol::parse::ArgSource;
 use crate::protocol::{parse_request, Reply, RequestLimits};
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, BufMut, BytesMut};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -24,7 +24,16 @@ use tokio::sync::broadcast;
 
 /// Output past this size is written out mid-batch so a huge pipeline cannot grow it unbounded.
 const OUT_FLUSH: usize = 1024 * 1024;
+/// Room made in the query buffer before a read, bytes.
 const READ_CHUNK: usize = 16 * 1024;
+/// The most input one read takes (bytes), unless a big bulk is on its way: what a connection
+/// runs before the others get their turn. Redis reads 16 KiB a time (`PROTO_IOBUF_LEN`); 64 KiB
+/// holds a whole 16-deep pipeline of 1 KiB SETs, so such a batch is still run and answered at
+/// once, while a connection streaming a long pipeline cannot hold the thread for more.
+const READ_MAX: usize = 64 * 1024;
+/// A query buffer that grew past this for a big request (bytes) is given back once that request
+/// has run, as Redis resizes its query buffers: an idle client does not keep a 100 MB one.
+const RBUF_KEEP: usize = 4 * READ_MAX;
 
 /// Serves one accepted socket until the client leaves, is killed, or the server stops.
 pub async fn serve(shared: Arc<Shared>, mut sock: TcpStream, peer: SocketAddr) {
@@ -58,12 +67,14 @@ pub async fn serve(shared: Arc<Shared>, mut sock: TcpStream, peer: SocketAddr) {
     let mut client = Client::new(info.clone(), authenticated);
     let mut conn = Conn {
         rbuf: BytesMut::with_capacity(READ_CHUNK),
+        want: 0,
         out: Reply::new(),
         ranges: Vec::with_capacity(16),
         scratch: Vec::new(),
         monitor: None,
         window: Window::default(),
     };
+    info.rbs.store(conn.rbuf.capacity(), Relaxed);
     if let Err(e) = conn.run(&shared, &mut sock, &mut client).await {
         tracing::debug!("client {id} {peer}: {e}");
     }
@@ -79,6 +90,9 @@ pub async fn serve(shared: Arc<Shared>, mut sock: TcpStream, peer: SocketAddr) {
 
 struct Conn {
     rbuf: BytesMut,
+    /// Bytes still to come of the request at the head of `rbuf` when it holds a big bulk that
+    /// has not fully arrived (0 otherwise): the next read may take that much at once.
+    want: usize,
     out: Reply,
     ranges: Vec<std::ops::Range<usize>>,
     scratch: Vec<u8>,
@@ -113,7 +127,16 @@ impl Conn {
             // Read more input (or a MONITOR line, a kill, an idle timeout).
             if self.rbuf.capacity() - self.rbuf.len() < READ_CHUNK / 4 {
                 self.rbuf.reserve(READ_CHUNK);
+                client.info.rbs.store(self.rbuf.capacity(), Relaxed);
             }
+            if self.want == 0 && self.rbuf.capacity() > RBUF_KEEP && self.rbuf.len() <= READ_MAX {
+                // The big request that grew the buffer has run: give the memory back.
+                let mut fresh = BytesMut::with_capacity(READ_CHUNK + self.rbuf.len());
+                fresh.extend_from_slice(&self.rbuf);
+                self.rbuf = fresh;
+                client.info.rbs.store(self.rbuf.capacity(), Relaxed);
+            }
+            let mut room = (&mut self.rbuf).limit(READ_MAX.max(self.want));
             let timeout = shared.limits.timeout.load(Relaxed);
             // Like Redis, `timeout` spares MONITOR and pub/sub clients.
             let idle_applies = timeout > 0 && self.monitor.is_none() && client.subscriptions() == 0;
@@ -131,7 +154,7 @@ impl Conn {
             let n = tokio::select! {
                 biased;
                 _ = client.info.kill.notified() => return Ok(()),
-                r = sock.read_buf(&mut self.rbuf) => r?,
+                r = sock.read_buf(&mut room) => r?,
                 _ = recv_outbox(&outbox) => {
                     if !drain_outbox(shared, sock, client, &outbox).await? {
                         return Ok(());
@@ -222,6 +245,7 @@ impl Conn {
         // parsed under tighter limits, and nothing of the keyspace is theirs to touch yet).
         let mut window_end = 0;
         self.window.clear();
+        self.want = 0;
         loop {
             let mut hint = 0;
             limits.authenticated = client.authenticated;
@@ -251,9 +275,11 @@ impl Conn {
                     // A big bulk on its way: grow the buffer towards it, at most doubling what
                     // has arrived, so memory follows the bytes received, not a declared length.
                     let missing = hint.saturating_sub(self.rbuf.len() - pos);
+                    self.want = missing;
                     if missing > 0 {
                         self.rbuf
                             .reserve(missing.min(self.rbuf.len().max(READ_CHUNK)));
+                        client.info.rbs.store(self.rbuf.capacity(), Relaxed);
                     }
                     break;
                 }
