@@ -407,6 +407,23 @@ pub static DIRECTIVES: &[Directive] = &[
         get: |c| c.logfile.clone(),
     },
     Directive {
+        name: "daemonize",
+        default: "no",
+        mutable: false,
+        doc: "Accepted so that a redis.conf with `daemonize no` loads; shoal always runs in the \
+              foreground. `yes` is refused: run it under a service manager (systemd, a \
+              container) instead.",
+        set: |_, a| {
+            if yes_no(a)? {
+                return Err("shoal does not daemonize: set 'daemonize no' and run it under a \
+                            service manager"
+                    .into());
+            }
+            Ok(())
+        },
+        get: |_| "no".into(),
+    },
+    Directive {
         name: "maxclients",
         default: "10000",
         mutable: true,
@@ -1359,6 +1376,19 @@ mod tests {
         assert!(e.0.contains("nosuch"));
         let e = c.apply_text("port abc", "x.conf").unwrap_err();
         assert!(e.0.contains("x.conf:1"), "{e}");
+    }
+
+    #[test]
+    fn daemonize_no_from_a_redis_conf_loads_and_yes_is_refused() {
+        let mut c = Config::default();
+        c.apply_text("daemonize no\nport 7000\n", "redis.conf")
+            .unwrap();
+        assert_eq!(c.port, 7000);
+        let e = c
+            .apply_text("daemonize yes\n", "redis.conf")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("does not daemonize"), "{e}");
     }
 
     #[test]
