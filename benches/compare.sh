@@ -6,8 +6,9 @@
 # REDIS_CORES (the same core by default: only one of them is busy at any time); redis-benchmark
 # is pinned to BENCH_CORES. For each round, each pipeline depth and each data size, every test
 # runs against one server and then against the other, the first one alternating from round to
-# round (A B, B A, A B, ...), each test as its own redis-benchmark run. The database is flushed on both servers at the start of each (round, pipeline, data
-# size) block, so tests that read (GET, LPOP, LRANGE_100) find what the earlier tests wrote.
+# round (A B, B A, A B, ...), each test as its own redis-benchmark run. The database is flushed
+# on both servers at the start of each (round, pipeline, data size) block, so tests that read
+# (GET, LPOP, LRANGE_100) find what the earlier tests wrote.
 # The table shows, per test, pipeline and data size, the medians over the rounds of each
 # server's requests/s and p99 latency and the ratios shoal/redis, and the ratio of requests
 # served per second of server CPU (user + system time of all the server's threads, from

@@ -390,39 +390,69 @@ fn read_buffer_size(info: &str) -> usize {
         .unwrap()
 }
 
+/// Sends an 8 MB SET on `c`.
+fn set_8mb(c: &mut redis::Connection) {
+    let value = vec![b'v'; 8 * 1024 * 1024];
+    let _: () = redis::cmd("SET").arg("big").arg(&value).query(c).unwrap();
+}
+
+/// Polls `client_line` (at most 10 s, every 100 ms) until the client's `rbs=` is under
+/// 256 KiB; returns the last line seen. Redis gives a grown query buffer back at once or in its
+/// clientsCron runs; shoal after some turns without a big request, or a second without input.
+/// Not keeping it is what counts.
+fn poll_rbs(mut client_line: impl FnMut() -> String) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut line = client_line();
+    while read_buffer_size(&line) >= 256 * 1024 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        line = client_line();
+    }
+    line
+}
+
 #[test]
-fn the_query_buffer_a_big_value_grew_is_given_back_after_it_runs() {
+fn the_query_buffer_a_big_value_grew_is_given_back_while_the_client_sends_on() {
     let s = Server::start(&[]);
     let mut c = s.client();
-    let small: String = redis::cmd("CLIENT").arg("INFO").query(&mut c).unwrap();
+    let fresh: String = redis::cmd("CLIENT").arg("INFO").query(&mut c).unwrap();
     assert!(
-        read_buffer_size(&small) < 256 * 1024,
-        "a fresh client's query buffer is small: {small}"
+        read_buffer_size(&fresh) < 256 * 1024,
+        "a fresh client's query buffer is small: {fresh}"
     );
-    let value = vec![b'v'; 8 * 1024 * 1024];
-    let _: () = redis::cmd("SET")
-        .arg("big")
-        .arg(&value)
-        .query(&mut c)
-        .unwrap();
-    // Redis gives the buffer back at once or in its next clientsCron runs; shoal at once. The
-    // 8 MB must not stay with the connection either way.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut info = String::new();
-    while Instant::now() < deadline {
-        info = redis::cmd("CLIENT").arg("INFO").query(&mut c).unwrap();
-        if read_buffer_size(&info) < 256 * 1024 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    set_8mb(&mut c);
+    let line = poll_rbs(|| {
+        // The client's own CLIENT INFO: it keeps sending small commands.
+        redis::cmd("CLIENT").arg("INFO").query(&mut c).unwrap()
+    });
     assert!(
-        read_buffer_size(&info) < 256 * 1024,
-        "the 8 MB query buffer was kept after the SET ran: {info}"
+        read_buffer_size(&line) < 256 * 1024,
+        "the 8 MB query buffer was kept after the SET ran: {line}"
     );
-    // What went through that buffer arrived whole.
     let len: usize = redis::cmd("STRLEN").arg("big").query(&mut c).unwrap();
-    assert_eq!(len, value.len());
+    assert_eq!(len, 8 * 1024 * 1024, "the value arrived whole");
+}
+
+#[test]
+fn the_query_buffer_of_a_client_gone_quiet_after_a_big_value_is_given_back() {
+    let s = Server::start(&[]);
+    let mut quiet = s.client();
+    let id: i64 = redis::cmd("CLIENT").arg("ID").query(&mut quiet).unwrap();
+    let mut observer = s.client();
+    set_8mb(&mut quiet);
+    let line = poll_rbs(|| {
+        let list: String = redis::cmd("CLIENT")
+            .arg("LIST")
+            .query(&mut observer)
+            .unwrap();
+        list.lines()
+            .find(|l| l.starts_with(&format!("id={id} ")))
+            .unwrap_or_else(|| panic!("client {id} not in CLIENT LIST: {list}"))
+            .to_string()
+    });
+    assert!(
+        read_buffer_size(&line) < 256 * 1024,
+        "a quiet client kept the 8 MB query buffer: {line}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -31,9 +31,15 @@ const READ_CHUNK: usize = 16 * 1024;
 /// holds a whole 16-deep pipeline of 1 KiB SETs, so such a batch is still run and answered at
 /// once, while a connection streaming a long pipeline cannot hold the thread for more.
 const READ_MAX: usize = 64 * 1024;
-/// A query buffer that grew past this for a big request (bytes) is given back once that request
-/// has run, as Redis resizes its query buffers: an idle client does not keep a 100 MB one.
+/// A query buffer that grew past this for a big request (bytes) is given back, as Redis resizes
+/// its query buffers, so an idle client does not keep a 100 MB one: after
+/// [`RBUF_SPARE_TURNS`] turns in a row without a big request, or [`RBUF_IDLE`] without input.
+/// A client streaming big values keeps it, instead of growing a new one for each value.
 const RBUF_KEEP: usize = 4 * READ_MAX;
+/// Turns in a row without a big request after which a grown query buffer is given back.
+const RBUF_SPARE_TURNS: u32 = 16;
+/// Time without input after which a grown query buffer is given back.
+const RBUF_IDLE: Duration = Duration::from_secs(1);
 
 /// Serves one accepted socket until the client leaves, is killed, or the server stops.
 pub async fn serve(shared: Arc<Shared>, mut sock: TcpStream, peer: SocketAddr) {
@@ -68,6 +74,7 @@ pub async fn serve(shared: Arc<Shared>, mut sock: TcpStream, peer: SocketAddr) {
     let mut conn = Conn {
         rbuf: BytesMut::with_capacity(READ_CHUNK),
         want: 0,
+        spare_turns: 0,
         out: Reply::new(),
         ranges: Vec::with_capacity(16),
         scratch: Vec::new(),
@@ -93,6 +100,8 @@ struct Conn {
     /// Bytes still to come of the request at the head of `rbuf` when it holds a big bulk that
     /// has not fully arrived (0 otherwise): the next read may take that much at once.
     want: usize,
+    /// Turns in a row that ran no big request (one whose bulk arrived over several reads).
+    spare_turns: u32,
     out: Reply,
     ranges: Vec<std::ops::Range<usize>>,
     scratch: Vec<u8>,
@@ -129,13 +138,23 @@ impl Conn {
                 self.rbuf.reserve(READ_CHUNK);
                 client.info.rbs.store(self.rbuf.capacity(), Relaxed);
             }
-            if self.want == 0 && self.rbuf.capacity() > RBUF_KEEP && self.rbuf.len() <= READ_MAX {
-                // The big request that grew the buffer has run: give the memory back.
+            let oversized =
+                self.want == 0 && self.rbuf.capacity() > RBUF_KEEP && self.rbuf.len() <= READ_MAX;
+            if oversized && self.spare_turns >= RBUF_SPARE_TURNS {
+                // No big request for a while: give the memory back.
                 let mut fresh = BytesMut::with_capacity(READ_CHUNK + self.rbuf.len());
                 fresh.extend_from_slice(&self.rbuf);
                 self.rbuf = fresh;
                 client.info.rbs.store(self.rbuf.capacity(), Relaxed);
             }
+            let shrink_when_idle = oversized && self.spare_turns < RBUF_SPARE_TURNS;
+            let spare_idle = async {
+                if shrink_when_idle {
+                    tokio::time::sleep(RBUF_IDLE).await
+                } else {
+                    std::future::pending::<()>().await
+                }
+            };
             let mut room = (&mut self.rbuf).limit(READ_MAX.max(self.want));
             let timeout = shared.limits.timeout.load(Relaxed);
             // Like Redis, `timeout` spares MONITOR and pub/sub clients.
@@ -175,6 +194,11 @@ impl Conn {
                 _ = idle => {
                     tracing::debug!("closing idle client {}", client.id);
                     return Ok(());
+                }
+                _ = spare_idle => {
+                    // Quiet with a grown buffer: give it back (at the top of the loop).
+                    self.spare_turns = RBUF_SPARE_TURNS;
+                    continue;
                 }
             };
             if n == 0 {
@@ -226,6 +250,11 @@ impl Conn {
                 return Ok(());
             }
             client.info.qbuf.store(self.rbuf.len(), Relaxed);
+            self.spare_turns = if self.want > 0 {
+                0
+            } else {
+                self.spare_turns.saturating_add(1)
+            };
         }
     }
 
