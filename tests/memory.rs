@@ -427,6 +427,12 @@ fn jemalloc_bg_thread_is_a_directive_that_config_set_turns_off_and_on() {
             "still purging after no"
         );
         c.expect(&["CONFIG", "SET", "jemalloc-bg-thread", "yes"], "+OK\r\n");
+        // jemalloc creates the thread before CONFIG SET returns, but the thread names itself
+        // once it runs: until then it carries its creator's name.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while purgers(s.pid()).is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         let p = purgers(s.pid());
         assert!(!p.is_empty() && p.iter().all(|&n| n == 19), "{p:?}");
     }
