@@ -1,5 +1,6 @@
 //! Micro-benchmarks of shoal's hot path, in process (divan): the RESP request parser, the hash
-//! slot of a key, and keyspace GET/SET through the locked view the command handlers use.
+//! slot of a key, keyspace GET/SET through the locked view the command handlers use, and the
+//! sorted set's ZADD and ZRANK.
 //!
 //! Run all with `cargo bench --bench micro`, or some with a filter:
 //! `cargo bench --bench micro -- parse` (divan's options follow `--`, e.g. `--sample-count 20`).
@@ -401,6 +402,68 @@ mod keyspace_threads {
             let found = l.lookup_write(k).is_some();
             l.insert(k, Value::Str(Str::from_bytes(black_box(VALUE16))), 0);
             found
+        });
+    }
+}
+
+/// A sorted set of the `skiplist` encoding (`shoal::keyspace::zset::ZSet`), as redis-benchmark's
+/// ZADD test drives it (`ZADD myzset <rand> element:<rand>`, `-r 100000`): one set of 100,000
+/// members, each ZADD giving a random member a random score, so nearly every call moves a
+/// present member in the order (the tree's remove and insert descents).
+mod zset {
+    use super::*;
+    use shoal::keyspace::zset::ZSet;
+
+    const MEMBERS: u64 = 100_000;
+
+    fn member(i: u64) -> Vec<u8> {
+        format!("element:{i:06}").into_bytes()
+    }
+
+    /// (score, member) pairs drawn with a fixed seed, cycled through by the timed loop.
+    fn drawn() -> Vec<(f64, Vec<u8>)> {
+        let mut rng = StdRng::seed_from_u64(9);
+        (0..1 << 16)
+            .map(|_| {
+                let s = rng.gen_range(0..MEMBERS) as f64;
+                (s, member(rng.gen_range(0..MEMBERS)))
+            })
+            .collect()
+    }
+
+    /// A set of `MEMBERS` members with random scores.
+    fn filled() -> ZSet {
+        let mut z = ZSet::with_hint(MEMBERS as usize, 0);
+        let mut rng = StdRng::seed_from_u64(10);
+        for i in 0..MEMBERS {
+            z.insert(rng.gen_range(0..MEMBERS) as f64, &member(i));
+        }
+        z
+    }
+
+    #[divan::bench(sample_count = 1000, sample_size = 100)]
+    fn zadd_100k(bencher: Bencher) {
+        let mut z = filled();
+        let ops = drawn();
+        let mut i = 0usize;
+        bencher.counter(ItemsCount::new(1usize)).bench_local(|| {
+            let (s, m) = &ops[i % ops.len()];
+            i = i.wrapping_add(1);
+            z.insert(black_box(*s), black_box(m))
+        });
+    }
+
+    /// ZRANK's walk: the rank of a random present member.
+    #[divan::bench(sample_count = 1000, sample_size = 100)]
+    fn zrank_100k(bencher: Bencher) {
+        let z = filled();
+        let ops = drawn();
+        let mut i = 0usize;
+        bencher.counter(ItemsCount::new(1usize)).bench_local(|| {
+            let m = &ops[i % ops.len()].1;
+            i = i.wrapping_add(1);
+            let s = z.score(black_box(m)).expect("a present member");
+            z.rank(s, m)
         });
     }
 }

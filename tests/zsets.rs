@@ -982,3 +982,113 @@ fn zscan_returns_members_present_throughout_while_the_set_changes() {
         assert!(seen.contains(&format!("keep{i}")), "keep{i} missed");
     }
 }
+
+/// A set of thousands of members (a tree several levels deep) moved about by ZADD, ZINCRBY,
+/// ZREM, ZREMRANGEBYRANK and the pops answers ZRANGE from both ends, ZRANK and ZPOPMAX as a
+/// sorted model does.
+#[test]
+fn a_big_set_moved_about_answers_like_a_sorted_model() {
+    let s = Server::start(&[]);
+    let mut c = s.client();
+    let mut model: Vec<(i64, String)> = Vec::new();
+    let mut x: u64 = 42;
+    let mut next = |n: u64| {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (x >> 33) % n
+    };
+    let mut p = redis::pipe();
+    for i in 0..6000 {
+        let (sc, m) = (next(500) as i64, format!("m{}", next(8000)));
+        match i % 7 {
+            0 if model.iter().any(|e| e.1 == m) => {
+                p.cmd("ZREM").arg("z").arg(&m).ignore();
+                model.retain(|e| e.1 != m);
+            }
+            1 if model.iter().any(|e| e.1 == m) => {
+                p.cmd("ZINCRBY").arg("z").arg(3).arg(&m).ignore();
+                model.iter_mut().find(|e| e.1 == m).unwrap().0 += 3;
+            }
+            _ => {
+                p.cmd("ZADD").arg("z").arg(sc).arg(&m).ignore();
+                model.retain(|e| e.1 != m);
+                model.push((sc, m));
+            }
+        }
+    }
+    let () = p.query(&mut c).unwrap();
+    model.sort();
+    let removed: usize = redis::cmd("ZREMRANGEBYRANK")
+        .arg("z")
+        .arg(1000)
+        .arg(1499)
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(removed, 500);
+    model.drain(1000..1500);
+    let popped: Vec<(String, i64)> = redis::cmd("ZPOPMAX")
+        .arg("z")
+        .arg(40)
+        .query(&mut c)
+        .unwrap();
+    let want: Vec<(String, i64)> = model
+        .drain(model.len() - 40..)
+        .rev()
+        .map(|(s, m)| (m, s))
+        .collect();
+    assert_eq!(popped, want);
+    let popped: Vec<(String, i64)> = redis::cmd("ZPOPMIN")
+        .arg("z")
+        .arg(40)
+        .query(&mut c)
+        .unwrap();
+    let want: Vec<(String, i64)> = model.drain(..40).map(|(s, m)| (m, s)).collect();
+    assert_eq!(popped, want);
+    let all: Vec<(String, i64)> = redis::cmd("ZRANGE")
+        .arg("z")
+        .arg(0)
+        .arg(-1)
+        .arg("WITHSCORES")
+        .query(&mut c)
+        .unwrap();
+    assert!(all.len() > 3000, "{} members", all.len());
+    assert!(all
+        .iter()
+        .map(|(m, s)| (*s, m))
+        .eq(model.iter().map(|(s, m)| (*s, m))));
+    let back: Vec<String> = redis::cmd("ZREVRANGE")
+        .arg("z")
+        .arg(10)
+        .arg(1209)
+        .query(&mut c)
+        .unwrap();
+    let n = model.len();
+    assert!(back
+        .iter()
+        .eq(model[n - 1210..n - 10].iter().rev().map(|e| &e.1)));
+    let page: Vec<String> = redis::cmd("ZRANGE")
+        .arg("z")
+        .arg("+inf")
+        .arg(100)
+        .arg("BYSCORE")
+        .arg("REV")
+        .arg("LIMIT")
+        .arg(7)
+        .arg(300)
+        .query(&mut c)
+        .unwrap();
+    let want: Vec<&String> = model
+        .iter()
+        .rev()
+        .filter(|e| e.0 >= 100)
+        .skip(7)
+        .take(300)
+        .map(|e| &e.1)
+        .collect();
+    assert!(page.iter().eq(want));
+    for (rank, (_, m)) in model.iter().enumerate().step_by(211) {
+        let r: usize = redis::cmd("ZRANK").arg("z").arg(m).query(&mut c).unwrap();
+        assert_eq!(r, rank, "{m}");
+    }
+}

@@ -664,10 +664,11 @@ fn zrange_generic(
             (0, n)
         };
         items.reserve(take);
-        for k in skip..skip + take {
-            let i = if rev { end - 1 - k } else { start + k };
-            let (s, m) = z.get(i);
-            items.push((s, m.to_vec()));
+        let own = |(s, m): (f64, &[u8])| (s, m.to_vec());
+        if rev {
+            items.extend(z.range(end - skip - take, end - skip).rev().map(own));
+        } else {
+            items.extend(z.range(start + skip, start + skip + take).map(own));
         }
     }
     match store {
@@ -802,12 +803,12 @@ fn pop_from(
     let z = zset_mut(&mut e.value)?;
     let n = count.min(z.len());
     let len = z.len();
-    let mut items = Vec::with_capacity(n);
-    for k in 0..n {
-        let i = if max { len - 1 - k } else { k };
-        let (s, m) = z.get(i);
-        items.push((s, m.to_vec()));
-    }
+    let own = |(s, m): (f64, &[u8])| (s, m.to_vec());
+    let items: Vec<_> = if max {
+        z.range(len - n, len).rev().map(own).collect()
+    } else {
+        z.range(0, n).map(own).collect()
+    };
     if max {
         z.remove_ranks(len - n, len);
     } else {

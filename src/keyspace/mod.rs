@@ -26,6 +26,7 @@ pub mod table;
 pub mod value;
 pub mod walk;
 pub mod zset;
+mod ztree;
 
 use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;

@@ -5,288 +5,25 @@
 //!   most [`MAX_LISTPACK_ENTRIES`] entries and every member has at most [`MAX_LISTPACK_VALUE`]
 //!   bytes (zset-max-listpack-entries / zset-max-listpack-value);
 //! - `skiplist`: a member -> score map (a [`PosMap`], whose positions ZSCAN walks with a cursor,
-//!   see [`super::posmap`]) plus an order-statistic tree (a treap with subtree
-//!   sizes, in an arena) ordered by (score, member), so rank, select-by-rank and range bounds are
-//!   O(log n).
+//!   see [`super::posmap`]) plus an order-statistic B+ tree ordered by (score, member)
+//!   ([`super::ztree`]), so rank, select-by-rank and range bounds are O(log n).
 //!
 //! The conversion is one way, except for the results of the store commands, which Redis
 //! re-compacts ([`ZSet::from_sorted`]).
 
 use super::posmap::PosMap;
+use super::ztree::{less, Tree};
 
 /// Redis's default `zset-max-listpack-entries`.
 pub const MAX_LISTPACK_ENTRIES: usize = 128;
 /// Redis's default `zset-max-listpack-value`.
 pub const MAX_LISTPACK_VALUE: usize = 64;
 
-const NIL: u32 = u32::MAX;
-
-/// Whether (s1, m1) sorts before (s2, m2).
-#[inline]
-fn less(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> bool {
-    s1 < s2 || (s1 == s2 && m1 < m2)
-}
-
-#[derive(Debug, Clone)]
-struct Node {
-    score: f64,
-    member: Box<[u8]>,
-    prio: u32,
-    left: u32,
-    right: u32,
-    size: u32,
-}
-
-/// An order-statistic treap over (score, member).
-#[derive(Debug, Clone)]
-struct Treap {
-    nodes: Vec<Node>,
-    free: Vec<u32>,
-    root: u32,
-    seed: u64,
-}
-
-impl Treap {
-    fn new() -> Treap {
-        Treap {
-            nodes: Vec::new(),
-            free: Vec::new(),
-            root: NIL,
-            seed: 0x9E37_79B9_7F4A_7C15,
-        }
-    }
-
-    #[inline]
-    fn size(&self, t: u32) -> u32 {
-        if t == NIL {
-            0
-        } else {
-            self.nodes[t as usize].size
-        }
-    }
-
-    #[inline]
-    fn update(&mut self, t: u32) {
-        let n = &self.nodes[t as usize];
-        let s = self.size(n.left) + self.size(n.right) + 1;
-        self.nodes[t as usize].size = s;
-    }
-
-    fn rand(&mut self) -> u32 {
-        // xorshift64*
-        let mut x = self.seed;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.seed = x;
-        (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as u32
-    }
-
-    /// Splits `t` into its first `k` nodes and the rest.
-    fn split_rank(&mut self, t: u32, k: u32) -> (u32, u32) {
-        if t == NIL {
-            return (NIL, NIL);
-        }
-        let n = &self.nodes[t as usize];
-        let ls = self.size(n.left);
-        if k <= ls {
-            let (a, b) = self.split_rank(n.left, k);
-            self.nodes[t as usize].left = b;
-            self.update(t);
-            (a, t)
-        } else {
-            let (a, b) = self.split_rank(n.right, k - ls - 1);
-            self.nodes[t as usize].right = a;
-            self.update(t);
-            (t, b)
-        }
-    }
-
-    fn merge(&mut self, a: u32, b: u32) -> u32 {
-        if a == NIL {
-            return b;
-        }
-        if b == NIL {
-            return a;
-        }
-        if self.nodes[a as usize].prio > self.nodes[b as usize].prio {
-            let r = self.merge(self.nodes[a as usize].right, b);
-            self.nodes[a as usize].right = r;
-            self.update(a);
-            a
-        } else {
-            let l = self.merge(a, self.nodes[b as usize].left);
-            self.nodes[b as usize].left = l;
-            self.update(b);
-            b
-        }
-    }
-
-    fn insert(&mut self, score: f64, member: Box<[u8]>) {
-        let prio = self.rand();
-        let node = Node {
-            score,
-            member,
-            prio,
-            left: NIL,
-            right: NIL,
-            size: 1,
-        };
-        let id = match self.free.pop() {
-            Some(id) => {
-                self.nodes[id as usize] = node;
-                id
-            }
-            None => {
-                self.nodes.push(node);
-                (self.nodes.len() - 1) as u32
-            }
-        };
-        self.root = self.insert_at(self.root, id);
-    }
-
-    /// Inserts node `id` under subtree `t` (descent, then rotations to restore the heap order);
-    /// returns the new subtree root.
-    fn insert_at(&mut self, t: u32, id: u32) -> u32 {
-        if t == NIL {
-            return id;
-        }
-        let (x, n) = (&self.nodes[id as usize], &self.nodes[t as usize]);
-        let go_left = less(x.score, &x.member, n.score, &n.member);
-        self.nodes[t as usize].size += 1;
-        if go_left {
-            let l = self.insert_at(self.nodes[t as usize].left, id);
-            self.nodes[t as usize].left = l;
-            if self.nodes[l as usize].prio > self.nodes[t as usize].prio {
-                // Rotate right.
-                self.nodes[t as usize].left = self.nodes[l as usize].right;
-                self.nodes[l as usize].right = t;
-                self.update(t);
-                self.update(l);
-                return l;
-            }
-        } else {
-            let r = self.insert_at(self.nodes[t as usize].right, id);
-            self.nodes[t as usize].right = r;
-            if self.nodes[r as usize].prio > self.nodes[t as usize].prio {
-                // Rotate left.
-                self.nodes[t as usize].right = self.nodes[r as usize].left;
-                self.nodes[r as usize].left = t;
-                self.update(t);
-                self.update(r);
-                return r;
-            }
-        }
-        t
-    }
-
-    fn remove(&mut self, score: f64, member: &[u8]) {
-        let mut found = NIL;
-        self.root = self.unlink_at(self.root, score, member, &mut found);
-        if found != NIL {
-            self.release(found);
-        }
-    }
-
-    /// Moves `member` from `old` to `score` (ZADD, ZINCRBY of a present member): its node and
-    /// member bytes are kept, only its place in the tree changes.
-    fn rescore(&mut self, old: f64, member: &[u8], score: f64) {
-        let mut found = NIL;
-        self.root = self.unlink_at(self.root, old, member, &mut found);
-        if found == NIL {
-            // Not in the tree (cannot happen while map and tree agree): add it.
-            self.insert(score, member.into());
-            return;
-        }
-        let n = &mut self.nodes[found as usize];
-        n.score = score;
-        n.left = NIL;
-        n.right = NIL;
-        n.size = 1;
-        self.root = self.insert_at(self.root, found);
-    }
-
-    /// Unlinks (score, member) from subtree `t`, leaving its node id in `found` (NIL if absent);
-    /// returns the new subtree root.
-    fn unlink_at(&mut self, t: u32, score: f64, member: &[u8], found: &mut u32) -> u32 {
-        if t == NIL {
-            return NIL;
-        }
-        let n = &self.nodes[t as usize];
-        if n.score == score && &*n.member == member {
-            *found = t;
-            return self.merge(n.left, n.right);
-        }
-        if less(score, member, n.score, &n.member) {
-            let l = self.unlink_at(n.left, score, member, found);
-            self.nodes[t as usize].left = l;
-        } else {
-            let r = self.unlink_at(n.right, score, member, found);
-            self.nodes[t as usize].right = r;
-        }
-        self.update(t);
-        t
-    }
-
-    fn release(&mut self, t: u32) {
-        self.nodes[t as usize].member = Box::default();
-        self.free.push(t);
-    }
-
-    /// Number of leading nodes for which `pred` holds.
-    fn partition_point(&self, pred: &dyn Fn(f64, &[u8]) -> bool) -> usize {
-        let (mut t, mut n) = (self.root, 0usize);
-        while t != NIL {
-            let x = &self.nodes[t as usize];
-            if pred(x.score, &x.member) {
-                n += self.size(x.left) as usize + 1;
-                t = x.right;
-            } else {
-                t = x.left;
-            }
-        }
-        n
-    }
-
-    fn select(&self, mut i: u32) -> (f64, &[u8]) {
-        let mut t = self.root;
-        loop {
-            let x = &self.nodes[t as usize];
-            let ls = self.size(x.left);
-            if i < ls {
-                t = x.left;
-            } else if i == ls {
-                return (x.score, &x.member);
-            } else {
-                i -= ls + 1;
-                t = x.right;
-            }
-        }
-    }
-
-    /// Removes ranks `start..end`, calling `f` on each removed member.
-    fn remove_ranks(&mut self, start: u32, end: u32, f: &mut dyn FnMut(&[u8])) {
-        let (a, bc) = self.split_rank(self.root, start);
-        let (b, c) = self.split_rank(bc, end - start);
-        let mut stack = vec![b];
-        while let Some(t) = stack.pop() {
-            if t == NIL {
-                continue;
-            }
-            stack.push(self.nodes[t as usize].left);
-            stack.push(self.nodes[t as usize].right);
-            f(&self.nodes[t as usize].member);
-            self.release(t);
-        }
-        self.root = self.merge(a, c);
-    }
-}
-
 #[derive(Debug, Clone)]
 struct Big {
     /// Member -> score, positional so ZSCAN can walk it with a cursor.
     map: PosMap<f64>,
-    tree: Treap,
+    tree: Tree,
 }
 
 #[derive(Debug, Clone)]
@@ -322,7 +59,7 @@ impl ZSet {
             ZSet {
                 repr: Repr::Big(Box::new(Big {
                     map: PosMap::with_capacity(size),
-                    tree: Treap::new(),
+                    tree: Tree::new(),
                 })),
             }
         } else {
@@ -378,7 +115,7 @@ impl ZSet {
             let v = std::mem::take(v);
             let mut big = Big {
                 map: PosMap::with_capacity(v.len() + 1),
-                tree: Treap::new(),
+                tree: Tree::new(),
             };
             for (s, m) in v {
                 big.map.insert(&m, s);
@@ -476,8 +213,23 @@ impl ZSet {
     }
 
     /// All entries in ascending order.
-    pub fn iter(&self) -> impl Iterator<Item = (f64, &[u8])> + '_ {
-        (0..self.len()).map(|i| self.get(i))
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (f64, &[u8])> + '_ {
+        self.range(0, self.len())
+    }
+
+    /// The entries of ranks `start..end` (`start <= end <= len`), ascending; `.rev()` gives
+    /// them descending. A skiplist finds each leaf of the run once (ZRANGE, ZPOPMIN), where
+    /// [`ZSet::get`] per rank would descend the tree per entry.
+    pub fn range(
+        &self,
+        start: usize,
+        end: usize,
+    ) -> impl DoubleEndedIterator<Item = (f64, &[u8])> + ExactSizeIterator + '_ {
+        let (small, big) = match &self.repr {
+            Repr::Small(v) => (Some(v[start..end].iter().map(|(s, m)| (*s, &m[..]))), None),
+            Repr::Big(b) => (None, Some(b.tree.range(start as u32, end as u32))),
+        };
+        Either { small, big }
     }
 
     /// One ZSCAN step from `cursor`: calls `f` on each (member, score) visited and returns the
@@ -514,6 +266,57 @@ impl ZSet {
         }
         end - start
     }
+}
+
+/// One of two iterators: the one that is `Some`.
+struct Either<A, B> {
+    small: Option<A>,
+    big: Option<B>,
+}
+
+impl<'a, A, B> Iterator for Either<A, B>
+where
+    A: Iterator<Item = (f64, &'a [u8])>,
+    B: Iterator<Item = (f64, &'a [u8])>,
+{
+    type Item = (f64, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match (&mut self.small, &mut self.big) {
+            (Some(a), _) => a.next(),
+            (_, Some(b)) => b.next(),
+            _ => None,
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match (&self.small, &self.big) {
+            (Some(a), _) => a.size_hint(),
+            (_, Some(b)) => b.size_hint(),
+            _ => (0, Some(0)),
+        }
+    }
+}
+
+impl<'a, A, B> DoubleEndedIterator for Either<A, B>
+where
+    A: DoubleEndedIterator<Item = (f64, &'a [u8])>,
+    B: DoubleEndedIterator<Item = (f64, &'a [u8])>,
+{
+    fn next_back(&mut self) -> Option<Self::Item> {
+        match (&mut self.small, &mut self.big) {
+            (Some(a), _) => a.next_back(),
+            (_, Some(b)) => b.next_back(),
+            _ => None,
+        }
+    }
+}
+
+impl<'a, A, B> ExactSizeIterator for Either<A, B>
+where
+    A: ExactSizeIterator<Item = (f64, &'a [u8])>,
+    B: ExactSizeIterator<Item = (f64, &'a [u8])>,
+{
 }
 
 #[cfg(test)]
@@ -566,6 +369,11 @@ mod tests {
             small.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap().then(a.1.cmp(&b.1)));
             assert_eq!(z.len(), small.len());
         }
+        assert!(z.iter().eq(small.iter().map(|(s, m)| (*s, &m[..]))));
+        assert!(z
+            .range(5, 50)
+            .rev()
+            .eq(small[5..50].iter().rev().map(|(s, m)| (*s, &m[..]))));
         for (i, (s, m)) in small.iter().enumerate() {
             assert_eq!(z.get(i), (*s, &m[..]));
             assert_eq!(z.rank(*s, m), i);
