@@ -282,8 +282,13 @@ fn a_replica_keeps_what_it_replicates_in_its_own_aof() {
         "aof_rewrite_in_progress"
     ) == "0"
         && info(&mut rc, "persistence", "aof_rewrites") != "0"));
-    let want = contents(&mut pc, DBS);
+    // Killed as soon as it shows the primary's offset: what it applied is in its AOF by then.
+    for i in 600..700 {
+        write(&mut pc, i);
+    }
+    wait_caught_up(&mut pc, &mut rc);
     replica.kill9();
+    let want = contents(&mut pc, DBS);
     // Restarted on its own (no replicaof), it loads the replicated data from its AOF.
     let alone = Server::start_in(&dir.0, &["--save", "", "--appendonly", "yes"]);
     assert_same(&contents(&mut alone.client(), DBS), &want);

@@ -494,7 +494,9 @@ fn stream(
                         continue;
                     }
                     if args.len() >= 2 && args.is(0, "replconf") && args.is(1, "getack") {
-                        // The offset before this command, as Redis's replicationSendAck.
+                        // The offset before this command, as Redis's replicationSendAck,
+                        // once the AOF holds what it acknowledges.
+                        srv.aof.write_applied(feed);
                         send_ack(&mut w, feed.end())?;
                         last_ack = Instant::now();
                     } else {
@@ -508,6 +510,9 @@ fn stream(
                 link.db.store(client.db, Relaxed);
                 buf.advance(len);
             }
+            // What this read applied goes to the AOF before the link reads or acknowledges
+            // more.
+            srv.aof.write_applied(feed);
         }
         if last_ack.elapsed() >= Duration::from_secs(1) {
             send_ack(&mut w, feed.end())?;

@@ -301,6 +301,22 @@ impl Aof {
         }
     }
 
+    /// For a replica's link, which applies its primary's stream outside any connection (so no
+    /// [`Aof::wait`] runs): writes what was fed so far to the file, and fsyncs it under
+    /// `always`, as a Redis replica's `beforeSleep` does after applying and before its
+    /// acknowledgement goes out. Left to the fsync thread, the bytes reached the file up to
+    /// 100 ms after the replica showed and acknowledged their offset, and a replica killed in
+    /// that window came back without them.
+    pub fn write_applied(&self, feed: &Feed) {
+        if !self.is_on() {
+            return;
+        }
+        self.write_pending(feed);
+        if self.policy() == Fsync::Always {
+            self.fsync_now();
+        }
+    }
+
     /// Writes what the feed holds to the file (if the AOF is on).
     pub fn write_pending(&self, feed: &Feed) {
         let mut g = self.files.lock();
