@@ -6,16 +6,18 @@
 //! counts in its inner nodes: each inner node holds, per child, the number of entries under it.
 //! A node holds up to [`CAP`] (32) entries or children, so a set of 100,000 members is four
 //! levels deep, and a lookup binary-searches a node's scores (one `f64` array, four cache
-//! lines) instead of following one pointer per level of a 25-level skip list or treap: ZADD of
-//! an existing member at `-P 16` spends its time in these descents (see docs/benchmarks.md).
+//! lines) per level instead of following some 25 dependent pointers (the depth of the treap
+//! this replaced; a skip list's walk takes as many steps): ZADD of an existing member at
+//! `-P 16` spends its time in these descents (see docs/benchmarks.md).
 //!
 //! Layout: leaves and inner nodes live in two arenas (`Vec`s indexed by `u32`), scores apart
 //! from members so a descent reads member bytes only on a score tie. An inner node's key `i`
 //! (`i >= 1`) separates child `i - 1` from child `i`: it is greater than every entry under
 //! child `i - 1` and no greater than any entry under child `i`. It is a copy of the key that
 //! was first in child `i` when the key was set, and stays valid (not exact) when entries are
-//! removed. Inserts split full nodes on the way down; removals refill a node that fell under
-//! [`MIN`] from a sibling, or merge the two, on the way up.
+//! removed. Inserts even out a full node with a sibling that has room, or split it, on the way
+//! down; removals refill a node that fell under [`MIN`] from a sibling, or merge the two, on
+//! the way up.
 
 /// Entries per leaf, children per inner node, at most.
 const CAP: usize = 32;
@@ -246,7 +248,7 @@ impl Tree {
             if self.node_len(child, h - 1) == CAP {
                 // A sibling with room takes some of the full child's entries, as a B* tree
                 // does, before a split: splits alone leave nodes 60 % full under random
-                // inserts and removals, this about 80 %.
+                // inserts and removals, this about 72 %.
                 let x = &self.inners[node as usize];
                 let room = |j: usize| self.node_len(x.children[j], h - 1) <= CAP - MIN;
                 if i > 0 && room(i - 1) {
