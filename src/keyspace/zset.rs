@@ -225,11 +225,10 @@ impl ZSet {
         start: usize,
         end: usize,
     ) -> impl DoubleEndedIterator<Item = (f64, &[u8])> + ExactSizeIterator + '_ {
-        let (small, big) = match &self.repr {
-            Repr::Small(v) => (Some(v[start..end].iter().map(|(s, m)| (*s, &m[..]))), None),
-            Repr::Big(b) => (None, Some(b.tree.range(start as u32, end as u32))),
-        };
-        Either { small, big }
+        match &self.repr {
+            Repr::Small(v) => Either::Small(v[start..end].iter().map(|(s, m)| (*s, &m[..]))),
+            Repr::Big(b) => Either::Big(b.tree.range(start as u32, end as u32)),
+        }
     }
 
     /// One ZSCAN step from `cursor`: calls `f` on each (member, score) visited and returns the
@@ -268,10 +267,10 @@ impl ZSet {
     }
 }
 
-/// One of two iterators: the one that is `Some`.
-struct Either<A, B> {
-    small: Option<A>,
-    big: Option<B>,
+/// One of two iterators: a listpack's or a skiplist's.
+enum Either<A, B> {
+    Small(A),
+    Big(B),
 }
 
 impl<'a, A, B> Iterator for Either<A, B>
@@ -282,18 +281,16 @@ where
     type Item = (f64, &'a [u8]);
 
     fn next(&mut self) -> Option<Self::Item> {
-        match (&mut self.small, &mut self.big) {
-            (Some(a), _) => a.next(),
-            (_, Some(b)) => b.next(),
-            _ => None,
+        match self {
+            Either::Small(a) => a.next(),
+            Either::Big(b) => b.next(),
         }
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        match (&self.small, &self.big) {
-            (Some(a), _) => a.size_hint(),
-            (_, Some(b)) => b.size_hint(),
-            _ => (0, Some(0)),
+        match self {
+            Either::Small(a) => a.size_hint(),
+            Either::Big(b) => b.size_hint(),
         }
     }
 }
@@ -304,10 +301,9 @@ where
     B: DoubleEndedIterator<Item = (f64, &'a [u8])>,
 {
     fn next_back(&mut self) -> Option<Self::Item> {
-        match (&mut self.small, &mut self.big) {
-            (Some(a), _) => a.next_back(),
-            (_, Some(b)) => b.next_back(),
-            _ => None,
+        match self {
+            Either::Small(a) => a.next_back(),
+            Either::Big(b) => b.next_back(),
         }
     }
 }

@@ -30,19 +30,26 @@ pub(super) fn less(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> bool {
     s1 < s2 || (s1 == s2 && m1 < m2)
 }
 
-/// The number of entries of `scores`/`members` (sorted) that sort before (s, m).
+/// The number of leading indexes of `0..n` for which `pred` holds (it holds on a prefix):
+/// a binary search, as `slice::partition_point`, over parallel arrays.
 #[inline]
-fn lower_bound(scores: &[f64], members: &[Box<[u8]>], s: f64, m: &[u8]) -> usize {
-    let (mut lo, mut hi) = (0, scores.len());
+fn partition(n: usize, pred: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, n);
     while lo < hi {
         let mid = (lo + hi) / 2;
-        if less(scores[mid], &members[mid], s, m) {
+        if pred(mid) {
             lo = mid + 1;
         } else {
             hi = mid;
         }
     }
     lo
+}
+
+/// The number of entries of `scores`/`members` (sorted) that sort before (s, m).
+#[inline]
+fn lower_bound(scores: &[f64], members: &[Box<[u8]>], s: f64, m: &[u8]) -> usize {
+    partition(scores.len(), |i| less(scores[i], &members[i], s, m))
 }
 
 #[derive(Debug, Clone)]
@@ -93,6 +100,18 @@ impl Inner {
         lower_bound_le(&self.scores[1..n], &self.members[1..n], s, m)
     }
 
+    /// The child holding rank `r` (< the node's count) of this node's entries; `r` becomes
+    /// the rank within that child.
+    #[inline]
+    fn child_at_rank(&self, r: &mut u32) -> usize {
+        let mut c = 0;
+        while *r >= self.counts[c] {
+            *r -= self.counts[c];
+            c += 1;
+        }
+        c
+    }
+
     /// Inserts key (s, m) and child `c` with `count` entries at position `at` (>= 1).
     fn insert_child(&mut self, at: usize, s: f64, m: Box<[u8]>, c: u32, count: u32) {
         let n = self.len as usize;
@@ -125,16 +144,7 @@ impl Inner {
 /// The number of keys of `scores`/`members` (sorted) no greater than (s, m).
 #[inline]
 fn lower_bound_le(scores: &[f64], members: &[Box<[u8]>], s: f64, m: &[u8]) -> usize {
-    let (mut lo, mut hi) = (0, scores.len());
-    while lo < hi {
-        let mid = (lo + hi) / 2;
-        if !less(s, m, scores[mid], &members[mid]) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
+    partition(scores.len(), |i| !less(s, m, scores[i], &members[i]))
 }
 
 /// Appends a node to an arena; returns its index. A full arena grows by an eighth, not by
@@ -398,14 +408,7 @@ impl Tree {
         let x = &self.inners[node as usize];
         let i = match t {
             Target::Key(s, m) => x.route(*s, m),
-            Target::Rank(r) => {
-                let mut i = 0;
-                while *r >= x.counts[i] {
-                    *r -= x.counts[i];
-                    i += 1;
-                }
-                i
-            }
+            Target::Rank(r) => x.child_at_rank(r),
         };
         let child = x.children[i];
         let out = self.remove_from(child, h - 1, t)?;
@@ -583,48 +586,20 @@ impl Tree {
             let x = &self.inners[node as usize];
             let len = x.len as usize;
             // Keys 1..len are sorted: pred holds on a prefix of them.
-            let (mut lo, mut hi) = (1, len);
-            while lo < hi {
-                let mid = (lo + hi) / 2;
-                if pred(x.scores[mid], &x.members[mid]) {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
-                }
-            }
-            let i = lo - 1;
+            let i = partition(len - 1, |j| pred(x.scores[j + 1], &x.members[j + 1]));
             n += x.counts[..i].iter().map(|&c| c as usize).sum::<usize>();
             node = x.children[i];
             h -= 1;
         }
         let l = &self.leaves[node as usize];
-        let (mut lo, mut hi) = (0, l.len as usize);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if pred(l.scores[mid], &l.members[mid]) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        n + lo
+        n + partition(l.len as usize, |j| pred(l.scores[j], &l.members[j]))
     }
 
     /// The entry of rank `i` (< len).
-    pub(super) fn select(&self, mut i: u32) -> (f64, &[u8]) {
-        let (mut node, mut h) = (self.root, self.height);
-        while h > 0 {
-            let x = &self.inners[node as usize];
-            let mut c = 0;
-            while i >= x.counts[c] {
-                i -= x.counts[c];
-                c += 1;
-            }
-            node = x.children[c];
-            h -= 1;
-        }
-        let l = &self.leaves[node as usize];
-        (l.scores[i as usize], &l.members[i as usize])
+    pub(super) fn select(&self, i: u32) -> (f64, &[u8]) {
+        let (id, first) = self.leaf_of(i);
+        let (l, j) = (&self.leaves[id as usize], (i - first) as usize);
+        (l.scores[j], &l.members[j])
     }
 
     /// The leaf holding rank `i` (< len), and the rank of its first entry.
@@ -632,12 +607,9 @@ impl Tree {
         let (mut node, mut h, mut first) = (self.root, self.height, 0);
         while h > 0 {
             let x = &self.inners[node as usize];
-            let mut c = 0;
-            while i >= x.counts[c] {
-                i -= x.counts[c];
-                first += x.counts[c];
-                c += 1;
-            }
+            let before = i;
+            let c = x.child_at_rank(&mut i);
+            first += before - i;
             node = x.children[c];
             h -= 1;
         }
@@ -652,8 +624,8 @@ impl Tree {
             tree: self,
             front: start,
             back: end,
-            fleaf: (NO_LEAF, 0, 0),
-            bleaf: (NO_LEAF, 0, 0),
+            fleaf: (NO_LEAF, 0),
+            bleaf: (NO_LEAF, 0),
         }
     }
 
@@ -682,18 +654,17 @@ pub(super) struct Iter<'t> {
     /// Ranks still to yield: `front..back`.
     front: u32,
     back: u32,
-    /// The leaf last used from each end: (id, rank of its first entry, its length).
-    fleaf: (u32, u32, u32),
-    bleaf: (u32, u32, u32),
+    /// The leaf last used from each end: (id, rank of its first entry).
+    fleaf: (u32, u32),
+    bleaf: (u32, u32),
 }
 
 impl<'t> Iter<'t> {
     /// Entry of rank `i` through the cached leaf `c`, refreshed when `i` is outside it.
     #[inline]
-    fn at(tree: &'t Tree, c: &mut (u32, u32, u32), i: u32) -> (f64, &'t [u8]) {
-        if c.0 == NO_LEAF || i < c.1 || i - c.1 >= c.2 {
-            let (id, first) = tree.leaf_of(i);
-            *c = (id, first, tree.leaves[id as usize].len);
+    fn at(tree: &'t Tree, c: &mut (u32, u32), i: u32) -> (f64, &'t [u8]) {
+        if c.0 == NO_LEAF || i < c.1 || i - c.1 >= tree.leaves[c.0 as usize].len {
+            *c = tree.leaf_of(i);
         }
         let l = &tree.leaves[c.0 as usize];
         let j = (i - c.1) as usize;
