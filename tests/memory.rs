@@ -136,6 +136,48 @@ fn memory_stats_doctor_help_purge() {
     );
 }
 
+/// MEMORY USAGE of big collections, short members (held in place) and long ones (on the heap),
+/// against what building each one added to `used_memory`.
+#[test]
+fn memory_usage_of_big_collections_is_what_they_took() {
+    let s = Server::start(&[]);
+    let mut c = s.raw();
+    let cases: [(&str, &str, usize); 6] = [
+        ("set-short", "SADD", 15),
+        ("set-long", "SADD", 60),
+        ("hash-short", "HSET", 15),
+        ("hash-long", "HSET", 60),
+        ("zset-short", "ZADD", 15),
+        ("zset-long", "ZADD", 60),
+    ];
+    for (key, cmd, len) in cases {
+        let before: i64 = c.info_field("memory", "used_memory").parse().unwrap();
+        for batch in 0..20 {
+            let mut args = vec![cmd.to_string(), key.to_string()];
+            for i in batch * 1000..(batch + 1) * 1000 {
+                let member = format!("{i:0len$}");
+                if cmd == "ZADD" {
+                    args.push(i.to_string());
+                }
+                args.push(member);
+                if cmd == "HSET" {
+                    args.push(format!("{i:0len$}"));
+                }
+            }
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            assert_eq!(int_of(&c.call(&args)), 1000, "{key}");
+        }
+        let after: i64 = c.info_field("memory", "used_memory").parse().unwrap();
+        let took = after - before;
+        let usage = int_of(&c.call(&["MEMORY", "USAGE", key, "SAMPLES", "0"]));
+        let ratio = usage as f64 / took as f64;
+        assert!(
+            (0.75..1.33).contains(&ratio),
+            "{key}: MEMORY USAGE {usage}, used_memory grew by {took} (ratio {ratio:.2})"
+        );
+    }
+}
+
 #[test]
 fn info_memory_fields_follow_the_data() {
     let s = Server::start(&["--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lru"]);

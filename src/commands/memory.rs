@@ -56,25 +56,8 @@ pub fn value_usage(v: &Value, samples: usize) -> usize {
                 )
         }
         Value::Hash(h) => h.mem_usage(samples),
-        Value::Set(x) => {
-            size_class(std::mem::size_of_val(&**x), 8)
-                + sampled(
-                    x.len(),
-                    samples,
-                    x.iter().map(|m| match m {
-                        crate::keyspace::set::Member::Int(_) => 8,
-                        crate::keyspace::set::Member::Bytes(b) => size_class(b.len(), 1) + 24,
-                    }),
-                )
-        }
-        Value::ZSet(z) => {
-            size_class(std::mem::size_of_val(&**z), 8)
-                + sampled(
-                    z.len(),
-                    samples,
-                    z.iter().map(|(_, m)| size_class(m.len(), 1) + 48),
-                )
-        }
+        Value::Set(x) => size_class(std::mem::size_of_val(&**x), 8) + x.mem_usage(samples),
+        Value::ZSet(z) => size_class(std::mem::size_of_val(&**z), 8) + z.mem_usage(samples),
         Value::Stream(st) => size_class(std::mem::size_of_val(&**st), 8) + st.mem_usage(samples),
     }
 }

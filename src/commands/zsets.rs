@@ -691,12 +691,8 @@ fn store_result(ctx: &mut Ctx<'_, '_>, dst: &[u8], mut items: Vec<(f64, Vec<u8>)
         return;
     }
     items.sort_by(|x, y| x.0.total_cmp(&y.0).then_with(|| x.1.cmp(&y.1)));
-    let v = items
-        .into_iter()
-        .map(|(s, m)| (s, m.into_boxed_slice()))
-        .collect();
     ctx.ks
-        .insert(dst, Value::ZSet(Box::new(ZSet::from_sorted(v))), 0);
+        .insert(dst, Value::ZSet(Box::new(ZSet::from_sorted(items))), 0);
 }
 
 /// ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES].

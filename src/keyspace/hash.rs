@@ -11,6 +11,7 @@
 //! HSCAN ([`Hash::scan`]): a listpack answers every field in one call with cursor 0, as Redis
 //! does; a hash table walks positions with a cursor ([`super::posmap`] states the guarantee).
 
+use super::elem::Elem;
 use super::posmap::PosMap;
 
 /// Redis 7.0's built-in `hash-max-listpack-entries` default (512; the example redis.conf shipped
@@ -20,7 +21,7 @@ pub const LISTPACK_MAX_ENTRIES: usize = 512;
 pub const LISTPACK_MAX_VALUE: usize = 64;
 
 /// One field and its value.
-pub type Field = (Box<[u8]>, Box<[u8]>);
+pub type Field = (Elem, Elem);
 
 /// The small encoding: one exact-size buffer, as Redis reallocates a listpack. The first two
 /// bytes hold the number of fields (LE; at most [`LISTPACK_MAX_ENTRIES`]). Then come the
@@ -91,7 +92,7 @@ fn push_element(v: &mut Vec<u8>, b: &[u8]) {
 #[derive(Debug, Clone)]
 enum Repr {
     Listpack(Packed),
-    Table(Box<PosMap<Box<[u8]>>>),
+    Table(Box<PosMap<Elem>>),
 }
 
 /// A hash of fields to values: 16 bytes, held inline in a [`super::Value`].
@@ -280,7 +281,8 @@ impl Hash {
     }
 
     /// Heap bytes of the hash beyond its own struct (MEMORY USAGE): the packed buffer, or the
-    /// table's fields and values estimated from `samples` of them.
+    /// table's allocations plus what its fields and values own beyond them, estimated from
+    /// `samples` of them.
     pub fn mem_usage(&self, samples: usize) -> usize {
         use crate::memory::size_class;
         match &self.repr {
@@ -292,16 +294,9 @@ impl Hash {
                 }
             }
             Repr::Table(m) => {
-                let n = m.len();
-                let boxed = size_class(std::mem::size_of::<PosMap<Box<[u8]>>>(), 8);
-                let take = samples.min(n).max(1);
-                let sum: usize = m
-                    .entries()
-                    .iter()
-                    .take(take)
-                    .map(|(f, v)| size_class(f.len(), 1) + size_class(v.len(), 1) + 32 + 16)
-                    .sum();
-                boxed + sum / take * n
+                size_class(std::mem::size_of::<PosMap<Elem>>(), 8)
+                    + m.table_bytes()
+                    + m.sampled_heap(samples, |f, v| f.heap_size() + v.heap_size())
             }
         }
     }
@@ -309,7 +304,7 @@ impl Hash {
     /// Turns a listpack into a hash table (no-op for a hash table).
     fn convert(&mut self) {
         if let Repr::Listpack(_) = &self.repr {
-            let m: PosMap<Box<[u8]>> = self.iter().map(|(f, v)| (f.into(), v.into())).collect();
+            let m: PosMap<Elem> = self.iter().map(|(f, v)| (f.into(), v.into())).collect();
             self.repr = Repr::Table(Box::new(m));
         }
     }

@@ -11,6 +11,7 @@
 //!
 //! Time is an input: every lookup takes `now` (unix ms) so expiry is decided by the caller's clock.
 
+pub mod elem;
 pub mod evict;
 pub mod expiry;
 pub mod feed;

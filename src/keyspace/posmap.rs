@@ -18,14 +18,17 @@
 //! cursor (an already visited one may move below it and come again). Entries added during the
 //! scan may or may not be returned. A call costs O(count), however the collection changed.
 
+use super::elem::{Elem, Probe};
 use hashbrown::{DefaultHashBuilder, HashTable};
 use std::hash::BuildHasher;
 use std::ops::Range;
 
-/// Byte-string keys to values `V`, in a vector with a hash index of positions.
+/// Byte-string keys to values `V`, in a vector with a hash index of positions. Keys of up to
+/// [`super::value::INLINE_MAX`] bytes are held in the vector itself ([`Elem`]), so finding
+/// one reads its index slot and its entry, nothing more.
 #[derive(Clone, Default)]
 pub struct PosMap<V> {
-    items: Vec<(Box<[u8]>, V)>,
+    items: Vec<(Elem, V)>,
     index: HashTable<u32>,
     hasher: DefaultHashBuilder,
 }
@@ -74,8 +77,11 @@ impl<V> PosMap<V> {
     #[inline]
     fn position(&self, k: &[u8]) -> Option<usize> {
         let items = &self.items;
+        let probe = Probe::new(k);
         self.index
-            .find(self.hasher.hash_one(k), |&i| &*items[i as usize].0 == k)
+            .find(self.hasher.hash_one(k), |&i| {
+                items[i as usize].0.matches(&probe)
+            })
             .map(|&i| i as usize)
     }
 
@@ -99,12 +105,12 @@ impl<V> PosMap<V> {
         if let Some(i) = self.position(k) {
             return Some(std::mem::replace(&mut self.items[i].1, v));
         }
-        self.push(k.into(), v);
+        self.push(Elem::new(k), v);
         None
     }
 
     /// Appends a key known to be absent.
-    fn push(&mut self, k: Box<[u8]>, v: V) {
+    fn push(&mut self, k: Elem, v: V) {
         let PosMap {
             items,
             index,
@@ -121,7 +127,11 @@ impl<V> PosMap<V> {
     pub fn remove(&mut self, k: &[u8]) -> Option<V> {
         let h = self.hasher.hash_one(k);
         let items = &self.items;
-        let pos = match self.index.find_entry(h, |&i| &*items[i as usize].0 == k) {
+        let probe = Probe::new(k);
+        let pos = match self
+            .index
+            .find_entry(h, |&i| items[i as usize].0.matches(&probe))
+        {
             Ok(e) => e.remove().0 as usize,
             Err(_) => return None,
         };
@@ -129,7 +139,7 @@ impl<V> PosMap<V> {
     }
 
     /// Removes the entry at position `pos` (< len); the last entry moves into its position.
-    pub fn remove_at(&mut self, pos: usize) -> (Box<[u8]>, V) {
+    pub fn remove_at(&mut self, pos: usize) -> (Elem, V) {
         let h = self.hasher.hash_one(&*self.items[pos].0);
         if let Ok(e) = self.index.find_entry(h, |&i| i as usize == pos) {
             e.remove();
@@ -139,7 +149,7 @@ impl<V> PosMap<V> {
 
     /// Takes the entry at `pos` out of the vector once its index entry is gone: the last entry
     /// moves into the hole and its index entry follows.
-    fn fill_hole(&mut self, pos: usize) -> (Box<[u8]>, V) {
+    fn fill_hole(&mut self, pos: usize) -> (Elem, V) {
         let last = self.items.len() - 1;
         if pos != last {
             let hl = self.hasher.hash_one(&*self.items[last].0);
@@ -148,6 +158,24 @@ impl<V> PosMap<V> {
             }
         }
         self.items.swap_remove(pos)
+    }
+
+    /// Bytes of the map's own allocations (MEMORY USAGE): the entries' vector at its capacity
+    /// and the index, not what the keys and values own on the heap.
+    pub fn table_bytes(&self) -> usize {
+        use crate::memory::size_class;
+        let items = self.items.capacity() * std::mem::size_of::<(Elem, V)>();
+        let index = self.index.allocation_size();
+        (if items == 0 { 0 } else { size_class(items, 8) })
+            + (if index == 0 { 0 } else { size_class(index, 16) })
+    }
+
+    /// Heap bytes of all entries estimated from the first `samples` of them (at least one):
+    /// `f` gives one entry's, as Redis's `objectComputeSize` samples a collection.
+    pub fn sampled_heap(&self, samples: usize, f: impl Fn(&Elem, &V) -> usize) -> usize {
+        let take = samples.clamp(1, self.len().max(1));
+        let sum: usize = self.items.iter().take(take).map(|(k, v)| f(k, v)).sum();
+        sum / take * self.len()
     }
 
     /// The entry at position `i` (< len).
@@ -159,7 +187,7 @@ impl<V> PosMap<V> {
 
     /// The entries in position order, as a slice.
     #[inline]
-    pub fn entries(&self) -> &[(Box<[u8]>, V)] {
+    pub fn entries(&self) -> &[(Elem, V)] {
         &self.items
     }
 
@@ -185,9 +213,9 @@ impl<V> PosMap<V> {
     }
 }
 
-impl<V> FromIterator<(Box<[u8]>, V)> for PosMap<V> {
+impl<V> FromIterator<(Elem, V)> for PosMap<V> {
     /// Builds a map from distinct keys.
-    fn from_iter<I: IntoIterator<Item = (Box<[u8]>, V)>>(it: I) -> PosMap<V> {
+    fn from_iter<I: IntoIterator<Item = (Elem, V)>>(it: I) -> PosMap<V> {
         let it = it.into_iter();
         let mut m = PosMap::with_capacity(it.size_hint().0);
         for (k, v) in it {

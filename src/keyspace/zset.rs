@@ -11,6 +11,7 @@
 //! The conversion is one way, except for the results of the store commands, which Redis
 //! re-compacts ([`ZSet::from_sorted`]).
 
+use super::elem::Elem;
 use super::posmap::PosMap;
 use super::ztree::{less, Tree};
 
@@ -28,7 +29,7 @@ struct Big {
 
 #[derive(Debug, Clone)]
 enum Repr {
-    Small(Vec<(f64, Box<[u8]>)>),
+    Small(Vec<(f64, Elem)>),
     Big(Box<Big>),
 }
 
@@ -69,16 +70,16 @@ impl ZSet {
 
     /// A set from entries sorted by (score, member) with distinct members, compacted as Redis's
     /// `zsetConvertToListpackIfNeeded` does for the store commands' results.
-    pub fn from_sorted(v: Vec<(f64, Box<[u8]>)>) -> ZSet {
-        let maxlen = v.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
+    pub fn from_sorted<M: AsRef<[u8]> + Into<Elem>>(v: Vec<(f64, M)>) -> ZSet {
+        let maxlen = v.iter().map(|(_, m)| m.as_ref().len()).max().unwrap_or(0);
         if v.len() <= MAX_LISTPACK_ENTRIES && maxlen <= MAX_LISTPACK_VALUE {
             return ZSet {
-                repr: Repr::Small(v),
+                repr: Repr::Small(v.into_iter().map(|(s, m)| (s, m.into())).collect()),
             };
         }
         let mut z = ZSet::with_hint(v.len(), MAX_LISTPACK_VALUE + 1);
         for (s, m) in v {
-            z.insert(s, &m);
+            z.insert(s, m.as_ref());
         }
         z
     }
@@ -243,6 +244,28 @@ impl ZSet {
                 0
             }
             Repr::Big(b) => b.map.scan(cursor, count, |m, s| f(m, *s)),
+        }
+    }
+
+    /// Heap bytes of the set beyond its own struct (MEMORY USAGE): the listpack's vector, or the
+    /// member map's and the tree's allocations plus what the members own beyond them (twice:
+    /// the map and the tree each hold a copy), estimated from `samples` members.
+    pub fn mem_usage(&self, samples: usize) -> usize {
+        use crate::memory::size_class;
+        match &self.repr {
+            Repr::Small(v) if v.capacity() == 0 => 0,
+            Repr::Small(v) => {
+                let take = samples.clamp(1, v.len().max(1));
+                let heap: usize = v.iter().take(take).map(|(_, m)| m.heap_size()).sum();
+                size_class(v.capacity() * std::mem::size_of::<(f64, Elem)>(), 8)
+                    + heap / take * v.len()
+            }
+            Repr::Big(b) => {
+                size_class(std::mem::size_of::<Big>(), 8)
+                    + b.map.table_bytes()
+                    + b.tree.arena_bytes()
+                    + b.map.sampled_heap(samples, |m, _| 2 * m.heap_size())
+            }
         }
     }
 

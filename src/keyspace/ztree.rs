@@ -19,6 +19,8 @@
 //! down; removals refill a node that fell under [`MIN`] from a sibling, or merge the two, on
 //! the way up.
 
+use super::elem::Elem;
+
 /// Entries per leaf, children per inner node, at most.
 const CAP: usize = 32;
 /// A node other than the root with fewer entries or children is refilled or merged.
@@ -48,7 +50,7 @@ fn partition(n: usize, pred: impl Fn(usize) -> bool) -> usize {
 
 /// The number of entries of `scores`/`members` (sorted) that sort before (s, m).
 #[inline]
-fn lower_bound(scores: &[f64], members: &[Box<[u8]>], s: f64, m: &[u8]) -> usize {
+fn lower_bound(scores: &[f64], members: &[Elem], s: f64, m: &[u8]) -> usize {
     partition(scores.len(), |i| less(scores[i], &members[i], s, m))
 }
 
@@ -56,7 +58,7 @@ fn lower_bound(scores: &[f64], members: &[Box<[u8]>], s: f64, m: &[u8]) -> usize
 struct Leaf {
     len: u32,
     scores: [f64; CAP],
-    members: [Box<[u8]>; CAP],
+    members: [Elem; CAP],
 }
 
 #[derive(Debug, Clone)]
@@ -65,7 +67,7 @@ struct Inner {
     len: u32,
     /// Separator keys; index 0 is unused (empty).
     scores: [f64; CAP],
-    members: [Box<[u8]>; CAP],
+    members: [Elem; CAP],
     /// Entries under each child.
     counts: [u32; CAP],
     /// Arena index of each child: a leaf at height 1, an inner node above.
@@ -77,7 +79,7 @@ impl Leaf {
         Leaf {
             len: 0,
             scores: [0.0; CAP],
-            members: std::array::from_fn(|_| Box::default()),
+            members: std::array::from_fn(|_| Elem::default()),
         }
     }
 }
@@ -87,7 +89,7 @@ impl Inner {
         Inner {
             len: 0,
             scores: [0.0; CAP],
-            members: std::array::from_fn(|_| Box::default()),
+            members: std::array::from_fn(|_| Elem::default()),
             counts: [0; CAP],
             children: [0; CAP],
         }
@@ -113,7 +115,7 @@ impl Inner {
     }
 
     /// Inserts key (s, m) and child `c` with `count` entries at position `at` (>= 1).
-    fn insert_child(&mut self, at: usize, s: f64, m: Box<[u8]>, c: u32, count: u32) {
+    fn insert_child(&mut self, at: usize, s: f64, m: Elem, c: u32, count: u32) {
         let n = self.len as usize;
         debug_assert!(n < CAP && at >= 1 && at <= n);
         self.scores.copy_within(at..n, at + 1);
@@ -128,7 +130,7 @@ impl Inner {
     }
 
     /// Removes child `at` (>= 1) and its key; returns the key's member bytes.
-    fn remove_child(&mut self, at: usize) -> Box<[u8]> {
+    fn remove_child(&mut self, at: usize) -> Elem {
         let n = self.len as usize;
         debug_assert!(at >= 1 && at < n);
         let m = std::mem::take(&mut self.members[at]);
@@ -143,7 +145,7 @@ impl Inner {
 
 /// The number of keys of `scores`/`members` (sorted) no greater than (s, m).
 #[inline]
-fn lower_bound_le(scores: &[f64], members: &[Box<[u8]>], s: f64, m: &[u8]) -> usize {
+fn lower_bound_le(scores: &[f64], members: &[Elem], s: f64, m: &[u8]) -> usize {
     partition(scores.len(), |i| !less(s, m, scores[i], &members[i]))
 }
 
@@ -203,6 +205,17 @@ impl Tree {
         }
     }
 
+    /// Bytes of the tree's node arenas at their capacity (MEMORY USAGE), not what the members
+    /// own on the heap.
+    pub(super) fn arena_bytes(&self) -> usize {
+        use crate::memory::size_class;
+        let bytes = |n: usize| if n == 0 { 0 } else { size_class(n, 8) };
+        bytes(self.leaves.capacity() * std::mem::size_of::<Leaf>())
+            + bytes(self.inners.capacity() * std::mem::size_of::<Inner>())
+            + bytes(self.free_leaves.capacity() * 4)
+            + bytes(self.free_inners.capacity() * 4)
+    }
+
     /// Number of entries.
     #[cfg(test)]
     pub(super) fn len(&self) -> usize {
@@ -234,7 +247,7 @@ impl Tree {
     }
 
     /// Inserts (score, member), which must not be present.
-    pub(super) fn insert(&mut self, score: f64, member: Box<[u8]>) {
+    pub(super) fn insert(&mut self, score: f64, member: Elem) {
         if self.node_len(self.root, self.height) == CAP {
             let r = self.alloc_inner();
             let root = &mut self.inners[r as usize];
@@ -349,7 +362,7 @@ impl Tree {
     }
 
     /// Removes (score, member); returns its member bytes, or `None` if absent.
-    pub(super) fn remove(&mut self, score: f64, member: &[u8]) -> Option<Box<[u8]>> {
+    pub(super) fn remove(&mut self, score: f64, member: &[u8]) -> Option<Elem> {
         let out = self.remove_from(self.root, self.height, &mut Target::Key(score, member));
         self.after_remove(out.is_some());
         out.map(|(_, m)| m)
@@ -364,7 +377,7 @@ impl Tree {
     }
 
     /// Removes the entry of rank `i` (< len); returns it.
-    fn remove_rank(&mut self, i: u32) -> (f64, Box<[u8]>) {
+    fn remove_rank(&mut self, i: u32) -> (f64, Elem) {
         let out = self.remove_from(self.root, self.height, &mut Target::Rank(i));
         self.after_remove(out.is_some());
         out.expect("a rank below the length")
@@ -384,7 +397,7 @@ impl Tree {
         }
     }
 
-    fn remove_from(&mut self, node: u32, h: u32, t: &mut Target) -> Option<(f64, Box<[u8]>)> {
+    fn remove_from(&mut self, node: u32, h: u32, t: &mut Target) -> Option<(f64, Elem)> {
         if h == 0 {
             let l = &mut self.leaves[node as usize];
             let n = l.len as usize;
@@ -882,7 +895,7 @@ mod tests {
             let n = 10_000;
             for i in 0..n {
                 let s = if ascending { i } else { n - i };
-                t.insert(f64::from(s), Box::default());
+                t.insert(f64::from(s), Elem::default());
             }
             let entries = t.check();
             assert_eq!(entries.len(), n as usize);

@@ -1,0 +1,162 @@
+//! [`Elem`]: the bytes of a collection element (a hash field or value, a set member, a sorted
+//! set member) in 24 bytes, with up to [`INLINE_MAX`](super::value::INLINE_MAX) bytes held in place.
+//!
+//! Most fields and members are short (ids, names, `element:000000012345`). Held in place, such
+//! an element costs no allocation (a boxed 20-byte member took 16 bytes of pointer and length
+//! plus a 32-byte jemalloc block), and looking it up reads the entry that holds it, not a
+//! second cache line somewhere else on the heap.
+//!
+//! Invariant: an element of at most `INLINE_MAX` (22) bytes is always [`Elem::Inline`], its unused
+//! bytes zero. So two elements are equal exactly when their representations are, and a short
+//! lookup key ([`Probe`]) is compared with a fixed-size comparison, without `memcmp`.
+
+use super::value::Inline;
+
+/// A collection element's bytes: in place up to `INLINE_MAX` (22) bytes, boxed beyond.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Elem {
+    /// At most `INLINE_MAX` bytes, zero-padded.
+    Inline(Inline),
+    /// More than `INLINE_MAX` bytes.
+    Heap(Box<[u8]>),
+}
+
+const _: () = assert!(std::mem::size_of::<Elem>() == 24);
+
+impl Elem {
+    /// `b`, in place when it fits.
+    #[inline]
+    pub fn new(b: &[u8]) -> Elem {
+        match Inline::new(b) {
+            Some(i) => Elem::Inline(i),
+            None => Elem::Heap(b.into()),
+        }
+    }
+
+    /// The bytes.
+    #[inline]
+    pub fn as_slice(&self) -> &[u8] {
+        match self {
+            Elem::Inline(i) => i.as_slice(),
+            Elem::Heap(b) => b,
+        }
+    }
+
+    /// True when the element's bytes are the probe's.
+    #[inline]
+    pub fn matches(&self, p: &Probe<'_>) -> bool {
+        match (self, p) {
+            (Elem::Inline(a), Probe::Short(b)) => a == b,
+            (Elem::Heap(a), Probe::Long(b)) => **a == **b,
+            _ => false,
+        }
+    }
+
+    /// Heap bytes the element owns beyond its 24 (an estimate for MEMORY USAGE): the
+    /// allocation's size class for a boxed element, 0 in place.
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Elem::Inline(_) => 0,
+            Elem::Heap(b) => crate::memory::size_class(b.len(), 1),
+        }
+    }
+
+    pub fn into_vec(self) -> Vec<u8> {
+        match self {
+            Elem::Inline(i) => i.as_slice().to_vec(),
+            Elem::Heap(b) => b.into_vec(),
+        }
+    }
+}
+
+impl Default for Elem {
+    /// The empty element.
+    fn default() -> Elem {
+        Elem::new(b"")
+    }
+}
+
+impl std::ops::Deref for Elem {
+    type Target = [u8];
+
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl From<&[u8]> for Elem {
+    #[inline]
+    fn from(b: &[u8]) -> Elem {
+        Elem::new(b)
+    }
+}
+
+impl From<Box<[u8]>> for Elem {
+    /// Keeps the box when the bytes do not fit in place (no copy), frees it when they do.
+    fn from(b: Box<[u8]>) -> Elem {
+        match Inline::new(&b) {
+            Some(i) => Elem::Inline(i),
+            None => Elem::Heap(b),
+        }
+    }
+}
+
+impl From<Vec<u8>> for Elem {
+    fn from(v: Vec<u8>) -> Elem {
+        Elem::from(v.into_boxed_slice())
+    }
+}
+
+impl std::fmt::Debug for Elem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self))
+    }
+}
+
+/// A lookup key prepared once for comparing with many [`Elem`]s: a short key is padded as an
+/// in-place element would be, so each comparison is a fixed-size one.
+#[derive(Clone, Copy)]
+pub enum Probe<'a> {
+    Short(Inline),
+    Long(&'a [u8]),
+}
+
+impl<'a> Probe<'a> {
+    #[inline]
+    pub fn new(k: &'a [u8]) -> Probe<'a> {
+        match Inline::new(k) {
+            Some(i) => Probe::Short(i),
+            None => Probe::Long(k),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::value::INLINE_MAX;
+    use super::*;
+
+    #[test]
+    fn short_elements_live_in_place_and_compare_by_bytes() {
+        for len in [0, 1, 7, 8, 15, 16, INLINE_MAX, INLINE_MAX + 1, 100] {
+            let a: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            let e = Elem::new(&a);
+            assert_eq!(matches!(e, Elem::Inline(_)), len <= INLINE_MAX, "len {len}");
+            assert_eq!(&*e, &a[..]);
+            assert_eq!(Elem::from(a.clone().into_boxed_slice()), e);
+            assert!(e.matches(&Probe::new(&a)));
+            assert_eq!(e.clone().into_vec(), a);
+            // One byte different, one byte longer, one byte shorter: no match.
+            if len > 0 {
+                let mut b = a.clone();
+                b[len - 1] ^= 1;
+                assert!(!e.matches(&Probe::new(&b)), "len {len}");
+                assert!(!e.matches(&Probe::new(&a[..len - 1])), "len {len}");
+            }
+            let mut c = a.clone();
+            c.push(0);
+            assert!(!e.matches(&Probe::new(&c)), "len {len}");
+        }
+    }
+}
