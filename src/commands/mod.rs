@@ -524,11 +524,20 @@ fn check_open_slot(
     }
 }
 
+/// What [`request_keys`] finds in a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named<'a> {
+    /// A key.
+    Key(&'a [u8]),
+    /// An element of the (single) key's collection: a hash field, a set or sorted-set member.
+    Elem(&'a [u8]),
+}
+
 /// Calls `f` with each key request `args` names, for warming the cache ahead of it (see the
-/// connection's prefetch window): none for an unknown command, a container (its subcommand
-/// decides), or a command that locks every shard. No check of arity or permissions: nothing
-/// runs here.
-pub fn request_keys<'a>(args: &Args<'a>, mut f: impl FnMut(&'a [u8])) {
+/// connection's prefetch window), then with each element of the key's collection it names
+/// (the row's `elems`): none for an unknown command, a container (its subcommand decides), or
+/// a command that locks every shard. No check of arity or permissions: nothing runs here.
+pub fn request_keys<'a>(args: &Args<'a>, mut f: impl FnMut(Named<'a>)) {
     let Some(cmd) = Table::get().lookup(args.get(0)) else {
         return;
     };
@@ -536,8 +545,16 @@ pub fn request_keys<'a>(args: &Args<'a>, mut f: impl FnMut(&'a [u8])) {
         return;
     }
     match cmd.single_key(args) {
-        Some(key) => f(key),
-        None => cmd.key_positions(args).for_each(|i| f(args.get(i))),
+        Some(key) => f(Named::Key(key)),
+        None => cmd
+            .key_positions(args)
+            .for_each(|i| f(Named::Key(args.get(i)))),
+    }
+    let (first, step) = cmd.elems;
+    if first > 0 && step > 0 {
+        (first as usize..args.len())
+            .step_by(step as usize)
+            .for_each(|i| f(Named::Elem(args.get(i))));
     }
 }
 

@@ -138,6 +138,11 @@ pub struct Command {
     /// returns every key position, `keys` included. Such commands are `movablekeys`; they must
     /// also carry [`flag::LOCK_ALL`], since dispatch locks by `keys`/`keynum` only.
     pub getkeys: Option<fn(&Args<'_>) -> Vec<usize>>,
+    /// Elements of the key's collection the command names (HSET's fields, SADD's members,
+    /// ZADD's members): (position of the first, step); (0, 0) = none. Only the prefetch window
+    /// reads it, to warm the collection's index: a wrong position costs a wasted prefetch
+    /// (ZADD's options move its members; the window assumes none).
+    pub elems: (i32, i32),
     /// Explicit ACL categories ([`acl`] bits); those implied by flags are added by [`Command::acl`].
     pub acl: u32,
     /// Redis's command group (`string`, `generic`, `connection`, `server`, ...).
@@ -455,6 +460,7 @@ pub const BASE: Command = Command {
     keynum: (0, 0, 0),
     key_find: None,
     getkeys: None,
+    elems: (0, 0),
     acl: 0,
     group: "",
     since: "",

@@ -8,9 +8,9 @@
 //!
 //! Invariant: an element of at most `INLINE_MAX` (22) bytes is always [`Elem::Inline`], its unused
 //! bytes zero. So two elements are equal exactly when their representations are, and a short
-//! lookup key ([`Probe`]) is compared with a fixed-size comparison, without `memcmp`.
+//! lookup key is compared as a few words, without `memcmp`.
 
-use super::value::Inline;
+use super::value::{Inline, INLINE_MAX};
 
 /// A collection element's bytes: in place up to `INLINE_MAX` (22) bytes, boxed beyond.
 #[derive(Clone, PartialEq, Eq)]
@@ -42,13 +42,14 @@ impl Elem {
         }
     }
 
-    /// True when the element's bytes are the probe's.
+    /// True when the element's bytes are `k`. A short element is compared as two or three
+    /// overlapping words ([`super::table::key_eq`]); a boxed one only with a key too long to
+    /// be in place.
     #[inline]
-    pub fn matches(&self, p: &Probe<'_>) -> bool {
-        match (self, p) {
-            (Elem::Inline(a), Probe::Short(b)) => a == b,
-            (Elem::Heap(a), Probe::Long(b)) => **a == **b,
-            _ => false,
+    pub fn matches(&self, k: &[u8]) -> bool {
+        match self {
+            Elem::Inline(a) => super::table::key_eq(a.as_slice(), k),
+            Elem::Heap(a) => k.len() > INLINE_MAX && **a == *k,
         }
     }
 
@@ -114,49 +115,32 @@ impl std::fmt::Debug for Elem {
     }
 }
 
-/// A lookup key prepared once for comparing with many [`Elem`]s: a short key is padded as an
-/// in-place element would be, so each comparison is a fixed-size one.
-#[derive(Clone, Copy)]
-pub enum Probe<'a> {
-    Short(Inline),
-    Long(&'a [u8]),
-}
-
-impl<'a> Probe<'a> {
-    #[inline]
-    pub fn new(k: &'a [u8]) -> Probe<'a> {
-        match Inline::new(k) {
-            Some(i) => Probe::Short(i),
-            None => Probe::Long(k),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::value::INLINE_MAX;
     use super::*;
 
     #[test]
     fn short_elements_live_in_place_and_compare_by_bytes() {
-        for len in [0, 1, 7, 8, 15, 16, INLINE_MAX, INLINE_MAX + 1, 100] {
+        for len in (0..=INLINE_MAX + 2).chain([100]) {
             let a: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
             let e = Elem::new(&a);
             assert_eq!(matches!(e, Elem::Inline(_)), len <= INLINE_MAX, "len {len}");
             assert_eq!(&*e, &a[..]);
             assert_eq!(Elem::from(a.clone().into_boxed_slice()), e);
-            assert!(e.matches(&Probe::new(&a)));
+            assert!(e.matches(&a));
             assert_eq!(e.clone().into_vec(), a);
-            // One byte different, one byte longer, one byte shorter: no match.
-            if len > 0 {
+            // Any one byte different, one byte longer, one byte shorter: no match.
+            for i in 0..len {
                 let mut b = a.clone();
-                b[len - 1] ^= 1;
-                assert!(!e.matches(&Probe::new(&b)), "len {len}");
-                assert!(!e.matches(&Probe::new(&a[..len - 1])), "len {len}");
+                b[i] ^= 1;
+                assert!(!e.matches(&b), "len {len}, byte {i}");
+            }
+            if len > 0 {
+                assert!(!e.matches(&a[..len - 1]), "len {len}");
             }
             let mut c = a.clone();
             c.push(0);
-            assert!(!e.matches(&Probe::new(&c)), "len {len}");
+            assert!(!e.matches(&c), "len {len}");
         }
     }
 }

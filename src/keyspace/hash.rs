@@ -280,6 +280,14 @@ impl Hash {
         }
     }
 
+    /// The hash table's index, for the prefetch window; `None` for a listpack.
+    pub fn warm(&self) -> Option<super::posmap::Warm<'_>> {
+        match &self.repr {
+            Repr::Table(m) => m.warm(),
+            Repr::Listpack(_) => None,
+        }
+    }
+
     /// Heap bytes of the hash beyond its own struct (MEMORY USAGE): the packed buffer, or the
     /// table's allocations plus what its fields and values own beyond them, estimated from
     /// `samples` of them.

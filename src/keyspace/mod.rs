@@ -274,6 +274,45 @@ impl Keyspace {
         self.with_ahead(a, |t| t.map.prefetch_node(a.hash));
     }
 
+    /// Fourth step, for a key whose pipelined commands name elements of its collection (HSET's
+    /// fields, SADD's and ZADD's members): puts each element's hash in that collection into
+    /// `hashes` and starts loading the index group it probes first. Nothing (and `hashes`
+    /// left empty) when the key is not a big hash, set or sorted set, or its shard is busy.
+    pub fn prefetch_elem_index<'e>(
+        &self,
+        a: &Ahead,
+        key: &[u8],
+        elems: impl Iterator<Item = &'e [u8]>,
+        hashes: &mut Vec<u64>,
+    ) {
+        hashes.clear();
+        self.with_ahead(a, |t| {
+            let Some(w) = t.map.get_hashed(a.hash, key).and_then(|e| e.value.warm()) else {
+                return;
+            };
+            for elem in elems {
+                let h = w.hash(elem);
+                w.index(h);
+                hashes.push(h);
+            }
+        });
+    }
+
+    /// Fifth step: starts loading the entries the elements of [`Keyspace::prefetch_elem_index`]
+    /// may be, once their index groups have had time to land.
+    pub fn prefetch_elem_entries(&self, a: &Ahead, key: &[u8], hashes: &[u64]) {
+        if hashes.is_empty() {
+            return;
+        }
+        self.with_ahead(a, |t| {
+            if let Some(w) = t.map.get_hashed(a.hash, key).and_then(|e| e.value.warm()) {
+                for &h in hashes {
+                    w.entry(h);
+                }
+            }
+        });
+    }
+
     /// Locks the shards of `keys` in ascending order and returns a view for database `db`.
     pub fn lock_keys<'a, 'k>(
         &'a self,

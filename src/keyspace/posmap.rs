@@ -18,7 +18,7 @@
 //! cursor (an already visited one may move below it and come again). Entries added during the
 //! scan may or may not be returned. A call costs O(count), however the collection changed.
 
-use super::elem::{Elem, Probe};
+use super::elem::Elem;
 use hashbrown::{DefaultHashBuilder, HashTable};
 use std::hash::BuildHasher;
 use std::ops::Range;
@@ -77,11 +77,8 @@ impl<V> PosMap<V> {
     #[inline]
     fn position(&self, k: &[u8]) -> Option<usize> {
         let items = &self.items;
-        let probe = Probe::new(k);
         self.index
-            .find(self.hasher.hash_one(k), |&i| {
-                items[i as usize].0.matches(&probe)
-            })
+            .find(self.hasher.hash_one(k), |&i| items[i as usize].0.matches(k))
             .map(|&i| i as usize)
     }
 
@@ -127,10 +124,9 @@ impl<V> PosMap<V> {
     pub fn remove(&mut self, k: &[u8]) -> Option<V> {
         let h = self.hasher.hash_one(k);
         let items = &self.items;
-        let probe = Probe::new(k);
         let pos = match self
             .index
-            .find_entry(h, |&i| items[i as usize].0.matches(&probe))
+            .find_entry(h, |&i| items[i as usize].0.matches(k))
         {
             Ok(e) => e.remove().0 as usize,
             Err(_) => return None,
@@ -158,6 +154,19 @@ impl<V> PosMap<V> {
             }
         }
         self.items.swap_remove(pos)
+    }
+
+    /// The map's index, to warm the cache ahead of lookups ([`Warm`]); `None` when empty.
+    pub fn warm(&self) -> Option<Warm<'_>> {
+        let i = self.index.iter_buckets().next()?;
+        let bucket = self.index.get_bucket(i)? as *const u32 as usize;
+        Some(Warm {
+            index: &self.index,
+            hasher: &self.hasher,
+            ctrl: bucket + (i + 1) * std::mem::size_of::<u32>(),
+            items: self.items.as_ptr() as usize,
+            item_size: std::mem::size_of::<(Elem, V)>(),
+        })
     }
 
     /// Bytes of the map's own allocations (MEMORY USAGE): the entries' vector at its capacity
@@ -213,6 +222,73 @@ impl<V> PosMap<V> {
     }
 }
 
+/// A [`PosMap`]'s index seen from the prefetch window (`server/window.rs`), the same for every
+/// value type: [`Warm::index`] starts loading the index group an element's hash probes first,
+/// then, once that has landed, [`Warm::entry`] starts loading the entries whose control byte
+/// matches. The pipeline's lookups that follow then find them cached, as the keyspace's own
+/// lookups do (`KeyTable::prefetch_buckets`). Both only prefetch: nothing they compute is read
+/// as the map's contents, so a wrong address costs a wasted load, never a wrong answer.
+pub struct Warm<'a> {
+    index: &'a HashTable<u32>,
+    hasher: &'a DefaultHashBuilder,
+    /// Address of the index's control bytes: hashbrown keeps bucket `i` at
+    /// `ctrl - (i + 1) * 4`.
+    ctrl: usize,
+    /// Address of entry 0, and an entry's size in bytes.
+    items: usize,
+    item_size: usize,
+}
+
+impl Warm<'_> {
+    /// The hash the map files `elem` under.
+    #[inline]
+    pub fn hash(&self, elem: &[u8]) -> u64 {
+        self.hasher.hash_one(elem)
+    }
+
+    /// Address of bucket `b`, from the control bytes' address and hashbrown's layout.
+    #[inline]
+    fn bucket_addr(&self, b: usize) -> usize {
+        self.ctrl.wrapping_sub((b + 1) * std::mem::size_of::<u32>())
+    }
+
+    /// First step for an element of hash `h`: the control bytes and the buckets of the group
+    /// its probe starts at.
+    #[inline]
+    pub fn index(&self, h: u64) {
+        use super::table::prefetch;
+        let mask = self.index.num_buckets() - 1;
+        let pos = h as usize & mask;
+        prefetch(self.ctrl + pos);
+        prefetch(self.ctrl + pos + 15);
+        // 16 buckets of 4 bytes: at most two cache lines.
+        for k in [0, 15] {
+            prefetch(self.bucket_addr((pos + k) & mask));
+        }
+    }
+
+    /// The positions of the entries whose control byte matches `h`: where the element of hash
+    /// `h` is, if it is there.
+    #[inline]
+    fn candidates(&self, h: u64) -> impl Iterator<Item = usize> + '_ {
+        self.index
+            .iter_hash_buckets(h)
+            .filter_map(|b| self.index.get_bucket(b).map(|&pos| pos as usize))
+    }
+
+    /// Second step: the entries whose control byte matches `h` (without comparing their keys,
+    /// which would wait for them).
+    #[inline]
+    pub fn entry(&self, h: u64) {
+        use super::table::prefetch;
+        for pos in self.candidates(h) {
+            let at = self.items + pos * self.item_size;
+            prefetch(at);
+            prefetch(at + self.item_size - 1);
+        }
+    }
+}
+
 impl<V> FromIterator<(Elem, V)> for PosMap<V> {
     /// Builds a map from distinct keys.
     fn from_iter<I: IntoIterator<Item = (Elem, V)>>(it: I) -> PosMap<V> {
@@ -258,6 +334,34 @@ mod tests {
             assert_eq!(m.get(format!("k{i}").as_bytes()).copied(), want, "k{i}");
         }
         assert_eq!(m.len(), 66);
+    }
+
+    /// The prefetch addresses follow the map: the bucket layout assumed matches hashbrown's, and
+    /// the element's position is among the candidates of its hash.
+    #[test]
+    fn warm_aims_at_the_index_and_the_entries() {
+        let mut m = PosMap::new();
+        assert!(m.warm().is_none());
+        for i in 0..5000u32 {
+            m.insert(format!("member:{i}").as_bytes(), i);
+        }
+        for i in (0..5000u32).step_by(7) {
+            m.remove(format!("member:{i}").as_bytes());
+        }
+        let w = m.warm().expect("not empty");
+        for b in m.index.iter_buckets() {
+            let at = m.index.get_bucket(b).unwrap() as *const u32 as usize;
+            assert_eq!(w.bucket_addr(b), at, "bucket {b}");
+        }
+        for i in 0..5000u32 {
+            let k = format!("member:{i}");
+            let mut c = w.candidates(w.hash(k.as_bytes()));
+            match m.position(k.as_bytes()) {
+                Some(pos) => assert!(c.any(|p| p == pos), "{k}"),
+                None => assert!(c.all(|p| &*m.items[p].0 != k.as_bytes()), "{k}"),
+            }
+        }
+        assert_eq!(w.items, m.items.as_ptr() as usize);
     }
 
     #[test]

@@ -251,6 +251,14 @@ impl Set {
         }
     }
 
+    /// The hash table's index, for the prefetch window; `None` for an intset.
+    pub fn warm(&self) -> Option<super::posmap::Warm<'_>> {
+        match self {
+            Set::Table(t) => t.warm(),
+            Set::Ints(_) => None,
+        }
+    }
+
     /// Heap bytes of the set beyond its own enum (MEMORY USAGE): the intset's vector, or the
     /// table's allocations plus what its members own beyond them, estimated from `samples`.
     pub fn mem_usage(&self, samples: usize) -> usize {

@@ -163,6 +163,17 @@ impl Value {
         }
     }
 
+    /// The index of a hash's, a set's or a sorted set's elements when it is a hash table
+    /// (for the prefetch window); `None` for other types and small encodings.
+    pub fn warm(&self) -> Option<super::posmap::Warm<'_>> {
+        match self {
+            Value::Hash(h) => h.warm(),
+            Value::Set(s) => s.warm(),
+            Value::ZSet(z) => z.warm(),
+            _ => None,
+        }
+    }
+
     /// OBJECT ENCODING's answer, as Redis 7.0 reports it at its default thresholds.
     pub fn encoding(&self) -> &'static str {
         match self {

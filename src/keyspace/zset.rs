@@ -247,6 +247,14 @@ impl ZSet {
         }
     }
 
+    /// The member map's index, for the prefetch window; `None` for a listpack.
+    pub fn warm(&self) -> Option<super::posmap::Warm<'_>> {
+        match &self.repr {
+            Repr::Big(b) => b.map.warm(),
+            Repr::Small(_) => None,
+        }
+    }
+
     /// Heap bytes of the set beyond its own struct (MEMORY USAGE): the listpack's vector, or the
     /// member map's and the tree's allocations plus what the members own beyond them (twice:
     /// the map and the tree each hold a copy), estimated from `samples` members.

@@ -10,7 +10,7 @@
 //!
 //! A lone request (no pipeline) is left alone: it would have nothing to overlap with.
 
-use crate::commands::Args;
+use crate::commands::{Args, Named};
 use crate::keyspace::Ahead;
 use crate::protocol::parse::ArgSource;
 use crate::protocol::{parse_request, Request, RequestLimits};
@@ -20,6 +20,8 @@ use std::ops::Range;
 pub const REQUESTS: usize = 16;
 /// At most this many keys per window (an MSET names many).
 pub const KEYS: usize = 32;
+/// At most this many elements of collections per window (HSET's fields, SADD's members, ...).
+pub const ELEMS: usize = 64;
 
 /// A request the window parsed.
 struct Parsed {
@@ -35,6 +37,16 @@ struct Parsed {
 #[derive(Default)]
 pub struct Window {
     keys: Vec<Ahead>,
+    /// Where each of `keys` is in the buffer.
+    key_at: Vec<Range<usize>>,
+    /// Elements the window's commands name: (index in `keys`, where in the buffer).
+    elems: Vec<(usize, Range<usize>)>,
+    /// One key's element hashes between the two element steps.
+    hashes: Vec<u64>,
+    /// Per key with elements: (index in `keys`, its elements' range in `elems`, its hashes'
+    /// range in `all_hashes`).
+    elem_keys: Vec<(usize, Range<usize>, Range<usize>)>,
+    all_hashes: Vec<u64>,
     requests: Vec<Parsed>,
     /// The next request of `requests` to hand out.
     next: usize,
@@ -66,6 +78,8 @@ impl Window {
     ) -> usize {
         self.clear();
         self.keys.clear();
+        self.key_at.clear();
+        self.elems.clear();
         self.ranges.clear();
         let mut at = from;
         while self.requests.len() < REQUESTS && self.keys.len() < KEYS {
@@ -94,13 +108,30 @@ impl Window {
                 args: first..self.ranges.len(),
             });
             if !self.one.is_empty() {
-                let keys = &mut self.keys;
-                crate::commands::request_keys(&Args::new(&buf[at..], &self.one), |key| {
-                    let a = ks.ahead(db, key);
-                    // A run of commands on one key (LPUSH mylist ...) warms it once. (Two keys
-                    // of one slot and one 64-bit hash would be taken for one: a prefetch less.)
-                    if keys.len() < KEYS && keys.last() != Some(&a) {
-                        keys.push(a);
+                let (keys, key_at, elems) = (&mut self.keys, &mut self.key_at, &mut self.elems);
+                let offset = |b: &[u8]| {
+                    let start = b.as_ptr() as usize - buf.as_ptr() as usize;
+                    start..start + b.len()
+                };
+                // Whether this request's key is the last of `keys`, so its elements go with it.
+                let mut warmed = false;
+                crate::commands::request_keys(&Args::new(&buf[at..], &self.one), |n| match n {
+                    Named::Key(key) => {
+                        let a = ks.ahead(db, key);
+                        // A run of commands on one key (LPUSH mylist ...) warms it once. (Two
+                        // keys of one slot and one 64-bit hash would be taken for one: a
+                        // prefetch less.)
+                        warmed = keys.last() == Some(&a);
+                        if keys.len() < KEYS && !warmed {
+                            keys.push(a);
+                            key_at.push(offset(key));
+                            warmed = true;
+                        }
+                    }
+                    Named::Elem(elem) => {
+                        if warmed && elems.len() < ELEMS {
+                            elems.push((keys.len() - 1, offset(elem)));
+                        }
                     }
                 });
             }
@@ -112,7 +143,32 @@ impl Window {
         for a in &self.keys {
             ks.prefetch_node(a);
         }
+        self.warm_elems(ks, buf);
         at
+    }
+
+    /// The element steps, per key whose commands name elements: the index groups of all of
+    /// them first, then their entries, so each step's loads land while the next is issued.
+    fn warm_elems(&mut self, ks: &crate::keyspace::Keyspace, buf: &[u8]) {
+        self.elem_keys.clear();
+        self.all_hashes.clear();
+        let mut i = 0;
+        while i < self.elems.len() {
+            let k = self.elems[i].0;
+            let run = i..i + self.elems[i..].iter().take_while(|e| e.0 == k).count();
+            let key = &buf[self.key_at[k].clone()];
+            let elems = self.elems[run.clone()].iter().map(|e| &buf[e.1.clone()]);
+            ks.prefetch_elem_index(&self.keys[k], key, elems, &mut self.hashes);
+            let h = self.all_hashes.len();
+            self.all_hashes.extend_from_slice(&self.hashes);
+            self.elem_keys
+                .push((k, run.clone(), h..self.all_hashes.len()));
+            i = run.end;
+        }
+        for (k, _, h) in &self.elem_keys {
+            let key = &buf[self.key_at[*k].clone()];
+            ks.prefetch_elem_entries(&self.keys[*k], key, &self.all_hashes[h.clone()]);
+        }
     }
 
     /// The request starting at `pos` if the window parsed it: its ranges go to `ranges`, as
@@ -170,6 +226,44 @@ mod tests {
         assert!(w.take(pos, &mut got).is_none());
         // A request the window did not parse is not handed out.
         assert!(w.take(0, &mut got).is_none());
+    }
+
+    /// Elements go with their key: HSET's fields (every other argument), SADD's members, ZADD's
+    /// members after their scores; none for a command without them.
+    #[test]
+    fn collects_the_elements_of_each_key() {
+        let ks = crate::keyspace::Keyspace::new(16, 16);
+        let mut buf = Vec::new();
+        let mut push = |args: &[&str]| {
+            buf.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+            for a in args {
+                buf.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+            }
+        };
+        push(&["HSET", "h", "f1", "v1", "f2", "v2"]);
+        push(&["HGET", "h", "f3"]);
+        push(&["GET", "s"]);
+        push(&["SADD", "set", "m1", "m2"]);
+        push(&["ZADD", "z", "1", "a", "2", "b"]);
+        let mut w = Window::default();
+        w.fill(&ks, 0, &buf, 0, &limits());
+        let named: Vec<(&[u8], &[u8])> = w
+            .elems
+            .iter()
+            .map(|(k, e)| (&buf[w.key_at[*k].clone()], &buf[e.clone()]))
+            .collect();
+        let want: Vec<(&[u8], &[u8])> = vec![
+            (b"h", b"f1"),
+            (b"h", b"f2"),
+            (b"h", b"f3"),
+            (b"set", b"m1"),
+            (b"set", b"m2"),
+            (b"z", b"a"),
+            (b"z", b"b"),
+        ];
+        assert_eq!(named, want);
+        // HSET h then HGET h: one key, warmed once, with the elements of both.
+        assert_eq!(w.keys.len(), 4);
     }
 
     #[test]
