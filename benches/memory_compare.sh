@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Memory per key of shoal-server next to Debian's redis-server, for the same data loaded the
-# same way.
+# same way; and per element of one big collection (a set, a hash, a sorted set).
 #
 # Both servers run at the same time on loopback with persistence off. For each scenario the
 # script generates the commands once (RESP, with python3, in a temporary directory), loads
@@ -12,9 +12,14 @@
 #   strings      KEYS x  SET key:%012d <16-byte value>
 #   strings-px   KEYS x  SET key:%012d <16-byte value> PX 3600000
 #   hashes       HASHES x HSET h:%d field:00 <16-byte value> ... (FIELDS fields)
+#   set          one set of ELEMS members element:%012d (SADD, 100 a command)
+#   hash-big     one hash of ELEMS fields element:%012d with 16-byte values (HSET, 100 a command)
+#   zset         one sorted set of ELEMS members element:%012d, score = its number (ZADD)
+# The collection scenarios divide by ELEMS instead of DBSIZE (1).
 #
 # Usage: benches/memory_compare.sh     (see benches/README.md; settings are environment variables)
-#   KEYS=1000000  HASHES=100000  FIELDS=20  SCENARIOS="strings strings-px hashes"
+#   KEYS=1000000  HASHES=100000  FIELDS=20  ELEMS=1000000
+#   SCENARIOS="strings strings-px hashes set hash-big zset"
 #   RESTART=0            (1: fresh servers for each scenario instead of FLUSHALL + MEMORY PURGE)
 #   SHOAL_BIN=path       (default target/release/shoal-server, built with cargo if missing; a
 #                         redis-server binary works too, for a dry run of the script)
@@ -26,7 +31,8 @@ set -euo pipefail
 KEYS=${KEYS:-1000000}
 HASHES=${HASHES:-100000}
 FIELDS=${FIELDS:-20}
-SCENARIOS=${SCENARIOS:-"strings strings-px hashes"}
+ELEMS=${ELEMS:-1000000}
+SCENARIOS=${SCENARIOS:-"strings strings-px hashes set hash-big zset"}
 RESTART=${RESTART:-0}
 SHOAL_BIN=${SHOAL_BIN:-}
 SHOAL_ARGS=${SHOAL_ARGS:-}
@@ -42,10 +48,11 @@ help_or_die "$@"
 positive KEYS "$KEYS"
 positive HASHES "$HASHES"
 positive FIELDS "$FIELDS"
+positive ELEMS "$ELEMS"
 ((FIELDS <= 100)) || die "FIELDS must be at most 100 (field:00 .. field:99)"
 [[ $RESTART == 0 || $RESTART == 1 ]] || die "RESTART must be 0 or 1"
 for s in $SCENARIOS; do
-    case $s in strings | strings-px | hashes) ;; *) die "unknown scenario '$s'" ;; esac
+    case $s in strings | strings-px | hashes | set | hash-big | zset) ;; *) die "unknown scenario '$s'" ;; esac
 done
 
 missing=()
@@ -95,10 +102,10 @@ stop_both() {
 
 # gen SCENARIO FILE
 gen() {
-    python3 - "$1" "$2" "$KEYS" "$HASHES" "$FIELDS" <<'EOF'
+    python3 - "$1" "$2" "$KEYS" "$HASHES" "$FIELDS" "$ELEMS" <<'EOF'
 import sys
 
-scenario, path, keys, hashes, fields = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
+scenario, path, keys, hashes, fields, elems = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
 
 def cmd(*args):
     out = [b"*%d\r\n" % len(args)]
@@ -115,6 +122,19 @@ with open(path, "wb") as f:
         px = (b"PX", b"3600000") if scenario == "strings-px" else ()
         for i in range(keys):
             f.write(cmd(b"SET", b"key:%012d" % i, value(i), *px))
+    elif scenario in ("set", "hash-big", "zset"):
+        cmd_name, key = {"set": (b"SADD", b"s"), "hash-big": (b"HSET", b"hb"), "zset": (b"ZADD", b"z")}[scenario]
+        for start in range(0, elems, 100):
+            args = [cmd_name, key]
+            for i in range(start, min(start + 100, elems)):
+                member = b"element:%012d" % i
+                if scenario == "set":
+                    args.append(member)
+                elif scenario == "hash-big":
+                    args += [member, value(i)]
+                else:
+                    args += [b"%d" % i, member]
+            f.write(cmd(*args))
     else:
         for i in range(hashes):
             args = [b"HSET", b"h:%d" % i]
@@ -198,7 +218,9 @@ for s in $SCENARIOS; do
     read -r r_size r_used r_rss < <(load redis "$REDIS_PORT" "$REDIS_PID" "$file")
     say "$s: shoal dbsize $s_size used +$s_used rss +$s_rss; redis dbsize $r_size used +$r_used rss +$r_rss"
     [[ $s_size == "$r_size" && $s_size -gt 0 ]] || die "$s: DBSIZE differs (shoal $s_size, redis $r_size)"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$s_size" "$s_used" "$r_used" "$s_rss" "$r_rss" >>"$ROWS"
+    count=$s_size
+    case $s in set | hash-big | zset) count=$ELEMS ;; esac
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$count" "$s_used" "$r_used" "$s_rss" "$r_rss" >>"$ROWS"
     rm -f "$file"
 done
 
@@ -206,12 +228,12 @@ done
 # table
 # ---------------------------------------------------------------------------------------------
 
-printf 'bytes per key: growth of INFO memory used_memory / used_memory_rss over DBSIZE; redis %s\n' \
+printf 'bytes per key (per element for set, hash-big, zset): growth of INFO memory used_memory / used_memory_rss over DBSIZE (ELEMS); redis %s\n' \
     "$("$REDIS_BIN" --version | grep -o 'v=[^ ]*')"
 awk -F'\t' '
     function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
     BEGIN {
-        printf "%-11s %9s %12s %12s %6s %12s %12s %6s\n", "scenario", "keys", "shoal used", "redis used", "ratio", "shoal rss", "redis rss", "ratio"
+        printf "%-11s %9s %12s %12s %6s %12s %12s %6s\n", "scenario", "count", "shoal used", "redis used", "ratio", "shoal rss", "redis rss", "ratio"
     }
     {
         su = $3 / $2; ru = $4 / $2; sr = $5 / $2; rr = $6 / $2
