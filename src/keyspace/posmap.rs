@@ -157,8 +157,18 @@ impl<V> PosMap<V> {
     }
 
     /// The map's index, to warm the cache ahead of lookups ([`Warm`]); `None` when empty.
+    /// O(1): the index's address comes from a full bucket among its first 64 (one cache line
+    /// of control bytes), or else from the last entry's bucket, found by one probe. (Walking
+    /// to the first full bucket would cost O(buckets) in a table emptied down to a few
+    /// entries: hashbrown does not shrink on removal.)
     pub fn warm(&self) -> Option<Warm<'_>> {
-        let i = self.index.iter_buckets().next()?;
+        let last = self.items.len().checked_sub(1)?;
+        let i = (0..self.index.num_buckets().min(64))
+            .find(|&b| self.index.get_bucket(b).is_some())
+            .or_else(|| {
+                let h = self.hasher.hash_one(&*self.items[last].0);
+                self.index.find_bucket_index(h, |&p| p as usize == last)
+            })?;
         let bucket = self.index.get_bucket(i)? as *const u32 as usize;
         Some(Warm {
             index: &self.index,
@@ -362,6 +372,34 @@ mod tests {
             }
         }
         assert_eq!(w.items, m.items.as_ptr() as usize);
+        // Emptied down to a few entries (the index keeps its size), none in the first 64
+        // buckets: the address comes from the last entry's bucket, and is the same.
+        let ctrl = w.ctrl;
+        for i in 0..4990u32 {
+            m.remove(format!("member:{i}").as_bytes());
+        }
+        let low: Vec<Vec<u8>> = m
+            .iter()
+            .map(|(k, _)| k.to_vec())
+            .filter(|k| {
+                let pos = m.position(k).unwrap();
+                let h = m.hasher.hash_one(&k[..]);
+                m.index
+                    .find_bucket_index(h, |&p| p as usize == pos)
+                    .unwrap()
+                    < 64
+            })
+            .collect();
+        for k in low {
+            m.remove(&k);
+        }
+        assert!(!m.is_empty() && (0..64).all(|b| m.index.get_bucket(b).is_none()));
+        let w = m.warm().expect("not empty");
+        assert_eq!(w.ctrl, ctrl);
+        for b in m.index.iter_buckets() {
+            let at = m.index.get_bucket(b).unwrap() as *const u32 as usize;
+            assert_eq!(w.bucket_addr(b), at, "bucket {b}");
+        }
     }
 
     #[test]
