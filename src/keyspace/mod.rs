@@ -275,9 +275,9 @@ impl Keyspace {
     }
 
     /// Fourth step, for a key whose pipelined commands name elements of its collection (HSET's
-    /// fields, SADD's and ZADD's members): puts each element's hash in that collection into
-    /// `hashes` and starts loading the index group it probes first. Nothing (and `hashes`
-    /// left empty) when the key is not a big hash, set or sorted set, or its shard is busy.
+    /// fields, SADD's and ZADD's members): appends each element's hash in that collection to
+    /// `hashes` and starts loading the index group it probes first. Nothing (and nothing
+    /// appended) when the key is not a big hash, set or sorted set, or its shard is busy.
     pub fn prefetch_elem_index<'e>(
         &self,
         a: &Ahead,
@@ -285,7 +285,6 @@ impl Keyspace {
         elems: impl Iterator<Item = &'e [u8]>,
         hashes: &mut Vec<u64>,
     ) {
-        hashes.clear();
         self.with_ahead(a, |t| {
             let Some(w) = t.map.get_hashed(a.hash, key).and_then(|e| e.value.warm()) else {
                 return;

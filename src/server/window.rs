@@ -41,12 +41,10 @@ pub struct Window {
     key_at: Vec<Range<usize>>,
     /// Elements the window's commands name: (index in `keys`, where in the buffer).
     elems: Vec<(usize, Range<usize>)>,
-    /// One key's element hashes between the two element steps.
+    /// Per key with elements: (index in `keys`, its elements' hashes' range in `hashes`).
+    elem_keys: Vec<(usize, Range<usize>)>,
+    /// The elements' hashes, kept between the two element steps.
     hashes: Vec<u64>,
-    /// Per key with elements: (index in `keys`, its elements' range in `elems`, its hashes'
-    /// range in `all_hashes`).
-    elem_keys: Vec<(usize, Range<usize>, Range<usize>)>,
-    all_hashes: Vec<u64>,
     requests: Vec<Parsed>,
     /// The next request of `requests` to hand out.
     next: usize,
@@ -151,23 +149,21 @@ impl Window {
     /// them first, then their entries, so each step's loads land while the next is issued.
     fn warm_elems(&mut self, ks: &crate::keyspace::Keyspace, buf: &[u8]) {
         self.elem_keys.clear();
-        self.all_hashes.clear();
+        self.hashes.clear();
         let mut i = 0;
         while i < self.elems.len() {
             let k = self.elems[i].0;
-            let run = i..i + self.elems[i..].iter().take_while(|e| e.0 == k).count();
+            let end = i + self.elems[i..].iter().take_while(|e| e.0 == k).count();
             let key = &buf[self.key_at[k].clone()];
-            let elems = self.elems[run.clone()].iter().map(|e| &buf[e.1.clone()]);
+            let elems = self.elems[i..end].iter().map(|e| &buf[e.1.clone()]);
+            let h = self.hashes.len();
             ks.prefetch_elem_index(&self.keys[k], key, elems, &mut self.hashes);
-            let h = self.all_hashes.len();
-            self.all_hashes.extend_from_slice(&self.hashes);
-            self.elem_keys
-                .push((k, run.clone(), h..self.all_hashes.len()));
-            i = run.end;
+            self.elem_keys.push((k, h..self.hashes.len()));
+            i = end;
         }
-        for (k, _, h) in &self.elem_keys {
+        for (k, h) in &self.elem_keys {
             let key = &buf[self.key_at[*k].clone()];
-            ks.prefetch_elem_entries(&self.keys[*k], key, &self.all_hashes[h.clone()]);
+            ks.prefetch_elem_entries(&self.keys[*k], key, &self.hashes[h.clone()]);
         }
     }
 
