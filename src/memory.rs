@@ -45,6 +45,28 @@ fn stripe() -> &'static AtomicI64 {
     &COUNTS[i].0
 }
 
+/// The size of the allocation that holds `bytes` bytes aligned to `align`, 0 when there are
+/// none (an empty `Vec` or `Box` allocates nothing): [`size_class`] otherwise.
+#[inline]
+pub fn alloc_size(bytes: usize, align: usize) -> usize {
+    if bytes == 0 {
+        0
+    } else {
+        size_class(bytes, align)
+    }
+}
+
+/// `len` elements' bytes estimated from the first `samples` of them (`sizes` gives each one's),
+/// as Redis's `objectComputeSize` samples a collection for MEMORY USAGE; 0 when there are none.
+pub fn sampled(len: usize, samples: usize, sizes: impl Iterator<Item = usize>) -> usize {
+    let (mut n, mut sum) = (0usize, 0usize);
+    for s in sizes.take(samples.min(len)) {
+        n += 1;
+        sum += s;
+    }
+    sum.checked_div(n).map_or(0, |avg| avg * len)
+}
+
 /// The size jemalloc (5.x, 4 KiB pages, 16-byte quantum) really hands out for a request of
 /// `size` bytes aligned to `align`: 8; multiples of 16 up to 128; then four classes per
 /// doubling (160, 192, 224, 256, 320, ...), the same rule for small, large and huge sizes.

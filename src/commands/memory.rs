@@ -5,7 +5,7 @@ use super::table::{acl, flag::*, Command, BASE};
 use super::{Args, CmdError, CmdResult, Ctx};
 use crate::info::{share, MemoryReport, Spread};
 use crate::keyspace::Value;
-use crate::memory::size_class;
+use crate::memory::{alloc_size, sampled, size_class};
 
 /// MEMORY USAGE key [SAMPLES count]: bytes the key takes: its entry, key and value, with nested
 /// values estimated from `count` sampled elements (default 5, 0 = all). Does not touch the
@@ -41,10 +41,7 @@ fn usage(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
 /// elements of a collection (Redis's `objectComputeSize`).
 pub fn value_usage(v: &Value, samples: usize) -> usize {
     match v {
-        Value::Str(s) => match s.heap_size() {
-            0 => 0,
-            n => size_class(n, 1),
-        },
+        Value::Str(s) => alloc_size(s.heap_size(), 1),
         Value::List(l) => {
             let items = &l.items;
             size_class(std::mem::size_of_val(&**l), 8)
@@ -60,16 +57,6 @@ pub fn value_usage(v: &Value, samples: usize) -> usize {
         Value::ZSet(z) => size_class(std::mem::size_of_val(&**z), 8) + z.mem_usage(samples),
         Value::Stream(st) => size_class(std::mem::size_of_val(&**st), 8) + st.mem_usage(samples),
     }
-}
-
-/// `len` elements estimated from the sizes of the first `samples` of them (`sizes`).
-fn sampled(len: usize, samples: usize, sizes: impl Iterator<Item = usize>) -> usize {
-    let (mut n, mut sum) = (0usize, 0usize);
-    for s in sizes.take(samples.min(len)) {
-        n += 1;
-        sum += s;
-    }
-    sum.checked_div(n).map_or(0, |avg| avg * len)
 }
 
 /// MEMORY STATS: where the memory goes, as Redis's map of named figures (bytes, ratios and

@@ -292,15 +292,9 @@ impl Hash {
     /// table's allocations plus what its fields and values own beyond them, estimated from
     /// `samples` of them.
     pub fn mem_usage(&self, samples: usize) -> usize {
-        use crate::memory::size_class;
+        use crate::memory::{alloc_size, size_class};
         match &self.repr {
-            Repr::Listpack(p) => {
-                if p.buf.is_empty() {
-                    0
-                } else {
-                    size_class(p.buf.len(), 1)
-                }
-            }
+            Repr::Listpack(p) => alloc_size(p.buf.len(), 1),
             Repr::Table(m) => {
                 size_class(std::mem::size_of::<PosMap<Elem>>(), 8)
                     + m.table_bytes()

@@ -182,19 +182,15 @@ impl<V> PosMap<V> {
     /// Bytes of the map's own allocations (MEMORY USAGE): the entries' vector at its capacity
     /// and the index, not what the keys and values own on the heap.
     pub fn table_bytes(&self) -> usize {
-        use crate::memory::size_class;
-        let items = self.items.capacity() * std::mem::size_of::<(Elem, V)>();
-        let index = self.index.allocation_size();
-        (if items == 0 { 0 } else { size_class(items, 8) })
-            + (if index == 0 { 0 } else { size_class(index, 16) })
+        use crate::memory::alloc_size;
+        alloc_size(self.items.capacity() * std::mem::size_of::<(Elem, V)>(), 8)
+            + alloc_size(self.index.allocation_size(), 16)
     }
 
-    /// Heap bytes of all entries estimated from the first `samples` of them (at least one):
-    /// `f` gives one entry's, as Redis's `objectComputeSize` samples a collection.
+    /// Heap bytes the entries own beyond the vector, estimated from the first `samples` of
+    /// them ([`crate::memory::sampled`]): `f` gives one entry's.
     pub fn sampled_heap(&self, samples: usize, f: impl Fn(&Elem, &V) -> usize) -> usize {
-        let take = samples.clamp(1, self.len().max(1));
-        let sum: usize = self.items.iter().take(take).map(|(k, v)| f(k, v)).sum();
-        sum / take * self.len()
+        crate::memory::sampled(self.len(), samples, self.items.iter().map(|(k, v)| f(k, v)))
     }
 
     /// The entry at position `i` (< len).

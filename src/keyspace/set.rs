@@ -262,10 +262,9 @@ impl Set {
     /// Heap bytes of the set beyond its own enum (MEMORY USAGE): the intset's vector, or the
     /// table's allocations plus what its members own beyond them, estimated from `samples`.
     pub fn mem_usage(&self, samples: usize) -> usize {
-        use crate::memory::size_class;
+        use crate::memory::{alloc_size, size_class};
         match self {
-            Set::Ints(v) if v.capacity() == 0 => 0,
-            Set::Ints(v) => size_class(v.capacity() * 8, 8),
+            Set::Ints(v) => alloc_size(v.capacity() * 8, 8),
             Set::Table(t) => {
                 size_class(std::mem::size_of::<Table>(), 8)
                     + t.table_bytes()

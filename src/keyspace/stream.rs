@@ -344,18 +344,11 @@ impl Stream {
     /// Approximate heap bytes of the entries (B-tree slots and packed fields), estimated from
     /// the first `samples` entries, plus ~100 bytes per consumer group (MEMORY USAGE).
     pub fn mem_usage(&self, samples: usize) -> usize {
-        let n = self.entries.len();
-        let take = samples.min(n);
-        if take == 0 {
-            return self.groups.len() * 100;
-        }
-        let sum: usize = self
+        let entries = self
             .entries
             .values()
-            .take(take)
-            .map(|f| crate::memory::size_class(f.0.len(), 1) + 48)
-            .sum();
-        sum / take * n + self.groups.len() * 100
+            .map(|f| crate::memory::size_class(f.0.len(), 1) + 48);
+        crate::memory::sampled(self.entries.len(), samples, entries) + self.groups.len() * 100
     }
 
     pub fn is_empty(&self) -> bool {

@@ -259,14 +259,11 @@ impl ZSet {
     /// member map's and the tree's allocations plus what the members own beyond them (twice:
     /// the map and the tree each hold a copy), estimated from `samples` members.
     pub fn mem_usage(&self, samples: usize) -> usize {
-        use crate::memory::size_class;
+        use crate::memory::{alloc_size, sampled, size_class};
         match &self.repr {
-            Repr::Small(v) if v.capacity() == 0 => 0,
             Repr::Small(v) => {
-                let take = samples.clamp(1, v.len().max(1));
-                let heap: usize = v.iter().take(take).map(|(_, m)| m.heap_size()).sum();
-                size_class(v.capacity() * std::mem::size_of::<(f64, Elem)>(), 8)
-                    + heap / take * v.len()
+                alloc_size(v.capacity() * std::mem::size_of::<(f64, Elem)>(), 8)
+                    + sampled(v.len(), samples, v.iter().map(|(_, m)| m.heap_size()))
             }
             Repr::Big(b) => {
                 size_class(std::mem::size_of::<Big>(), 8)

@@ -208,12 +208,11 @@ impl Tree {
     /// Bytes of the tree's node arenas at their capacity (MEMORY USAGE), not what the members
     /// own on the heap.
     pub(super) fn arena_bytes(&self) -> usize {
-        use crate::memory::size_class;
-        let bytes = |n: usize| if n == 0 { 0 } else { size_class(n, 8) };
-        bytes(self.leaves.capacity() * std::mem::size_of::<Leaf>())
-            + bytes(self.inners.capacity() * std::mem::size_of::<Inner>())
-            + bytes(self.free_leaves.capacity() * 4)
-            + bytes(self.free_inners.capacity() * 4)
+        use crate::memory::alloc_size;
+        alloc_size(self.leaves.capacity() * std::mem::size_of::<Leaf>(), 8)
+            + alloc_size(self.inners.capacity() * std::mem::size_of::<Inner>(), 8)
+            + alloc_size(self.free_leaves.capacity() * 4, 8)
+            + alloc_size(self.free_inners.capacity() * 4, 8)
     }
 
     /// Number of entries.
