@@ -527,8 +527,9 @@ fn check_open_slot(
 /// What [`request_keys`] finds in a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Named<'a> {
-    /// A key.
-    Key(&'a [u8]),
+    /// A key; `value` when the command reads its string value whole or overwrites it (the
+    /// row's `warm_value`).
+    Key { key: &'a [u8], value: bool },
     /// An element of the (single) key's collection: a hash field, a set or sorted-set member.
     Elem(&'a [u8]),
 }
@@ -544,11 +545,15 @@ pub fn request_keys<'a>(args: &Args<'a>, mut f: impl FnMut(Named<'a>)) {
     if !cmd.subcommands.is_empty() || cmd.flags & table::flag::LOCK_ALL != 0 {
         return;
     }
+    let value = cmd.warm_value;
     match cmd.single_key(args) {
-        Some(key) => f(Named::Key(key)),
-        None => cmd
-            .key_positions(args)
-            .for_each(|i| f(Named::Key(args.get(i)))),
+        Some(key) => f(Named::Key { key, value }),
+        None => cmd.key_positions(args).for_each(|i| {
+            f(Named::Key {
+                key: args.get(i),
+                value,
+            })
+        }),
     }
     let (first, step) = cmd.elems;
     if first > 0 && step > 0 {

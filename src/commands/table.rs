@@ -143,6 +143,10 @@ pub struct Command {
     /// reads it, to warm the collection's index: a wrong position costs a wasted prefetch
     /// (ZADD's options move its members; the window assumes none).
     pub elems: (i32, i32),
+    /// The command reads its keys' string values whole or overwrites them (GET, SET, MGET,
+    /// ...). Only the prefetch window reads it, to load the values' bytes ahead too: a wrong
+    /// setting costs a wasted or a missed prefetch, nothing else.
+    pub warm_value: bool,
     /// Explicit ACL categories ([`acl`] bits); those implied by flags are added by [`Command::acl`].
     pub acl: u32,
     /// Redis's command group (`string`, `generic`, `connection`, `server`, ...).
@@ -461,6 +465,7 @@ pub const BASE: Command = Command {
     key_find: None,
     getkeys: None,
     elems: (0, 0),
+    warm_value: false,
     acl: 0,
     group: "",
     since: "",

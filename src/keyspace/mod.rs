@@ -146,6 +146,12 @@ pub struct Ahead {
     hash: u64,
 }
 
+/// At most this many bytes of a string value are prefetched ([`Keyspace::prefetch_value`]):
+/// a window's 16 values then take at most 32 KiB, a common L1 data cache's size. Past the
+/// first lines of a bigger value the hardware's own stream prefetch takes over. (Prefetching
+/// only the first 256 bytes of 1 KiB values made pipelined SETs 1–3 % slower.)
+pub const VALUE_PREFETCH: usize = 2048;
+
 /// All databases of the node.
 pub struct Keyspace {
     shards: Box<[Shard]>,
@@ -274,7 +280,19 @@ impl Keyspace {
         self.with_ahead(a, |t| t.map.prefetch_node(a.hash));
     }
 
-    /// Fourth step, for a key whose pipelined commands name elements of its collection (HSET's
+    /// Fourth step, for a key whose pipelined command reads or overwrites its string value
+    /// (GET, SET, ...): starts loading up to [`VALUE_PREFETCH`] bytes of it when it is a boxed
+    /// string. As [`Keyspace::prefetch_buckets`].
+    #[inline]
+    pub fn prefetch_value(&self, a: &Ahead, key: &[u8]) {
+        self.with_ahead(a, |t| {
+            if let Some(e) = t.map.get_hashed(a.hash, key) {
+                e.value.prefetch_bytes(VALUE_PREFETCH);
+            }
+        });
+    }
+
+    /// Fifth step, for a key whose pipelined commands name elements of its collection (HSET's
     /// fields, SADD's and ZADD's members): appends each element's hash in that collection to
     /// `hashes` and starts loading the index group it probes first. Nothing (and nothing
     /// appended) when the key is not a big hash, set or sorted set, or its shard is busy.
@@ -297,7 +315,7 @@ impl Keyspace {
         });
     }
 
-    /// Fifth step: starts loading the entries the elements of [`Keyspace::prefetch_elem_index`]
+    /// Sixth step: starts loading the entries the elements of [`Keyspace::prefetch_elem_index`]
     /// may be, once their index groups have had time to land.
     pub fn prefetch_elem_entries(&self, a: &Ahead, key: &[u8], hashes: &[u64]) {
         if hashes.is_empty() {

@@ -191,6 +191,9 @@ pub(super) fn key_eq(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
+/// A cache line, bytes: what one [`prefetch`] loads.
+pub const LINE: usize = 64;
+
 /// Starts loading the cache line at `addr` into every cache level (x86-64 `prefetcht0`; a no-op
 /// elsewhere). It never faults and never reads for the program: any address will do.
 #[inline(always)]

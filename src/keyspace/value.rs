@@ -127,6 +127,17 @@ impl Str {
         }
     }
 
+    /// The bytes a boxed string (`Emb`, `Raw`) keeps on the heap; `None` for a number or an
+    /// inline string, whose bytes sit in the entry itself.
+    #[inline]
+    pub fn heap_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Str::Int(_) | Str::Inline(_) => None,
+            Str::Emb(b) => Some(b),
+            Str::Raw(v) => Some(v),
+        }
+    }
+
     /// Heap bytes this value owns beyond its inline size (for memory accounting estimates).
     pub fn heap_size(&self) -> usize {
         match self {
@@ -171,6 +182,25 @@ impl Value {
             Value::Set(s) => s.warm(),
             Value::ZSet(z) => z.warm(),
             _ => None,
+        }
+    }
+
+    /// Starts loading the first `max` bytes (at least one cache line) of a boxed string's
+    /// bytes, for the prefetch window: GET copies them into the reply, SET's new value is
+    /// likely to land in the block the old one frees. Nothing for other values.
+    #[inline]
+    pub fn prefetch_bytes(&self, max: usize) {
+        if let Value::Str(s) = self {
+            if let Some(b) = s.heap_bytes() {
+                let start = b.as_ptr() as usize;
+                // From the line the bytes start in to the one the last loaded byte is in.
+                let end = start + b.len().min(max);
+                let mut line = start & !(super::table::LINE - 1);
+                while line < end {
+                    super::table::prefetch(line);
+                    line += super::table::LINE;
+                }
+            }
         }
     }
 

@@ -20,6 +20,8 @@ use std::ops::Range;
 pub const REQUESTS: usize = 16;
 /// At most this many keys per window (an MSET names many).
 pub const KEYS: usize = 32;
+// `Window::values` has a bit per key.
+const _: () = assert!(KEYS <= u32::BITS as usize);
 /// At most this many elements of collections per window (HSET's fields, SADD's members, ...).
 pub const ELEMS: usize = 64;
 
@@ -39,6 +41,8 @@ pub struct Window {
     keys: Vec<Ahead>,
     /// Where each of `keys` is in the buffer.
     key_at: Vec<Range<usize>>,
+    /// Bit i: a command reads or overwrites the string value of `keys[i]` (GET, SET, ...).
+    values: u32,
     /// Elements the window's commands name: (index in `keys`, where in the buffer).
     elems: Vec<(usize, Range<usize>)>,
     /// Per key with elements: (index in `keys`, its elements' hashes' range in `hashes`).
@@ -77,6 +81,7 @@ impl Window {
         self.clear();
         self.keys.clear();
         self.key_at.clear();
+        self.values = 0;
         self.elems.clear();
         self.ranges.clear();
         let mut at = from;
@@ -106,7 +111,12 @@ impl Window {
                 args: first..self.ranges.len(),
             });
             if !self.one.is_empty() {
-                let (keys, key_at, elems) = (&mut self.keys, &mut self.key_at, &mut self.elems);
+                let (keys, key_at, values, elems) = (
+                    &mut self.keys,
+                    &mut self.key_at,
+                    &mut self.values,
+                    &mut self.elems,
+                );
                 let offset = |b: &[u8]| {
                     let start = b.as_ptr() as usize - buf.as_ptr() as usize;
                     start..start + b.len()
@@ -114,7 +124,7 @@ impl Window {
                 // Whether this request's key is the last of `keys`, so its elements go with it.
                 let mut warmed = false;
                 crate::commands::request_keys(&Args::new(&buf[at..], &self.one), |n| match n {
-                    Named::Key(key) => {
+                    Named::Key { key, value } => {
                         let a = ks.ahead(db, key);
                         // A run of commands on one key (LPUSH mylist ...) warms it once. (Two
                         // keys of one slot and one 64-bit hash would be taken for one: a
@@ -124,6 +134,9 @@ impl Window {
                             keys.push(a);
                             key_at.push(offset(key));
                             warmed = true;
+                        }
+                        if warmed && value {
+                            *values |= 1 << (keys.len() - 1);
                         }
                     }
                     Named::Elem(elem) => {
@@ -140,6 +153,12 @@ impl Window {
         }
         for a in &self.keys {
             ks.prefetch_node(a);
+        }
+        let mut values = self.values;
+        while values != 0 {
+            let i = values.trailing_zeros() as usize;
+            values &= values - 1;
+            ks.prefetch_value(&self.keys[i], &buf[self.key_at[i].clone()]);
         }
         self.warm_elems(ks, buf);
         at
@@ -193,6 +212,18 @@ mod tests {
         }
     }
 
+    /// The requests, each as a RESP array of bulk strings, one after the other.
+    fn requests(reqs: &[&[&str]]) -> Vec<u8> {
+        let mut buf = Vec::new();
+        for args in reqs {
+            buf.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+            for a in *args {
+                buf.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+            }
+        }
+        buf
+    }
+
     #[test]
     fn hands_back_what_the_parser_would_give() {
         let ks = crate::keyspace::Keyspace::new(16, 16);
@@ -229,18 +260,13 @@ mod tests {
     #[test]
     fn collects_the_elements_of_each_key() {
         let ks = crate::keyspace::Keyspace::new(16, 16);
-        let mut buf = Vec::new();
-        let mut push = |args: &[&str]| {
-            buf.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
-            for a in args {
-                buf.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
-            }
-        };
-        push(&["HSET", "h", "f1", "v1", "f2", "v2"]);
-        push(&["HGET", "h", "f3"]);
-        push(&["GET", "s"]);
-        push(&["SADD", "set", "m1", "m2"]);
-        push(&["ZADD", "z", "1", "a", "2", "b"]);
+        let buf = requests(&[
+            &["HSET", "h", "f1", "v1", "f2", "v2"],
+            &["HGET", "h", "f3"],
+            &["GET", "s"],
+            &["SADD", "set", "m1", "m2"],
+            &["ZADD", "z", "1", "a", "2", "b"],
+        ]);
         let mut w = Window::default();
         w.fill(&ks, 0, &buf, 0, &limits());
         let named: Vec<(&[u8], &[u8])> = w
@@ -260,6 +286,33 @@ mod tests {
         assert_eq!(named, want);
         // HSET h then HGET h: one key, warmed once, with the elements of both.
         assert_eq!(w.keys.len(), 4);
+    }
+
+    /// The keys of GET, SET and MGET have their values' bytes warmed; those of commands that
+    /// neither read nor overwrite a value whole (EXPIRE, DEL, HGET) do not.
+    #[test]
+    fn marks_the_keys_whose_values_are_read_or_overwritten() {
+        let ks = crate::keyspace::Keyspace::new(16, 16);
+        let buf = requests(&[
+            &["GET", "a"],
+            &["EXPIRE", "b", "10"],
+            &["SET", "c", "v"],
+            &["DEL", "d"],
+            &["MGET", "e", "f"],
+            &["HGET", "g", "x"],
+            // EXPIRE first, then GET: the key is warmed once, and its value too.
+            &["EXPIRE", "h", "10"],
+            &["GET", "h"],
+        ]);
+        let mut w = Window::default();
+        w.fill(&ks, 0, &buf, 0, &limits());
+        let marked: Vec<&[u8]> = (0..w.keys.len())
+            .filter(|i| w.values & (1 << i) != 0)
+            .map(|i| &buf[w.key_at[i].clone()])
+            .collect();
+        let want: Vec<&[u8]> = vec![b"a", b"c", b"e", b"f", b"h"];
+        assert_eq!(marked, want);
+        assert_eq!(w.keys.len(), 8);
     }
 
     #[test]
