@@ -529,6 +529,12 @@ fn section(srv: &Shared, ks: &mut Locked<'_>, name: &str, now_ms: u64, o: &mut S
             field!(o, "pubsub_patterns", srv.pubsub.count(Kind::Pattern));
             field!(o, "pubsubshard_channels", srv.pubsub.count(Kind::Shard));
             field!(o, "total_error_replies", s.error_replies.load(Relaxed));
+            field!(o, "total_reads_processed", s.reads_processed.load(Relaxed));
+            field!(
+                o,
+                "total_writes_processed",
+                s.writes_processed.load(Relaxed)
+            );
         }
         "replication" => crate::replication::info(srv, o),
         "cpu" => {

@@ -121,6 +121,58 @@ fn ten_thousand_pipelined_increments_come_back_numbered_in_order() {
 }
 
 #[test]
+fn a_pipeline_of_sixteen_1kib_sets_is_read_at_once_and_the_room_given_back_when_quiet() {
+    let s = Server::start(&[]);
+    let mut info = s.raw();
+    let reads = |info: &mut Raw| -> u64 {
+        info.info_field("stats", "total_reads_processed")
+            .parse()
+            .unwrap()
+    };
+    let before = reads(&mut info);
+    // 16 SETs of 1 KiB values, 17 KiB in one write, 10 times, each once the last one's replies
+    // are back. The first is more than the 16 KiB the first read of a connection is given, so
+    // it takes two reads, and then the room grows: 11 reads. A fixed 16 KiB read would need
+    // two per pipeline, 20.
+    let mut raw = s.raw();
+    let value = vec![b'v'; 1024];
+    let mut req = Vec::new();
+    for i in 0..16 {
+        req.extend(resp(&[b"SET", format!("key:{i}").as_bytes(), &value]));
+    }
+    for _ in 0..10 {
+        raw.roundtrip(&req, &b"+OK\r\n".repeat(16));
+    }
+    // Less the read of the INFO that reports it.
+    let taken = reads(&mut info) - before - 1;
+    assert!(
+        (10..=14).contains(&taken),
+        "10 pipelines of 17 KiB took {taken} reads"
+    );
+    // The counter is Redis's: CONFIG RESETSTAT zeroes it, and INFO counts its own read.
+    info.expect(&["CONFIG", "RESETSTAT"], "+OK\r\n");
+    assert_eq!(info.info_field("stats", "total_reads_processed"), "1");
+    // Gone quiet, the client gives back the room its query buffer grew for the pipelines
+    // (Redis's `rbs=` is its reply buffer's size, which never grew here).
+    let id = raw.call(&["CLIENT", "ID"]);
+    let prefix = format!("id={} ", id.trim().trim_start_matches(':'));
+    let mut rbs = || {
+        let list = info.call(&["CLIENT", "LIST"]);
+        let line = list.lines().find(|l| l.starts_with(&prefix));
+        read_buffer_size(line.unwrap_or_else(|| panic!("no {prefix} in {list}")))
+    };
+    if !against_redis() {
+        let grown = rbs();
+        assert!(grown > 32 * 1024, "rbs={grown}: the query buffer grew");
+    }
+    assert!(
+        poll_until(Duration::from_secs(5), || rbs() <= 32 * 1024),
+        "a quiet client kept rbs={}",
+        rbs()
+    );
+}
+
+#[test]
 fn inline_and_multibulk_commands_can_be_mixed_in_one_pipeline() {
     let s = Server::start(&[]);
     let mut raw = s.raw();

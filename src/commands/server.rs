@@ -115,6 +115,8 @@ fn config_resetstat(ctx: &mut Ctx<'_, '_>, _: &Args<'_>) -> CmdResult {
         &s.commands_processed,
         &s.net_input_bytes,
         &s.net_output_bytes,
+        &s.reads_processed,
+        &s.writes_processed,
         &s.error_replies,
     ] {
         c.store(0, Relaxed);

@@ -27,17 +27,23 @@ const OUT_FLUSH: usize = 1024 * 1024;
 /// Room made in the query buffer before a read, bytes.
 const READ_CHUNK: usize = 16 * 1024;
 /// The most input one read takes (bytes), unless a big bulk is on its way: what a connection
-/// runs before the others get their turn. Redis reads 16 KiB a time (`PROTO_IOBUF_LEN`); 64 KiB
-/// holds a whole 16-deep pipeline of 1 KiB SETs, so such a batch is still run and answered at
-/// once, while a connection streaming a long pipeline cannot hold the thread for more.
+/// runs before the others get their turn. Redis reads at least 16 KiB (`PROTO_IOBUF_LEN`), more
+/// when its query buffer has the room; 64 KiB holds a whole 16-deep pipeline of 1 KiB SETs, so
+/// such a batch is still run and answered at once, while a connection streaming a long
+/// pipeline cannot hold the thread for more.
 const READ_MAX: usize = 64 * 1024;
 /// A query buffer that grew past this for a big request (bytes) is given back, as Redis resizes
 /// its query buffers, so an idle client does not keep a 100 MB one: after
-/// [`RBUF_SPARE_TURNS`] turns in a row without a big request, or [`RBUF_IDLE`] without input.
-/// A client streaming big values keeps it, instead of growing a new one for each value.
+/// [`RBUF_SPARE_TURNS`] turns in a row without a big request, or [`RBUF_IDLE`] without input
+/// (as any buffer past [`RBUF_QUIET_KEEP`]). A client streaming big values keeps it, instead
+/// of growing a new one for each value.
 const RBUF_KEEP: usize = 4 * READ_MAX;
 /// Turns in a row without a big request after which a grown query buffer is given back.
 const RBUF_SPARE_TURNS: u32 = 16;
+/// A query buffer bigger than this (bytes) is given back after [`RBUF_IDLE`] without input,
+/// one grown for a big request or for a pipeline ([`Conn::room`]) alike, so a client that
+/// pipelined once and went quiet holds 16 KiB, not 64 or 128.
+const RBUF_QUIET_KEEP: usize = 2 * READ_CHUNK;
 /// Time without input after which a grown query buffer is given back.
 const RBUF_IDLE: Duration = Duration::from_secs(1);
 
@@ -73,6 +79,8 @@ pub async fn serve(shared: Arc<Shared>, mut sock: TcpStream, peer: SocketAddr) {
     let mut client = Client::new(info.clone(), authenticated);
     let mut conn = Conn {
         rbuf: BytesMut::with_capacity(READ_CHUNK),
+        room: READ_CHUNK,
+        quiet: false,
         want: 0,
         spare_turns: 0,
         out: Reply::new(),
@@ -97,6 +105,14 @@ pub async fn serve(shared: Arc<Shared>, mut sock: TcpStream, peer: SocketAddr) {
 
 struct Conn {
     rbuf: BytesMut,
+    /// Room a read is given in `rbuf`, bytes: [`READ_CHUNK`], doubled up to [`READ_MAX`] each
+    /// time a read takes all of it, so a pipeline that sends more than 16 KiB at a time (16
+    /// SETs of 1 KiB) is read, run and answered in one turn instead of two. Redis reads as
+    /// much as its query buffer holds for the same reason. Back to [`READ_CHUNK`] when the
+    /// grown buffer is given back.
+    room: usize,
+    /// No input came for [`RBUF_IDLE`] while the buffer was grown: give it back.
+    quiet: bool,
     /// Bytes still to come of the request at the head of `rbuf` when it holds a big bulk that
     /// has not fully arrived (0 otherwise): the next read may take that much at once.
     want: usize,
@@ -134,20 +150,25 @@ impl Conn {
                 return Ok(());
             }
             // Read more input (or a MONITOR line, a kill, an idle timeout).
-            if self.rbuf.capacity() - self.rbuf.len() < READ_CHUNK / 4 {
-                self.rbuf.reserve(READ_CHUNK);
+            if self.rbuf.capacity() - self.rbuf.len() < self.room / 2 {
+                // Usually no allocation: the consumed front of the buffer is reused.
+                self.rbuf.reserve(self.room);
                 client.info.rbs.store(self.rbuf.capacity(), Relaxed);
             }
-            let oversized =
-                self.want == 0 && self.rbuf.capacity() > RBUF_KEEP && self.rbuf.len() <= READ_MAX;
-            if oversized && self.spare_turns >= RBUF_SPARE_TURNS {
-                // No big request for a while: give the memory back.
+            // Whether the buffer could be given back now: no big bulk on its way, little in it.
+            let movable = self.want == 0 && self.rbuf.len() <= READ_MAX;
+            let oversized = movable && self.rbuf.capacity() > RBUF_KEEP;
+            let grown = movable && self.rbuf.capacity() > RBUF_QUIET_KEEP;
+            if (oversized && self.spare_turns >= RBUF_SPARE_TURNS) || (grown && self.quiet) {
+                // No big request for a while, or no input at all: give the memory back.
                 let mut fresh = BytesMut::with_capacity(READ_CHUNK + self.rbuf.len());
                 fresh.extend_from_slice(&self.rbuf);
                 self.rbuf = fresh;
+                self.room = READ_CHUNK;
                 client.info.rbs.store(self.rbuf.capacity(), Relaxed);
             }
-            let shrink_when_idle = oversized && self.spare_turns < RBUF_SPARE_TURNS;
+            self.quiet = false;
+            let shrink_when_idle = movable && self.rbuf.capacity() > RBUF_QUIET_KEEP;
             let spare_idle = async {
                 if shrink_when_idle {
                     tokio::time::sleep(RBUF_IDLE).await
@@ -155,6 +176,8 @@ impl Conn {
                     std::future::pending::<()>().await
                 }
             };
+            // What the read below may take: the buffer's spare capacity, up to the limit.
+            let given = (self.rbuf.capacity() - self.rbuf.len()).min(READ_MAX.max(self.want));
             let mut room = (&mut self.rbuf).limit(READ_MAX.max(self.want));
             let timeout = shared.limits.timeout.load(Relaxed);
             // Like Redis, `timeout` spares MONITOR and pub/sub clients.
@@ -184,7 +207,7 @@ impl Conn {
                     match line {
                         Some(l) => {
                             sock.write_all(&l).await?;
-                            shared.stats.net_output_bytes.fetch_add(l.len() as u64, Relaxed);
+                            shared.stats.wrote(l.len());
                             continue;
                         }
                         // Lagged too far behind: a slow MONITOR client is closed, not buffered.
@@ -197,14 +220,17 @@ impl Conn {
                 }
                 _ = spare_idle => {
                     // Quiet with a grown buffer: give it back (at the top of the loop).
-                    self.spare_turns = RBUF_SPARE_TURNS;
+                    self.quiet = true;
                     continue;
                 }
             };
             if n == 0 {
                 return Ok(());
             }
-            shared.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
+            if n == given && self.room < READ_MAX {
+                self.room *= 2;
+            }
+            shared.stats.read(n);
             loop {
                 let step = self.process(shared, client).await;
                 if !self.out.buf.is_empty() {
@@ -481,7 +507,7 @@ impl Conn {
                     if n == 0 {
                         return Ok(false);
                     }
-                    shared.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
+                    shared.stats.read(n);
                     if self.rbuf.len() > shared.limits.query_buffer_limit.load(Relaxed) as usize {
                         tracing::warn!(
                             "closing blocked client {} ({}) that reached max query buffer length",
@@ -517,10 +543,7 @@ impl Conn {
         }
         client.info.omem.store(self.out.buf.len(), Relaxed);
         sock.write_all(&self.out.buf).await?;
-        shared
-            .stats
-            .net_output_bytes
-            .fetch_add(self.out.buf.len() as u64, Relaxed);
+        shared.stats.wrote(self.out.buf.len());
         self.out.buf.clear();
         client.info.omem.store(0, Relaxed);
         // Keep the output buffer from holding on to a huge allocation after a big reply.
@@ -552,10 +575,7 @@ async fn drain_outbox(
         _ = client.info.kill.notified() => return Ok(false),
     }
     ob.written(data.len());
-    shared
-        .stats
-        .net_output_bytes
-        .fetch_add(data.len() as u64, Relaxed);
+    shared.stats.wrote(data.len());
     Ok(true)
 }
 

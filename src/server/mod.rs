@@ -98,6 +98,11 @@ pub struct ServerStats {
     pub commands_processed: AtomicU64,
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
+    /// Reads from clients' sockets that brought input, and writes of replies to them
+    /// (`total_reads_processed`, `total_writes_processed`): the input bytes over the reads
+    /// say how much of a pipeline one read takes.
+    pub reads_processed: AtomicU64,
+    pub writes_processed: AtomicU64,
     /// Bytes of the replication stream received (as a replica) and sent (to replicas).
     pub net_repl_input_bytes: AtomicU64,
     pub net_repl_output_bytes: AtomicU64,
@@ -106,6 +111,22 @@ pub struct ServerStats {
     pub ops_per_sec: AtomicU64,
     pub input_kbps_x100: AtomicU64,
     pub output_kbps_x100: AtomicU64,
+}
+
+impl ServerStats {
+    /// Counts one read of `n` bytes from a client.
+    #[inline]
+    pub fn read(&self, n: usize) {
+        self.net_input_bytes.fetch_add(n as u64, Relaxed);
+        self.reads_processed.fetch_add(1, Relaxed);
+    }
+
+    /// Counts one write of `n` bytes to a client.
+    #[inline]
+    pub fn wrote(&self, n: usize) {
+        self.net_output_bytes.fetch_add(n as u64, Relaxed);
+        self.writes_processed.fetch_add(1, Relaxed);
+    }
 }
 
 /// Per-command counters (INFO commandstats), indexed by table row id.
