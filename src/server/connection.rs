@@ -24,6 +24,13 @@ use tokio::sync::broadcast;
 
 /// Output past this size is written out mid-batch so a huge pipeline cannot grow it unbounded.
 const OUT_FLUSH: usize = 1024 * 1024;
+/// Input of a burst (bytes) after which the replies so far are written at once, mid-turn,
+/// when the read holds at least twice this and more is left to run: a client that sends a
+/// long pipeline (16 MSETs of 10 KiB) gets its first answers once 16 KiB of it have run, not
+/// after the whole read (up to [`READ_MAX`]) has, while a 17 KiB pipeline (16 SETs of 1 KiB)
+/// is still answered in one write. Once per burst, so a client streaming full reads costs no
+/// extra writes (see [`Conn::drained`]).
+const ANSWER_AFTER: usize = 16 * 1024;
 /// Room made in the query buffer before a read, bytes.
 const READ_CHUNK: usize = 16 * 1024;
 /// The most input one read takes (bytes), unless a big bulk is on its way: what a connection
@@ -81,6 +88,8 @@ pub async fn serve(shared: Arc<Shared>, mut sock: TcpStream, peer: SocketAddr) {
         rbuf: BytesMut::with_capacity(READ_CHUNK),
         room: READ_CHUNK,
         quiet: false,
+        answered: false,
+        drained: true,
         want: 0,
         spare_turns: 0,
         out: Reply::new(),
@@ -113,6 +122,12 @@ struct Conn {
     room: usize,
     /// No input came for [`RBUF_IDLE`] while the buffer was grown: give it back.
     quiet: bool,
+    /// No early answer ([`Step::Answer`]) is due for this read: one was written, or the read
+    /// continues a burst.
+    answered: bool,
+    /// The last read took less than it was given: the socket was drained, and the next read
+    /// starts a burst.
+    drained: bool,
     /// Bytes still to come of the request at the head of `rbuf` when it holds a big bulk that
     /// has not fully arrived (0 otherwise): the next read may take that much at once.
     want: usize,
@@ -126,11 +141,16 @@ struct Conn {
     window: Window,
 }
 
+#[derive(PartialEq, Eq)]
 enum Step {
     /// Every complete request was executed; read more.
     Continue,
     /// The output filled up before the input ran out: write, then process again.
     More,
+    /// The first [`ANSWER_AFTER`] bytes of a burst ran and more is left: write their replies at
+    /// once, without yielding, so the client's first answer does not wait for the whole
+    /// read to run, then process on.
+    Answer,
     /// The first request in the buffer blocked (BLPOP ...): wait, then process again.
     Blocked,
     /// PSYNC: the connection is a replica's link from now on.
@@ -231,9 +251,13 @@ impl Conn {
                 self.room *= 2;
             }
             shared.stats.read(n);
+            // Only the first read of a burst answers early: after a short read (the socket was
+            // drained), not in the middle of a stream of full reads.
+            self.answered = !self.drained;
+            self.drained = n < given;
             loop {
                 let step = self.process(shared, client).await;
-                if !self.out.buf.is_empty() {
+                if !self.out.buf.is_empty() && step != Step::Answer {
                     // Let the other connections whose input is ready run their batches first,
                     // then write: replies leave in a burst, as Redis writes all of its clients'
                     // replies at the end of an event-loop turn. Writing at once instead woke
@@ -244,7 +268,7 @@ impl Conn {
                 self.flush(shared, sock, client).await?;
                 match step {
                     Step::Close => return Ok(()),
-                    Step::More => continue,
+                    Step::More | Step::Answer => continue,
                     Step::Continue => break,
                     Step::Blocked => {
                         if !self.wait_blocked(shared, sock, client).await? {
@@ -453,6 +477,15 @@ impl Conn {
             if self.out.buf.len() > OUT_FLUSH {
                 // Write what we have before parsing on, so output stays bounded.
                 step = Step::More;
+                break;
+            }
+            if !self.answered
+                && pos >= ANSWER_AFTER
+                && pos < self.rbuf.len()
+                && self.rbuf.len() >= 2 * ANSWER_AFTER
+            {
+                self.answered = true;
+                step = Step::Answer;
                 break;
             }
         }
