@@ -202,7 +202,7 @@ pub async fn wait_acks(
         tokio::select! {
             _ = &mut n => {}
             _ = &mut sleep => return replicas.acked_at_least(offset),
-            _ = client.info.kill.notified() => return replicas.acked_at_least(offset),
+            _ = client.info.until_killed() => return replicas.acked_at_least(offset),
         }
     }
 }
@@ -315,7 +315,7 @@ pub async fn serve(
                         // Another snapshot (BGSAVE, a rewrite) runs: start after it.
                         tokio::select! {
                             _ = tokio::time::sleep(Duration::from_millis(50)) => {}
-                            _ = client.info.kill.notified() => return Ok(()),
+                            _ = client.info.until_killed() => return Ok(()),
                         }
                     }
                     Err(SnapshotError::Io(e)) => return Err(e),
@@ -348,7 +348,7 @@ pub async fn serve(
                             }
                             handle_acks(shared, rbuf, &info)?;
                         }
-                        _ = client.info.kill.notified() => return Ok(()),
+                        _ = client.info.until_killed() => return Ok(()),
                     }
                 }
             }
@@ -417,7 +417,7 @@ pub async fn serve(
                             return Ok(());
                         }
                     }
-                    _ = client.info.kill.notified() => return Ok(()),
+                    _ = client.info.until_killed() => return Ok(()),
                 }
             }
             cursor += n as u64;
@@ -437,7 +437,7 @@ pub async fn serve(
                 }
                 handle_acks(shared, rbuf, &info)?;
             }
-            _ = client.info.kill.notified() => return Ok(()),
+            _ = client.info.until_killed() => return Ok(()),
         }
         if client.info.killed.load(Relaxed) {
             return Ok(());

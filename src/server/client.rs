@@ -3,15 +3,16 @@
 
 use crate::keyspace::signal::{Waiter, WatchState};
 use crate::keyspace::Keyspace;
+use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::atomic::{
-    AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed,
+    AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize,
+    Ordering::{Acquire, Relaxed, Release},
 };
 use std::sync::Arc;
-use tokio::sync::Notify;
 
 /// CLIENT REPLY's modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -270,7 +271,8 @@ pub struct ClientInfo {
     pub pubsub_omem: AtomicUsize,
     /// Set by CLIENT KILL / SHUTDOWN; the connection closes at its next step.
     pub killed: AtomicBool,
-    pub kill: Notify,
+    /// The connection's task, woken by [`ClientInfo::kill`] ([`ClientInfo::until_killed`]).
+    kill_waker: AtomicWaker,
     /// How this client waits when blocked; CLIENT UNBLOCK wakes it through here.
     pub waiter: Arc<Waiter>,
     /// Commands queued in MULTI, -1 outside it (CLIENT LIST `multi=`).
@@ -301,7 +303,7 @@ impl ClientInfo {
             ssub: AtomicUsize::new(0),
             pubsub_omem: AtomicUsize::new(0),
             killed: AtomicBool::new(false),
-            kill: Notify::new(),
+            kill_waker: AtomicWaker::new(),
             waiter: Arc::new(Waiter::default()),
             multi: AtomicI64::new(-1),
         }
@@ -330,10 +332,47 @@ impl ClientInfo {
         }
     }
 
-    /// Asks the connection to close.
+    /// Asks the connection to close: sets `killed` and wakes the connection's task.
     pub fn kill(&self) {
-        self.killed.store(true, Relaxed);
-        self.kill.notify_one();
+        self.killed.store(true, Release);
+        self.kill_waker.wake();
+    }
+
+    /// Completes once the client is killed ([`ClientInfo::kill`]), at once if it was already.
+    /// Only the connection's own task may wait on it: one waker is kept, the last one given.
+    pub fn until_killed(&self) -> impl std::future::Future<Output = ()> + '_ {
+        let mut seen = None;
+        std::future::poll_fn(move |cx| self.poll_killed(cx, &mut seen))
+    }
+
+    /// [`ClientInfo::until_killed`] for a loop that waits on it again and again: `seen` keeps
+    /// the waker last registered, so a poll from the same task costs one load. (A waiter in a
+    /// `tokio::sync::Notify`, as before, cost a lock, a list insertion, a waker clone and their
+    /// undoing on every read.)
+    pub fn until_killed_seen<'a>(
+        &'a self,
+        seen: &'a mut Option<std::task::Waker>,
+    ) -> impl std::future::Future<Output = ()> + 'a {
+        std::future::poll_fn(move |cx| self.poll_killed(cx, seen))
+    }
+
+    fn poll_killed(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        seen: &mut Option<std::task::Waker>,
+    ) -> std::task::Poll<()> {
+        if self.killed.load(Acquire) {
+            return std::task::Poll::Ready(());
+        }
+        if !seen.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            self.kill_waker.register(cx.waker());
+            *seen = Some(cx.waker().clone());
+            // A kill between the check and the registration woke the waker registered before.
+            if self.killed.load(Acquire) {
+                return std::task::Poll::Ready(());
+            }
+        }
+        std::task::Poll::Pending
     }
 
     /// One CLIENT LIST line (without the trailing newline), fields as Redis 7.0 prints them.
@@ -452,5 +491,70 @@ impl Registry {
 
     pub fn get(&self, id: u64) -> Option<Arc<ClientInfo>> {
         self.clients.lock().get(&id).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::Future;
+    use std::task::{Context, Wake, Waker};
+
+    /// A waker that counts its wake-ups.
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Relaxed);
+        }
+    }
+
+    fn counting() -> (Arc<Count>, Waker) {
+        let c = Arc::new(Count(AtomicUsize::new(0)));
+        (c.clone(), Waker::from(c))
+    }
+
+    /// A kill wakes the task waiting on it, also when the wait reuses the registration of an
+    /// earlier one ([`ClientInfo::until_killed_seen`]), and the registration follows a task
+    /// that changed; after the kill, every wait ends at once.
+    #[test]
+    fn a_kill_wakes_the_waiting_task_once_registered() {
+        let info = ClientInfo::new(1, "127.0.0.1:1".into(), "127.0.0.1:2".into(), -1, 0);
+        let (first, waker) = counting();
+        let mut cx = Context::from_waker(&waker);
+        let mut seen = None;
+        // A wait that ended otherwise (its select! took another branch) leaves the waker.
+        assert!(std::pin::pin!(info.until_killed_seen(&mut seen))
+            .poll(&mut cx)
+            .is_pending());
+        assert!(seen.as_ref().is_some_and(|w| w.will_wake(&waker)));
+        // Another task waits now: the registration moves to it.
+        let (second, waker2) = counting();
+        let mut cx2 = Context::from_waker(&waker2);
+        let mut wait = std::pin::pin!(info.until_killed_seen(&mut seen));
+        assert!(wait.as_mut().poll(&mut cx2).is_pending());
+        assert!(wait.as_mut().poll(&mut cx2).is_pending());
+        info.kill();
+        assert_eq!(second.0.load(Relaxed), 1, "the waiting task is woken");
+        assert_eq!(first.0.load(Relaxed), 0);
+        assert!(wait.poll(&mut cx2).is_ready());
+        assert!(std::pin::pin!(info.until_killed()).poll(&mut cx).is_ready());
+
+        // The same task waits again and again (the connection's read loop): registered once,
+        // still woken.
+        let info = ClientInfo::new(2, "127.0.0.1:1".into(), "127.0.0.1:2".into(), -1, 0);
+        let (count, waker) = counting();
+        let mut cx = Context::from_waker(&waker);
+        let mut seen = None;
+        for _ in 0..3 {
+            assert!(std::pin::pin!(info.until_killed_seen(&mut seen))
+                .poll(&mut cx)
+                .is_pending());
+        }
+        let mut wait = std::pin::pin!(info.until_killed_seen(&mut seen));
+        assert!(wait.as_mut().poll(&mut cx).is_pending());
+        info.kill();
+        assert_eq!(count.0.load(Relaxed), 1);
+        assert!(wait.poll(&mut cx).is_ready());
     }
 }

@@ -97,6 +97,7 @@ pub async fn serve(shared: Arc<Shared>, mut sock: TcpStream, peer: SocketAddr) {
         scratch: Vec::new(),
         monitor: None,
         window: Window::default(),
+        kill_seen: None,
     };
     info.rbs.store(conn.rbuf.capacity(), Relaxed);
     if let Err(e) = conn.run(&shared, &mut sock, &mut client).await {
@@ -139,6 +140,8 @@ struct Conn {
     monitor: Option<broadcast::Receiver<Arc<[u8]>>>,
     /// The next requests of a pipeline, parsed early to prefetch their keys.
     window: Window,
+    /// The waker the client's kill wakes, as last registered ([`ClientInfo::until_killed_seen`]).
+    kill_seen: Option<std::task::Waker>,
 }
 
 #[derive(PartialEq, Eq)]
@@ -215,7 +218,7 @@ impl Conn {
             let outbox = client.pubsub.as_ref().map(|p| p.outbox.clone());
             let n = tokio::select! {
                 biased;
-                _ = client.info.kill.notified() => return Ok(()),
+                _ = client.info.until_killed_seen(&mut self.kill_seen) => return Ok(()),
                 r = sock.read_buf(&mut room) => r?,
                 _ = recv_outbox(&outbox) => {
                     if !drain_outbox(shared, sock, client, &outbox).await? {
@@ -522,7 +525,7 @@ impl Conn {
             }
             tokio::select! {
                 biased;
-                _ = client.info.kill.notified() => return Ok(false),
+                _ = client.info.until_killed() => return Ok(false),
                 _ = waiter.wake.notified() => {
                     match waiter.unblock.swap(0, Relaxed) {
                         UNBLOCK_TIMEOUT => timed_out = true,
@@ -605,7 +608,7 @@ async fn drain_outbox(
     // KILL, shutdown) still ends it.
     tokio::select! {
         r = sock.write_all(&data) => r?,
-        _ = client.info.kill.notified() => return Ok(false),
+        _ = client.info.until_killed() => return Ok(false),
     }
     ob.written(data.len());
     shared.stats.wrote(data.len());
