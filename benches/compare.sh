@@ -6,7 +6,10 @@
 # REDIS_CORES (the same core by default: only one of them is busy at any time); redis-benchmark
 # is pinned to BENCH_CORES. For each round, each pipeline depth and each data size, every test
 # runs against one server and then against the other, the first one alternating from round to
-# round (A B, B A, A B, ...), each test as its own redis-benchmark run. The database is flushed
+# round (A B, B A, A B, ...), each test as its own redis-benchmark run. Use an even number of
+# rounds: the first of a pair measured slower on the machine of docs/benchmarks.md (1.5 to 3 %
+# in requests/s, medians over 40 cells, in two matrices), so with an odd number the server
+# that goes first in round 1 takes that penalty once more than the other. The database is flushed
 # on both servers at the start of each (round, pipeline, data size) block, so tests that read
 # (GET, LPOP, LRANGE_100) find what the earlier tests wrote.
 # The table shows, per test, pipeline and data size, the medians over the rounds of each
@@ -21,7 +24,7 @@
 # from the next round on. REQUESTS=N instead gives every measurement -n N.
 #
 # Usage: benches/compare.sh            (see benches/README.md; settings are environment variables)
-#   ROUNDS=3  CLIENTS=50  PIPELINES="1 16"  DATASIZES="16 1024" (redis-benchmark -d, bytes)
+#   ROUNDS=4  CLIENTS=50  PIPELINES="1 16"  DATASIZES="16 1024" (redis-benchmark -d, bytes)
 #   TESTS=set,get,incr,lpush,lpop,hset,sadd,zadd,mset,lrange_100
 #   KEYSPACE=100000      (redis-benchmark -r; 0 = every request hits the same key)
 #   DURATION=2           (seconds each measurement should last; sizes -n per test)
@@ -37,7 +40,7 @@
 #   PLOT=file.svg        (also draw the ratios with benches/plot.py; needs python3)
 set -euo pipefail
 
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-4}
 CLIENTS=${CLIENTS:-50}
 PIPELINES=${PIPELINES:-"1 16"}
 DATASIZES=${DATASIZES:-"16 1024"}
@@ -62,6 +65,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 help_or_die "$@"
 
 positive ROUNDS "$ROUNDS"
+if ((ROUNDS > 1 && ROUNDS % 2)); then
+    say "note: ROUNDS=$ROUNDS is odd: shoal goes first in $(((ROUNDS + 1) / 2)) rounds, Redis in $((ROUNDS / 2)); the first of a pair tends to measure slower (see the header of this script)"
+fi
 positive CLIENTS "$CLIENTS"
 positive DURATION "$DURATION"
 [[ -z $REQUESTS ]] || positive REQUESTS "$REQUESTS"
