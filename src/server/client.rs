@@ -346,9 +346,9 @@ impl ClientInfo {
     }
 
     /// [`ClientInfo::until_killed`] for a loop that waits on it again and again: `seen` keeps
-    /// the waker last registered, so a poll from the same task costs one load. (A waiter in a
-    /// `tokio::sync::Notify`, as before, cost a lock, a list insertion, a waker clone and their
-    /// undoing on every read.)
+    /// the waker last registered, so a poll from the same task costs a load and a comparison.
+    /// (A waiter in a `tokio::sync::Notify`, as before, cost a lock, a list insertion, a waker
+    /// clone and their undoing on every read.)
     pub fn until_killed_seen<'a>(
         &'a self,
         seen: &'a mut Option<std::task::Waker>,
