@@ -8,7 +8,8 @@
 //! prefetches a batch's keys in the same way. The requests parsed here are handed back to the
 //! connection one at a time ([`Window::take`]), so nothing is parsed twice.
 //!
-//! A lone request (no pipeline) is left alone: it would have nothing to overlap with.
+//! A lone request (no pipeline) has nothing to overlap with: its keys are not warmed, but it is
+//! handed back parsed all the same.
 
 use crate::commands::{Args, Named};
 use crate::keyspace::Ahead;
@@ -99,8 +100,14 @@ impl Window {
                 break;
             }
             if self.requests.is_empty() && at + req.len == buf.len() {
-                // A lone request: the connection parses it again, which costs less than
-                // remembering it.
+                // A lone request: its keys' loads would have nothing to overlap with, so none
+                // are started; it is handed back as parsed, not parsed a second time.
+                self.ranges.extend_from_slice(&self.one);
+                self.requests.push(Parsed {
+                    start: at,
+                    len: req.len,
+                    args: 0..self.ranges.len(),
+                });
                 return buf.len();
             }
             let first = self.ranges.len();
@@ -316,12 +323,21 @@ mod tests {
     }
 
     #[test]
-    fn leaves_lone_inline_and_bad_requests_to_the_connection() {
+    fn hands_back_a_lone_request_and_leaves_inline_and_bad_ones_to_the_connection() {
         let ks = crate::keyspace::Keyspace::new(16, 16);
         let mut w = Window::default();
         let lone = b"*2\r\n$3\r\nGET\r\n$1\r\na\r\n";
         assert_eq!(w.fill(&ks, 0, lone, 0, &limits()), lone.len());
-        assert!(w.take(0, &mut Vec::new()).is_none());
+        // Handed back as parsed (not parsed twice), with no key warmed.
+        assert!(w.keys.is_empty());
+        let mut got = Vec::new();
+        let req = w.take(0, &mut got).expect("the lone request, parsed");
+        let (mut want, mut scratch, mut hint) = (Vec::new(), Vec::new(), 0);
+        let again = parse_request(lone, &limits(), &mut want, &mut scratch, &mut hint)
+            .unwrap()
+            .unwrap();
+        assert_eq!((req.len, &got), (again.len, &want));
+        assert!(w.take(req.len, &mut got).is_none());
         let inline = b"*1\r\n$4\r\nPING\r\nGET a\r\nPING\r\n";
         assert_eq!(w.fill(&ks, 0, inline, 0, &limits()), 14);
         let bad = b"*1\r\n$4\r\nPING\r\n*1\r\n!4\r\nPING\r\n";
