@@ -140,7 +140,9 @@ struct Conn {
     monitor: Option<broadcast::Receiver<Arc<[u8]>>>,
     /// The next requests of a pipeline, parsed early to prefetch their keys.
     window: Window,
-    /// The waker the client's kill wakes, as last registered ([`ClientInfo::until_killed_seen`]).
+    /// The waker the client's kill wakes, as last registered ([`ClientInfo::until_killed_seen`]);
+    /// every wait on a kill in this connection's loop (reads, blocked commands, a subscriber's
+    /// writes) goes through it.
     kill_seen: Option<std::task::Waker>,
 }
 
@@ -221,7 +223,7 @@ impl Conn {
                 _ = client.info.until_killed_seen(&mut self.kill_seen) => return Ok(()),
                 r = sock.read_buf(&mut room) => r?,
                 _ = recv_outbox(&outbox) => {
-                    if !drain_outbox(shared, sock, client, &outbox).await? {
+                    if !drain_outbox(shared, sock, client, &outbox, &mut self.kill_seen).await? {
                         return Ok(());
                     }
                     continue;
@@ -289,7 +291,7 @@ impl Conn {
                     }
                 }
             }
-            if !drain_outbox(shared, sock, client, &outbox).await? {
+            if !drain_outbox(shared, sock, client, &outbox, &mut self.kill_seen).await? {
                 return Ok(());
             }
             let limit = shared.limits.query_buffer_limit.load(Relaxed) as usize;
@@ -525,7 +527,7 @@ impl Conn {
             }
             tokio::select! {
                 biased;
-                _ = client.info.until_killed() => return Ok(false),
+                _ = client.info.until_killed_seen(&mut self.kill_seen) => return Ok(false),
                 _ = waiter.wake.notified() => {
                     match waiter.unblock.swap(0, Relaxed) {
                         UNBLOCK_TIMEOUT => timed_out = true,
@@ -596,6 +598,7 @@ async fn drain_outbox(
     sock: &mut TcpStream,
     client: &Client,
     outbox: &Option<Arc<super::pubsub::Outbox>>,
+    kill_seen: &mut Option<std::task::Waker>,
 ) -> std::io::Result<bool> {
     let Some(ob) = outbox else {
         return Ok(true);
@@ -608,7 +611,7 @@ async fn drain_outbox(
     // KILL, shutdown) still ends it.
     tokio::select! {
         r = sock.write_all(&data) => r?,
-        _ = client.info.until_killed() => return Ok(false),
+        _ = client.info.until_killed_seen(kill_seen) => return Ok(false),
     }
     ob.written(data.len());
     shared.stats.wrote(data.len());
