@@ -204,13 +204,23 @@ fn the_first_replies_of_a_burst_leave_before_the_rest_of_it_runs() {
     // The replies of its first 16 KiB are written before the other 26 KiB run, then the rest:
     // two writes for one read. Run whole and answered in one write, as before, the first reply
     // waited for all 40 SETs (as it does in Redis, when its query buffer has the room: so this
-    // is shoal's own policy, not checked against Redis).
-    let (reads, writes) = io(&burst, 40);
-    if !against_redis() && reads == 1 {
-        assert_eq!(
-            writes, 2,
-            "a 42 KiB burst read at once was answered in {writes} writes"
-        );
+    // is shoal's own policy, not checked against Redis). The kernel may hand a burst over in
+    // two reads, which this does not test, so it is sent again until one is read at once.
+    // (Redis reads 16 KiB at a time at first, so this part is shoal's alone.)
+    if !against_redis() {
+        let mut read_at_once = false;
+        for _ in 0..20 {
+            let (reads, writes) = io(&burst, 40);
+            if reads == 1 {
+                read_at_once = true;
+                assert_eq!(
+                    writes, 2,
+                    "a 42 KiB burst read at once was answered in {writes} writes"
+                );
+                break;
+            }
+        }
+        assert!(read_at_once, "no 42 KiB burst of 20 was read at once");
     }
     // A pipeline under 32 KiB (redis-benchmark's 16 HSETs of 1 KiB run past 16 KiB on the
     // last one) is still answered in one write per read.
