@@ -24,6 +24,9 @@ pub struct Config {
     /// `io-threads`: threads that serve clients, each reading, executing and writing for its
     /// connections; 0 = one per core the process may run on.
     pub io_threads: usize,
+    /// `busy-poll-us`: microseconds an idle single-threaded event loop keeps polling its
+    /// sockets before it sleeps (0 = sleep at once); the upper bound of an adaptive window.
+    pub busy_poll_us: u64,
     pub loglevel: String,
     pub logfile: String,
     pub maxclients: u64,
@@ -133,6 +136,7 @@ impl Default for Config {
             databases: 0,
             shards: 0,
             io_threads: 0,
+            busy_poll_us: 50,
             loglevel: String::new(),
             logfile: String::new(),
             maxclients: 0,
@@ -379,6 +383,21 @@ pub static DIRECTIVES: &[Directive] = &[
             Ok(())
         },
         get: |c| c.io_threads.to_string(),
+    },
+    Directive {
+        name: "busy-poll-us",
+        default: "50",
+        mutable: true,
+        doc: "shoal only: microseconds a single-threaded event loop (io-threads 1) that ran out of \
+              ready clients keeps polling its sockets before it sleeps, 0 to 10000. The time \
+              adapts between 0 and this bound: it grows while requests come closer together \
+              than the bound and falls to 0 when they come further apart, so an idle or lightly \
+              loaded server does not poll. 0 = always sleep at once, as Redis does.",
+        set: |c, a| {
+            c.busy_poll_us = int(a, 0, 10_000)?;
+            Ok(())
+        },
+        get: |c| c.busy_poll_us.to_string(),
     },
     Directive {
         name: "loglevel",

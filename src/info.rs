@@ -535,6 +535,13 @@ fn section(srv: &Shared, ks: &mut Locked<'_>, name: &str, now_ms: u64, o: &mut S
                 "total_writes_processed",
                 s.writes_processed.load(Relaxed)
             );
+            // shoal only: the event loop's busy polling (`busy-poll-us`).
+            field!(
+                o,
+                "busy_poll_window_us",
+                srv.busy_poll.window_ns.load(Relaxed) / 1000
+            );
+            field!(o, "busy_poll_parks", srv.busy_poll.parks.load(Relaxed));
         }
         "replication" => crate::replication::info(srv, o),
         "cpu" => {

@@ -216,3 +216,137 @@ fn keys_of_lengths_around_the_slot_memo_limits_are_stored_and_found() {
     let n: i64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
     assert_eq!(n, 8);
 }
+
+/// `INFO stats`'s `field` as a number.
+fn stat(c: &mut redis::Connection, field: &str) -> u64 {
+    let info: String = redis::cmd("INFO").arg("stats").query(c).unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("{field} missing from INFO stats: {info}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// User plus system CPU time of process `pid` so far, in clock ticks (`/proc/PID/stat`).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+}
+
+/// `busy-poll-us`: the single event loop's polling window grows while requests come close
+/// together, falls to 0 when they come further apart than the bound, and an idle server does
+/// not keep polling (its CPU time stands still).
+#[test]
+fn busy_polling_follows_the_gaps_between_requests_and_stops_when_idle() {
+    if against_redis() {
+        return; // shoal only
+    }
+    // A 10 ms bound: back-to-back requests of one client come well within it, even on a
+    // loaded machine, and requests 30 ms apart do not.
+    let s = Server::start(&["--io-threads", "1", "--busy-poll-us", "10000"]);
+    let mut c = s.client();
+    let got: Vec<String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("busy-poll-us")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(got, ["busy-poll-us", "10000"]);
+    let mut raw = s.raw();
+    raw.expect(
+        &["CONFIG", "SET", "busy-poll-us", "10001"],
+        "-ERR CONFIG SET failed (possibly related to argument 'busy-poll-us') - argument must be between 0 and 10000 inclusive\r\n",
+    );
+
+    // Back to back: the window opens, at an eighth of the bound (more if the machine paused
+    // the client for over a millisecond meanwhile).
+    let mut window = 0;
+    for _ in 0..100 {
+        for _ in 0..20 {
+            let _: String = redis::cmd("PING").query(&mut c).unwrap();
+        }
+        window = stat(&mut c, "busy_poll_window_us");
+        if window > 0 {
+            break;
+        }
+    }
+    assert!(
+        window >= 1250,
+        "window after back-to-back requests: {window} us"
+    );
+    // 3 ms apart: longer than the window but within the bound, so it doubles until it
+    // covers the gap.
+    let mut grown = window;
+    for _ in 0..100 {
+        std::thread::sleep(Duration::from_millis(3));
+        grown = stat(&mut c, "busy_poll_window_us");
+        if grown >= 5000 {
+            break;
+        }
+    }
+    assert!(
+        grown >= 5000,
+        "window after requests 3 ms apart: {grown} us"
+    );
+
+    // Idle: the poller polls out its window (10 ms at most) and sleeps, so the process uses
+    // next to no CPU. One that kept polling would use the whole second.
+    std::thread::sleep(Duration::from_millis(200));
+    let pid = s.pid();
+    let ticks_per_s = 100; // USER_HZ on Linux
+    let before = cpu_ticks(pid);
+    let t = Instant::now();
+    std::thread::sleep(Duration::from_secs(1));
+    let used = cpu_ticks(pid) - before;
+    let limit = t.elapsed().as_secs_f64() * ticks_per_s as f64 * 0.3;
+    assert!(
+        (used as f64) < limit,
+        "idle server used {used} ticks of CPU in {:?}",
+        t.elapsed()
+    );
+
+    // Requests 30 ms apart: each gap is longer than the bound, so the window halves each
+    // time, to 0 (from 10 ms in 14 halvings). INFO itself is the spaced request.
+    for _ in 0..60 {
+        std::thread::sleep(Duration::from_millis(30));
+        window = stat(&mut c, "busy_poll_window_us");
+        if window == 0 {
+            break;
+        }
+    }
+    assert_eq!(window, 0, "window after requests 30 ms apart");
+
+    // busy-poll-us 0: the loop sleeps after every request, however close they come.
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("busy-poll-us")
+        .arg(0)
+        .query(&mut c)
+        .unwrap();
+    let parks = stat(&mut c, "busy_poll_parks");
+    for _ in 0..200 {
+        let _: String = redis::cmd("PING").query(&mut c).unwrap();
+    }
+    assert_eq!(stat(&mut c, "busy_poll_window_us"), 0);
+    let slept = stat(&mut c, "busy_poll_parks") - parks;
+    assert!(slept >= 150, "parked {slept} times in 200 requests");
+}
+
+/// With several worker threads there is no poller: they sleep in `epoll_wait` as tokio's do.
+#[test]
+fn several_io_threads_do_not_busy_poll() {
+    if against_redis() {
+        return;
+    }
+    let s = Server::start(&["--io-threads", "2"]);
+    let mut c = s.client();
+    for _ in 0..100 {
+        let _: String = redis::cmd("PING").query(&mut c).unwrap();
+    }
+    assert_eq!(stat(&mut c, "busy_poll_parks"), 0);
+    assert_eq!(stat(&mut c, "busy_poll_window_us"), 0);
+}

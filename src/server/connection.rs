@@ -256,6 +256,7 @@ impl Conn {
                 self.room *= 2;
             }
             shared.stats.read(n);
+            shared.busy_poll.input();
             // Only the first read of a burst answers early: after a short read (the socket was
             // drained), not in the middle of a stream of full reads.
             self.answered = !self.drained;

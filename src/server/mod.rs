@@ -4,6 +4,7 @@
 //! task runs the active expiry cycle and samples statistics `hz` times a second. Shutdown
 //! (SHUTDOWN, SIGINT, SIGTERM) stops accepting, closes every client and returns from [`run`].
 
+pub mod busypoll;
 pub mod client;
 pub mod connection;
 pub mod maxmemory;
@@ -59,6 +60,9 @@ pub struct Limits {
     pub cluster_node_timeout: AtomicU64,
     /// `replica-ignore-maxmemory`.
     pub replica_ignore_maxmemory: AtomicBool,
+    /// `busy-poll-us`: the longest time an idle event loop polls before it sleeps,
+    /// microseconds ([`busypoll`]).
+    pub busy_poll_us: AtomicU64,
 }
 
 impl Limits {
@@ -71,6 +75,7 @@ impl Limits {
         self.slowlog_log_slower_than
             .store(c.slowlog_log_slower_than, Relaxed);
         self.hz.store(c.hz, Relaxed);
+        self.busy_poll_us.store(c.busy_poll_us, Relaxed);
         self.notify_flags
             .store(notify::effective(c.notify_keyspace_events), Relaxed);
         self.min_replicas.store(c.min_replicas_to_write, Relaxed);
@@ -177,6 +182,8 @@ pub struct Shared {
     pub cluster: crate::cluster::Cluster,
     /// MIGRATE's cached connections to target nodes.
     pub migrate: crate::commands::migrate::SocketCache,
+    /// The event loop's busy polling ([`busypoll`]).
+    pub busy_poll: busypoll::BusyPoll,
     /// This value's own `Arc`, for work that outlives a command (BGSAVE's thread).
     me: std::sync::OnceLock<std::sync::Weak<Shared>>,
 }
@@ -219,6 +226,7 @@ impl Shared {
             replication: crate::replication::Replication::new(random_hex(40)),
             cluster: crate::cluster::Cluster::new(initial.cluster_enabled),
             migrate: Default::default(),
+            busy_poll: Default::default(),
             me: std::sync::OnceLock::new(),
         };
         shared
@@ -407,6 +415,9 @@ pub async fn run(shared: Arc<Shared>, listeners: Vec<TcpListener>) {
     }
     let cron = tokio::spawn(cron(shared.clone()));
     let signals = tokio::spawn(signals(shared.clone()));
+    // One event loop: poll through the short gaps between requests instead of sleeping.
+    let poller =
+        (IO_THREADS.load(Relaxed) == 1).then(|| tokio::spawn(busypoll::run(shared.clone())));
     let mut accepts = Vec::new();
     for l in listeners {
         accepts.push(tokio::spawn(accept_loop(shared.clone(), l)));
@@ -423,6 +434,9 @@ pub async fn run(shared: Arc<Shared>, listeners: Vec<TcpListener>) {
     }
     cron.abort();
     signals.abort();
+    if let Some(p) = poller {
+        p.abort();
+    }
     // Clients were told to close; give them a moment to write what they have.
     let deadline = Instant::now() + std::time::Duration::from_secs(2);
     while !shared.clients.is_empty() && Instant::now() < deadline {
