@@ -125,8 +125,9 @@ impl Window {
     }
 }
 
-/// The poller task: runs until the runtime stops. `reads` counts reads from clients
-/// (`ServerStats::reads_processed`).
+/// The poller task, spawned by `server::run` when there is one worker; runs until aborted at
+/// shutdown. A read from a client (`ServerStats::reads_processed` moving) is what it polls
+/// for and what resets its window's clock.
 pub async fn run(state: Arc<super::Shared>) {
     let bp = &state.busy_poll;
     let reads = &state.stats.reads_processed;
