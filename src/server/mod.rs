@@ -1,8 +1,10 @@
 //! The node: shared state ([`Shared`]), the listener, the background cron and shutdown.
 //!
 //! One tokio task per connection executes its commands itself (see `connection.rs`); the cron
-//! task runs the active expiry cycle and samples statistics `hz` times a second. Shutdown
-//! (SHUTDOWN, SIGINT, SIGTERM) stops accepting, closes every client and returns from [`run`].
+//! task runs the active expiry cycle and samples statistics `hz` times a second; with one
+//! worker thread, the poller task ([`busypoll`]) keeps the event loop polling through short
+//! gaps between requests. Shutdown (SHUTDOWN, SIGINT, SIGTERM) stops accepting, closes every
+//! client and returns from [`run`].
 
 pub mod busypoll;
 pub mod client;
