@@ -231,6 +231,33 @@ fn the_first_replies_of_a_burst_leave_before_the_rest_of_it_runs() {
     );
 }
 
+/// A reply bigger than 64 KiB is written a slice at a time, the connection yielding between
+/// slices so that other connections' replies go out in between (as Redis writes at most
+/// `NET_MAX_WRITES_PER_EVENT` to a client per event-loop turn); one under it in one write.
+#[test]
+fn a_big_reply_is_written_in_64_kib_slices() {
+    if against_redis() {
+        return; // shoal's own write counting
+    }
+    // One thread, so a write is counted before the reply reaches the client (see above).
+    let s = Server::start(&["--io-threads", "1"]);
+    let mut info = s.raw();
+    let mut raw = s.raw();
+    for (len, slices) in [(300_000usize, 5u64), (60_000, 1)] {
+        let value = vec![b'x'; len];
+        raw.roundtrip(&resp(&[b"SET", b"big", &value]), b"+OK\r\n");
+        let writes = stat(&mut info, "total_writes_processed");
+        let mut reply = format!("${len}\r\n").into_bytes();
+        reply.extend(&value);
+        reply.extend(b"\r\n");
+        raw.roundtrip(&resp(&[b"GET", b"big"]), &reply);
+        // Less the INFO reply that reported the count before (its write is counted after).
+        let got = stat(&mut info, "total_writes_processed") - writes - 1;
+        // 300,011 bytes: four slices of 65,536 and one of 37,867.
+        assert_eq!(got, slices, "writes for a GET of {len} bytes");
+    }
+}
+
 #[test]
 fn inline_and_multibulk_commands_can_be_mixed_in_one_pipeline() {
     let s = Server::start(&[]);
