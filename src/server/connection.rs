@@ -34,10 +34,10 @@ const ANSWER_AFTER: usize = 16 * 1024;
 /// The most output written at once (bytes) before the connection yields, so the other
 /// connections whose replies are ready write theirs in between: a big reply (LRANGE of 100
 /// KiB values) goes out a slice per turn, as Redis writes at most `NET_MAX_WRITES_PER_EVENT`
-/// (64 KiB) to a client per event-loop turn. Written whole, the 100 KiB replies of
-/// LRANGE_100 `-P 1 -d 1024` reached redis-benchmark's 50 connections in bursts it drained
-/// one after another: its 99.2th percentile was 2.4 to 3.0 ms (Redis 2.3 to 2.4); sliced,
-/// 1.5 to 1.6 ms. Each slice counts as one write in INFO's `total_writes_processed`.
+/// (64 KiB) to a client per event-loop turn. With the 100 KiB replies of LRANGE_100 `-P 1
+/// -d 1024` written whole, redis-benchmark's 99.2th percentile was 2.4 to 3.0 ms (Redis 2.3
+/// to 2.4); sliced, 1.5 to 1.6 ms (why the client's tail depends on it was not traced). Each
+/// slice counts as one write in INFO's `total_writes_processed`.
 const WRITE_SLICE: usize = 64 * 1024;
 /// Room made in the query buffer before a read, bytes.
 const READ_CHUNK: usize = 16 * 1024;
