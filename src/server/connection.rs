@@ -589,15 +589,13 @@ impl Conn {
             return Ok(());
         }
         client.info.omem.store(self.out.buf.len(), Relaxed);
-        let mut rest: &[u8] = &self.out.buf;
-        while rest.len() > WRITE_SLICE {
-            sock.write_all(&rest[..WRITE_SLICE]).await?;
-            shared.stats.wrote(WRITE_SLICE);
-            rest = &rest[WRITE_SLICE..];
-            tokio::task::yield_now().await;
+        for (i, slice) in self.out.buf.chunks(WRITE_SLICE).enumerate() {
+            if i > 0 {
+                tokio::task::yield_now().await;
+            }
+            sock.write_all(slice).await?;
+            shared.stats.wrote(slice.len());
         }
-        sock.write_all(rest).await?;
-        shared.stats.wrote(rest.len());
         self.out.buf.clear();
         client.info.omem.store(0, Relaxed);
         // Keep the output buffer from holding on to a huge allocation after a big reply.
