@@ -9,12 +9,12 @@ use support::*;
 
 use std::time::{Duration, Instant};
 
-/// `INFO server`'s `field`, as text.
-fn info_server(c: &mut redis::Connection, field: &str) -> String {
-    let info: String = redis::cmd("INFO").arg("server").query(c).unwrap();
-    info.lines()
+/// `field` of INFO's `section`, as text.
+fn info(c: &mut redis::Connection, section: &str, field: &str) -> String {
+    let text: String = redis::cmd("INFO").arg(section).query(c).unwrap();
+    text.lines()
         .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("{field} missing from INFO server: {info}"))
+        .unwrap_or_else(|| panic!("{field} missing from INFO {section}: {text}"))
         .trim()
         .to_string()
 }
@@ -26,8 +26,8 @@ fn io_threads_is_reported_and_immutable() {
     }
     let s = Server::start(&["--io-threads", "2"]);
     let mut c = s.client();
-    assert_eq!(info_server(&mut c, "io_threads"), "2");
-    assert_eq!(info_server(&mut c, "io_threads_active"), "1");
+    assert_eq!(info(&mut c, "server", "io_threads"), "2");
+    assert_eq!(info(&mut c, "server", "io_threads_active"), "1");
     let got: Vec<String> = redis::cmd("CONFIG")
         .arg("GET")
         .arg("io-threads")
@@ -42,8 +42,8 @@ fn io_threads_is_reported_and_immutable() {
 
     let one = Server::start(&["--io-threads", "1"]);
     let mut c1 = one.client();
-    assert_eq!(info_server(&mut c1, "io_threads"), "1");
-    assert_eq!(info_server(&mut c1, "io_threads_active"), "0");
+    assert_eq!(info(&mut c1, "server", "io_threads"), "1");
+    assert_eq!(info(&mut c1, "server", "io_threads_active"), "0");
 }
 
 #[test]
@@ -219,13 +219,7 @@ fn keys_of_lengths_around_the_slot_memo_limits_are_stored_and_found() {
 
 /// `INFO stats`'s `field` as a number.
 fn stat(c: &mut redis::Connection, field: &str) -> u64 {
-    let info: String = redis::cmd("INFO").arg("stats").query(c).unwrap();
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("{field} missing from INFO stats: {info}"))
-        .trim()
-        .parse()
-        .unwrap()
+    info(c, "stats", field).parse().unwrap()
 }
 
 /// User plus system CPU time of process `pid` so far, in clock ticks (`/proc/PID/stat`).
