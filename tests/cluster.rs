@@ -402,3 +402,72 @@ fn scaling_out_and_in_under_load_loses_no_key_and_fails_no_operation() {
         started.elapsed()
     );
 }
+
+/// A slot without keys moved back and forth between two primaries the way `redis-cli --cluster
+/// reshard` ends each move: `SETSLOT IMPORTING` on the target, `MIGRATING` on the source, then
+/// `SETSLOT NODE` on the target and then on the source. Right after the target's OK it serves
+/// the slot without ASKING. Right after the source's OK, shoal's source answers `-ASK` to the
+/// target for a second, then `-MOVED`; Redis answers `-MOVED` at once. See
+/// `cluster::HANDOFF_GRACE`: a source that is ahead of its target must not send a client back
+/// to a target that would send it back again.
+#[test]
+fn a_moved_slot_is_served_by_its_new_owner_at_once_and_handed_off_with_ask() {
+    let c = Cluster::create_new(3, 0, NODE_TIMEOUT_MS);
+    let (a, b) = (0, 1);
+    let key = format!("{{{}}}k", tag_on(&c, a));
+    let s = slot(&key).to_string();
+    let raw = |i: usize| {
+        let r = support::Raw {
+            s: std::net::TcpStream::connect(("127.0.0.1", c.nodes[i].port)).unwrap(),
+        };
+        r.s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        r
+    };
+    let mut conns = [raw(a), raw(b)];
+    let ids = [c.id(a), c.id(b)];
+    let addrs = [c.nodes[a].addr(), c.nodes[b].addr()];
+    let redirect = if support::against_redis() {
+        "MOVED"
+    } else {
+        "ASK"
+    };
+    for round in 0..40 {
+        let (src, dst) = if round % 2 == 0 { (0, 1) } else { (1, 0) };
+        conns[dst].expect(
+            &["CLUSTER", "SETSLOT", &s, "IMPORTING", &ids[src]],
+            support::OK,
+        );
+        conns[src].expect(
+            &["CLUSTER", "SETSLOT", &s, "MIGRATING", &ids[dst]],
+            support::OK,
+        );
+        conns[dst].expect(&["CLUSTER", "SETSLOT", &s, "NODE", &ids[dst]], support::OK);
+        conns[dst].expect(&["GET", &key], support::NIL);
+        conns[src].expect(&["CLUSTER", "SETSLOT", &s, "NODE", &ids[dst]], support::OK);
+        conns[src].expect(
+            &["GET", &key],
+            &support::err(&format!("{redirect} {s} {}", addrs[dst])),
+        );
+        // Redis's nodes then agree by gossip, which a quick move back can race: wait for it.
+        let port = c.nodes[[a, b][dst]].port;
+        let agreed = |i: usize| {
+            c.nodes[i]
+                .nodes()
+                .is_some_and(|ls| ls.iter().any(|l| l.port == port && l.owns(slot(&key))))
+        };
+        assert!(
+            support::poll_until(Duration::from_secs(10), || agreed(a) && agreed(b)),
+            "round {round}: the nodes do not agree on the owner\n{}",
+            c.dump()
+        );
+    }
+    // The last move went to `a` (round 39: from b to a). After the grace, b answers MOVED.
+    let moved = support::err(&format!("MOVED {s} {}", addrs[0]));
+    assert!(
+        support::poll_until(Duration::from_secs(5), || conns[1].call(&["GET", &key])
+            == moved),
+        "b still answers {}",
+        conns[1].call(&["GET", &key])
+    );
+    assert!(c.nodes[a].myself().unwrap().owns(slot(&key)));
+}

@@ -23,6 +23,7 @@ use parking_lot::RwLock;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 use topology::{Topology, SLOTS};
 
 /// No node (slot unassigned, no migration).
@@ -54,20 +55,48 @@ pub struct View {
 /// the log: only the final `SETSLOT NODE` changes the topology. A committed topology clears
 /// what it settles: migrating entries of slots this node no longer serves, importing entries
 /// of slots it now serves, entries naming nodes that left.
+///
+/// A migration that the topology completes leaves a hand-off in `handed_off` (slot -> (target
+/// node id, until when)) for [`HANDOFF_GRACE`]. See [`Cluster::route_slot`]: meanwhile this node
+/// answers `-ASK` to the target where it would answer `-MOVED`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OpenSlots {
     pub migrating: BTreeMap<u16, String>,
     pub importing: BTreeMap<u16, String>,
+    pub handed_off: BTreeMap<u16, (String, Instant)>,
 }
 
+/// How long a node that migrated a slot away keeps answering `-ASK` to the slot's new owner
+/// instead of `-MOVED` (1 s), once its own topology says the slot moved.
+///
+/// Each node applies the committed `SETSLOT NODE` when the log reaches it, so the source can
+/// apply it before the target does. In Redis the target is told first and the others learn it
+/// from the target. Here, in between, the source would answer `-MOVED <target>` and the target,
+/// still importing and not yet the owner, `-MOVED <source>`. A client then bounces between them
+/// until the target catches up, and the `redis` crate gives up after 16 redirections. An
+/// `-ASK` is served by the target in either state (importing with ASKING, or as the owner).
+/// One second covers a target that is slow to apply on a loaded machine. It costs a client
+/// that still routes the slot to the source one more hop per command for that second.
+pub const HANDOFF_GRACE: Duration = Duration::from_secs(1);
+
 impl OpenSlots {
-    /// Drops what `topo` settled for node `me` (see the type's docs).
-    pub fn reconcile(&mut self, topo: &Topology, me: &str) {
-        let serves = |s: u16| topo.owner(s).is_some_and(|o| o.id == me);
+    /// Drops what `topo` settled for node `me` (see the type's docs); migrations it completed
+    /// become hand-offs until `now` + [`HANDOFF_GRACE`]. Hand-offs end early when the slot
+    /// moves on (its owner is no longer the target).
+    pub fn reconcile(&mut self, topo: &Topology, me: &str, now: Instant) {
+        let owner = |s: u16| topo.owner(s).map(|o| o.id.as_str());
+        for (s, to) in &self.migrating {
+            if owner(*s) == Some(to.as_str()) {
+                self.handed_off
+                    .insert(*s, (to.clone(), now + HANDOFF_GRACE));
+            }
+        }
         self.migrating
-            .retain(|s, to| serves(*s) && topo.nodes.contains_key(to));
+            .retain(|s, to| owner(*s) == Some(me) && topo.nodes.contains_key(to));
         self.importing
-            .retain(|s, from| !serves(*s) && topo.nodes.contains_key(from));
+            .retain(|s, from| owner(*s) != Some(me) && topo.nodes.contains_key(from));
+        self.handed_off
+            .retain(|s, (to, until)| *until > now && owner(*s) == Some(to.as_str()));
     }
 
     pub fn is_open(&self, slot: u16) -> bool {
@@ -194,9 +223,14 @@ impl Cluster {
 
     /// Installs committed topology `topo` for node `me`, clearing the open slots it settles.
     pub(crate) fn set_topology(&self, topo: Arc<Topology>, me: &str) {
+        self.set_topology_at(topo, me, Instant::now());
+    }
+
+    /// [`Cluster::set_topology`] as of `now` (hand-offs run until `now` + [`HANDOFF_GRACE`]).
+    fn set_topology_at(&self, topo: Arc<Topology>, me: &str, now: Instant) {
         let mut v = self.view.write();
         let mut open = v.open.clone();
-        open.reconcile(&topo, me);
+        open.reconcile(&topo, me, now);
         *v = Arc::new(View::new(topo, me, open));
     }
 
@@ -295,8 +329,13 @@ impl Cluster {
             return Err(CmdError::Other("CLUSTERDOWN Hash slot not served".into()));
         }
         self.redirections.fetch_add(1, Relaxed);
+        // A slot this node just handed off (the owner is its target, see `HANDOFF_GRACE`).
+        let kind = match v.open.handed_off.get(&slot) {
+            Some((_, until)) if Instant::now() < *until => "ASK",
+            _ => "MOVED",
+        };
         Err(CmdError::Other(format!(
-            "MOVED {slot} {}",
+            "{kind} {slot} {}",
             v.addrs[owner as usize]
         )))
     }
@@ -417,14 +456,74 @@ mod tests {
         )
         .unwrap();
         let t = Arc::new(t);
-        c.set_topology(t.clone(), &ids[0]);
+        // Installed as of a grace ago, so node 0's hand-off is already over.
+        let past = Instant::now()
+            .checked_sub(HANDOFF_GRACE)
+            .expect("the clock is past one grace");
+        c.set_topology_at(t.clone(), &ids[0], past);
         c1.set_topology(t, &ids[1]);
-        assert_eq!(c.view().open, OpenSlots::default());
+        assert!(c.view().open.migrating.is_empty() && c.view().open.importing.is_empty());
         assert_eq!(c1.view().open, OpenSlots::default());
         let e = c.route_slot(5, true, false, false, false).unwrap_err();
         assert_eq!(e.to_string(), "MOVED 5 127.0.0.1:7001");
         assert_eq!(
             c1.route_slot(5, true, false, false, false).unwrap(),
+            Route::Local
+        );
+    }
+
+    /// The source applies `SETSLOT NODE <target>` before the target does. Without the hand-off
+    /// the two answer `MOVED` to each other, and a client bounces between them.
+    #[test]
+    fn a_source_ahead_of_its_target_answers_ask_not_moved() {
+        let (src, ids) = view(0);
+        let (dst, _) = view(1);
+        src.update_open_slots(|o| {
+            o.migrating.insert(5, ids[1].clone());
+        });
+        dst.update_open_slots(|o| {
+            o.importing.insert(5, ids[0].clone());
+        });
+        let settle = |t: &Topology, owner: usize| {
+            let mut t = t.clone();
+            t.apply(
+                &Change::SetSlot {
+                    node: ids[owner].clone(),
+                    slot: 5,
+                    state: topology::SlotState::Node(ids[owner].clone()),
+                },
+                9,
+            )
+            .unwrap();
+            Arc::new(t)
+        };
+        let moved = settle(&src.view().topo, 1);
+        src.set_topology(moved.clone(), &ids[0]);
+        // The target has not applied it: it still sends a client without ASKING to the
+        // source, so the source must not send it back with MOVED.
+        let e = dst.route_slot(5, true, false, false, false).unwrap_err();
+        assert_eq!(e.to_string(), "MOVED 5 127.0.0.1:7000");
+        let e = src.route_slot(5, true, false, false, false).unwrap_err();
+        assert_eq!(e.to_string(), "ASK 5 127.0.0.1:7001");
+        assert_eq!(
+            dst.route_slot(5, true, true, false, false).unwrap(),
+            Route::Importing
+        );
+        assert_eq!(src.view().open.handed_off.len(), 1);
+        // Other slots of the new owner are still MOVED.
+        let e = src.route_slot(9000, true, false, false, false).unwrap_err();
+        assert_eq!(e.to_string(), "MOVED 9000 127.0.0.1:7001");
+        // The target catches up and serves it as the owner, ASKING or not.
+        dst.set_topology(moved.clone(), &ids[1]);
+        assert_eq!(
+            dst.route_slot(5, true, false, false, false).unwrap(),
+            Route::Local
+        );
+        // The hand-off ends when the slot moves on (here, back to the source).
+        src.set_topology(settle(&moved, 0), &ids[0]);
+        assert!(src.view().open.handed_off.is_empty());
+        assert_eq!(
+            src.route_slot(5, true, false, false, false).unwrap(),
             Route::Local
         );
     }

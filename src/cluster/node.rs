@@ -379,12 +379,16 @@ pub async fn run_op(srv: &Arc<Shared>, client: &mut Client, out: &mut Reply) {
         out.error("ERR This instance has cluster support disabled");
         return;
     };
+    let resets = matches!(op, Op::Reset { .. });
     let res = match op {
         Op::Propose(ch) => c.propose(ch).await,
         Op::Meet { ip, port, cport } => c.meet(&ip, port, cport).await.map(|_| Applied::Done),
         Op::Forget(id) => c.forget(&id).await.map(|_| Applied::Done),
         Op::Reset { hard } => reset(srv, &c, hard).await.map(|_| Applied::Done),
     };
+    if res.is_ok() && !resets {
+        routed_by_applied(srv, &c).await;
+    }
     match res {
         Ok(Applied::Done) => out.ok(),
         Ok(Applied::Epoch { bumped, epoch }) => {
@@ -394,6 +398,25 @@ pub async fn run_op(srv: &Arc<Shared>, client: &mut Client, out: &mut Reply) {
         Err(e) => {
             srv.stats.error_replies.fetch_add(1, Relaxed);
             out.error(&e);
+        }
+    }
+}
+
+/// Waits until this node routes by the topology its consensus layer has applied (at most
+/// 1 s), so that a CLUSTER command's reply comes after its change is in the slot map: `propose`
+/// returns once the entry is applied, and `follow_task` installs it a task switch later. Without
+/// this, `SETSLOT NODE` could answer OK before the new owner routes the slot to itself.
+async fn routed_by_applied(srv: &Shared, c: &Consensus) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(1);
+    let mut turns = 0u32;
+    while !Arc::ptr_eq(&srv.cluster.view().topo, &c.topology())
+        && std::time::Instant::now() < deadline
+    {
+        turns += 1;
+        if turns <= 8 {
+            tokio::task::yield_now().await;
+        } else {
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
 }

@@ -532,6 +532,7 @@ fn setslot(ctx: &mut Ctx<'_, '_>, a: &Args<'_>) -> CmdResult {
             ctx.srv.cluster.update_open_slots(|o| {
                 o.migrating.remove(&slot);
                 o.importing.remove(&slot);
+                o.handed_off.remove(&slot);
             });
             ctx.out.ok();
             return Ok(());
