@@ -78,6 +78,17 @@ for p in $PIPELINES; do positive "PIPELINES entry" "$p"; done
 for d in $DATASIZES; do positive "DATASIZES entry" "$d"; done
 [[ $TESTS =~ ^[a-z0-9_]+(,[a-z0-9_]+)*$ ]] || die "TESTS must be a comma-separated list of redis-benchmark -t names, got '$TESTS'"
 IFS=, read -r -a TEST_LIST <<<"$TESTS"
+# A reading test finds data only if the test that writes it runs before it in its block (the
+# database is flushed at the start of each block): without SET, GET measures misses.
+declare -A READS_FROM=([get]=set [lpop]=lpush [rpop]=rpush [spop]=sadd [zpopmin]=zadd)
+seen=","
+for test in "${TEST_LIST[@]}"; do
+    writer=${READS_FROM[$test]:-}
+    if [[ -n $writer && $seen != *",$writer,"* ]]; then
+        say "warning: ${test^^} runs with no ${writer^^} before it in TESTS, on an empty database; use TESTS=$writer,$test to measure hits"
+    fi
+    seen+="$test,"
+done
 
 # ---------------------------------------------------------------------------------------------
 # tools
