@@ -5,8 +5,9 @@
 # Both servers run at the same time on loopback, shoal pinned to SHOAL_CORES and Redis to
 # REDIS_CORES (the same core by default: only one of them is busy at any time); redis-benchmark
 # is pinned to BENCH_CORES. For each round, each pipeline depth and each data size, every test
-# runs against one server and then against the other, the first one alternating from round to
-# round (A B, B A, A B, ...), each test as its own redis-benchmark run. Use an even number of
+# runs against one server and right after against the other (test by test, so the two runs of a
+# test are seconds apart), the first one alternating from round to round (A B, B A, A B, ...),
+# each test as its own redis-benchmark run. Use an even number of
 # rounds: the first of a pair measured slower on the machine of docs/benchmarks.md (1.5 to 3 %
 # in requests/s, medians over 40 cells, in two matrices), so with an odd number the server
 # that goes first in round 1 takes that penalty once more than the other. The database is flushed
@@ -332,20 +333,41 @@ for pipeline in $PIPELINES; do
     done
 done
 
-# bench SERVER PORT PID PIPELINE DATASIZE ROUND: every test, in order, on a flushed database.
+# bench_one SERVER PORT PID PIPELINE DATASIZE ROUND TEST: one test against one server; its rows go
+# to DATA and its TEST=rps/p99 summary to LINE[SERVER].
+declare -A LINE=()
+bench_one() {
+    local server=$1 port=$2 pid=$3 pipeline=$4 datasize=$5 round=$6 test=$7 requests row
+    requests=${N["$pipeline $datasize $test"]}
+    run_benchmark "$server" "$port" "$pid" "$requests" "$pipeline" "$datasize" "$test"
+    while IFS= read -r row; do
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$server" "$pipeline" "$datasize" "$round" \
+            "${row%%$'\t'*}" "$requests" "${row#*$'\t'}" "$CPU_S" >>"$DATA"
+        LINE[$server]+=$(awk -F'\t' '{ printf " %s=%.0f/%s", $1, $2, $3 }' <<<"$row")
+    done <"$ROWS"
+}
+
+# bench FIRST SECOND PIPELINE DATASIZE ROUND: both databases flushed, then each test against
+# FIRST and right after against SECOND, so the two runs of a test are seconds apart and share
+# the machine's mood; each server still sees the tests in order (GET after SET, LPOP after
+# LPUSH).
 bench() {
-    local server=$1 port=$2 pid=$3 pipeline=$4 datasize=$5 round=$6 test requests row line=
-    flush "$port" "$server"
+    local first=$1 second=$2 pipeline=$3 datasize=$4 round=$5 test side
+    flush "$SHOAL_PORT" shoal
+    flush "$REDIS_PORT" redis
+    LINE=([shoal]="" [redis]="")
     for test in "${TEST_LIST[@]}"; do
-        requests=${N["$pipeline $datasize $test"]}
-        run_benchmark "$server" "$port" "$pid" "$requests" "$pipeline" "$datasize" "$test"
-        while IFS= read -r row; do
-            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$server" "$pipeline" "$datasize" "$round" \
-                "${row%%$'\t'*}" "$requests" "${row#*$'\t'}" "$CPU_S" >>"$DATA"
-            line+=$(awk -F'\t' '{ printf " %s=%.0f/%s", $1, $2, $3 }' <<<"$row")
-        done <"$ROWS"
+        for side in "$first" "$second"; do
+            if [[ $side == shoal ]]; then
+                bench_one shoal "$SHOAL_PORT" "$SHOAL_PID" "$pipeline" "$datasize" "$round" "$test"
+            else
+                bench_one redis "$REDIS_PORT" "$REDIS_PID" "$pipeline" "$datasize" "$round" "$test"
+            fi
+        done
     done
-    say "$(printf '  round %s  -P %-3s -d %-5s %-6s' "$round" "$pipeline" "$datasize" "$server")$line"
+    for side in "$first" "$second"; do
+        say "$(printf '  round %s  -P %-3s -d %-5s %-6s' "$round" "$pipeline" "$datasize" "$side")${LINE[$side]}"
+    done
 }
 
 say "measuring (each line: TEST=requests/s/p99 ms)"
@@ -355,11 +377,9 @@ for round in $(seq "$ROUNDS"); do
             # Who goes first alternates from round to round (A B, B A, A B, ...), so that neither
             # server always runs in the other's wake.
             if ((round % 2)); then
-                bench shoal "$SHOAL_PORT" "$SHOAL_PID" "$pipeline" "$datasize" "$round"
-                bench redis "$REDIS_PORT" "$REDIS_PID" "$pipeline" "$datasize" "$round"
+                bench shoal redis "$pipeline" "$datasize" "$round"
             else
-                bench redis "$REDIS_PORT" "$REDIS_PID" "$pipeline" "$datasize" "$round"
-                bench shoal "$SHOAL_PORT" "$SHOAL_PID" "$pipeline" "$datasize" "$round"
+                bench redis shoal "$pipeline" "$datasize" "$round"
             fi
             ((round == ROUNDS)) || resize "$pipeline" "$datasize" "$round"
         done
