@@ -13,10 +13,12 @@
 # that goes first in round 1 takes that penalty once more than the other. The database is flushed
 # on both servers at the start of each (round, pipeline, data size) block, so tests that read
 # (GET, LPOP, LRANGE_100) find what the earlier tests wrote.
-# The table shows, per test, pipeline and data size, the medians over the rounds of each
-# server's requests/s and p99 latency and the ratios shoal/redis, and the ratio of requests
-# served per second of server CPU (user + system time of all the server's threads, from
-# /proc/PID/stat): the throughput per core when the client, not the server, is the bottleneck.
+# The table (benches/table.sh, which also reprints it from a kept RESULTS file) shows, per
+# test, pipeline and data size, the medians over the rounds of each server's requests/s and p99
+# latency and the ratios shoal/redis, the median of the rounds' own shoal/redis ratios (the two
+# runs of a round are seconds apart), and the ratio of requests served per second of server CPU
+# (user + system time of all the server's threads, from /proc/PID/stat): the throughput per
+# core when the client, not the server, is the bottleneck.
 #
 # Each measurement lasts about DURATION seconds or more: before the rounds, a short
 # redis-benchmark run per (pipeline, data size) and server estimates every test's rate, and -n
@@ -398,36 +400,7 @@ echo "medians over $ROUNDS rounds; redis-benchmark -c $CLIENTS -r $KEYSPACE" \
     "-n ${REQUESTS:-sized for about $DURATION s per measurement}; redis $REDIS_VERSION${SHOAL_ARGS:+; shoal $SHOAL_ARGS}${BOTH_ARGS:+; both $BOTH_ARGS}"
 echo "pinning: $PINNING"
 echo "rps: requests/s (higher is better); p99: 99th percentile latency in ms (lower is better)"
-printf '%-12s %3s %5s %11s %11s %7s %9s %9s %7s %7s\n' test P d "shoal rps" "redis rps" "rps s/r" "shoal p99" "redis p99" "p99 s/r" "cpu s/r"
-printf '%-12s %3s %5s %11s %11s %7s %9s %9s %7s %7s\n' ---- - - --------- --------- ------- --------- --------- ------- -------
-# Tests in the order they ran, then pipeline depth and data size as given.
-awk -F'\t' 'NR > 1 && !seen[$5]++ { print $5 }' "$DATA" | while IFS= read -r test; do
-    for pipeline in $PIPELINES; do
-        for datasize in $DATASIZES; do
-            awk -F'\t' -v t="$test" -v p="$pipeline" -v d="$datasize" '
-                NR > 1 && $5 == t && $2 == p && $3 == d {
-                    rps[$1] = rps[$1] " " $7; p99[$1] = p99[$1] " " $8
-                    if ($9 + 0 > 0) per_cpu[$1] = per_cpu[$1] " " ($6 / $9)
-                }
-                function median(list,   a, n, i, j, x) {
-                    n = split(list, a, " ")
-                    for (i = 2; i <= n; i++) { x = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-                    if (n == 0) return -1
-                    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-                }
-                function ratio(a, b) { return (a > 0 && b > 0) ? sprintf("%.2f", a / b) : "n/a" }
-                END {
-                    rs = median(rps["shoal"]); rr = median(rps["redis"])
-                    ls = median(p99["shoal"]); lr = median(p99["redis"])
-                    cs = median(per_cpu["shoal"]); cr = median(per_cpu["redis"])
-                    printf "%-12s %3s %5s %11.0f %11.0f %7s %9.3f %9.3f %7s %7s\n", t, p, d, rs, rr, ratio(rs, rr), ls, lr, ratio(ls, lr), ratio(cs, cr)
-                }' "$DATA"
-        done
-    done
-done
-echo "(rps s/r: shoal/redis requests/s, above 1.00 shoal is faster; p99 s/r: shoal/redis p99, below 1.00 shoal is faster;"
-echo " cpu s/r: shoal/redis requests per second of server CPU, above 1.00 shoal does more per core; LRANGE's includes"
-echo " redis-benchmark's LPUSH that fills the list first)"
+"$ROOT/benches/table.sh" "$DATA"
 echo "took $((ELAPSED / 60)) min $((ELAPSED % 60)) s (measurements, after the build)"
 
 if [[ -n $PLOT ]]; then
