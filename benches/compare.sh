@@ -81,9 +81,12 @@ for p in $PIPELINES; do positive "PIPELINES entry" "$p"; done
 for d in $DATASIZES; do positive "DATASIZES entry" "$d"; done
 [[ $TESTS =~ ^[a-z0-9_]+(,[a-z0-9_]+)*$ ]] || die "TESTS must be a comma-separated list of redis-benchmark -t names, got '$TESTS'"
 IFS=, read -r -a TEST_LIST <<<"$TESTS"
+# The pop tests take what their push test left (see fill_pushes).
+declare -A FILLED_BY=([lpop]=lpush [rpop]=rpush [spop]=sadd [zpopmin]=zadd)
 # A reading test finds data only if the test that writes it runs before it in its block (the
 # database is flushed at the start of each block): without SET, GET measures misses.
-declare -A READS_FROM=([get]=set [lpop]=lpush [rpop]=rpush [spop]=sadd [zpopmin]=zadd)
+declare -A READS_FROM=([get]=set)
+for test in "${!FILLED_BY[@]}"; do READS_FROM[$test]=${FILLED_BY[$test]}; done
 seen=","
 for test in "${TEST_LIST[@]}"; do
     writer=${READS_FROM[$test]:-}
@@ -262,10 +265,14 @@ run_benchmark() {
     }
 }
 
+# server_of SIDE (shoal or redis): sets port and pid, the caller's (bash scopes them dynamically),
+# to that server's.
+server_of() {
+    if [[ $1 == shoal ]]; then port=$SHOAL_PORT pid=$SHOAL_PID; else port=$REDIS_PORT pid=$REDIS_PID; fi
+}
+
 # Requests per measurement, keyed "pipeline datasize test": REQUESTS, or sized from a short run.
 declare -A N
-# The pop tests take what their push test left: never fewer pushes than pops.
-declare -A FILLED_BY=([lpop]=lpush [rpop]=rpush [spop]=sadd [zpopmin]=zadd)
 # fill_pushes PIPELINE DATASIZE: a push test gets at least as many requests as its pop test.
 fill_pushes() {
     local test fill
@@ -304,7 +311,7 @@ for pipeline in $PIPELINES; do
         pilot=$((CLIENTS * pipeline * 20))
         declare -A fastest=()
         for side in shoal redis; do
-            if [[ $side == shoal ]]; then port=$SHOAL_PORT pid=$SHOAL_PID; else port=$REDIS_PORT pid=$REDIS_PID; fi
+            server_of "$side"
             flush "$port" "$side"
             # One run for every test (redis-benchmark runs them in its own order), twice: the
             # first one's writes land in fresh memory and its rates come out far too low
@@ -335,11 +342,12 @@ for pipeline in $PIPELINES; do
     done
 done
 
-# bench_one SERVER PORT PID PIPELINE DATASIZE ROUND TEST: one test against one server; its rows go
-# to DATA and its TEST=rps/p99 summary to LINE[SERVER].
+# bench_one SERVER PIPELINE DATASIZE ROUND TEST: one test against one server; its rows go to
+# DATA and its TEST=rps/p99 summary to LINE[SERVER].
 declare -A LINE=()
 bench_one() {
-    local server=$1 port=$2 pid=$3 pipeline=$4 datasize=$5 round=$6 test=$7 requests row
+    local server=$1 pipeline=$2 datasize=$3 round=$4 test=$5 port pid requests row
+    server_of "$server"
     requests=${N["$pipeline $datasize $test"]}
     run_benchmark "$server" "$port" "$pid" "$requests" "$pipeline" "$datasize" "$test"
     while IFS= read -r row; do
@@ -360,11 +368,7 @@ bench() {
     LINE=([shoal]="" [redis]="")
     for test in "${TEST_LIST[@]}"; do
         for side in "$first" "$second"; do
-            if [[ $side == shoal ]]; then
-                bench_one shoal "$SHOAL_PORT" "$SHOAL_PID" "$pipeline" "$datasize" "$round" "$test"
-            else
-                bench_one redis "$REDIS_PORT" "$REDIS_PID" "$pipeline" "$datasize" "$round" "$test"
-            fi
+            bench_one "$side" "$pipeline" "$datasize" "$round" "$test"
         done
     done
     for side in "$first" "$second"; do
