@@ -199,12 +199,7 @@ fn a_replica_serves_reads_after_readonly_and_redirects_without_it() {
     let acked: i64 = redis::cmd("WAIT").arg(1).arg(5000).query(&mut pc).unwrap();
     assert_eq!(acked, 1);
 
-    let mut raw = support::Raw {
-        s: std::net::TcpStream::connect(("127.0.0.1", c.nodes[r].port)).unwrap(),
-    };
-    raw.s
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    let mut raw = support::Raw::connect(c.nodes[r].port);
     let s = slot("{r}key");
     raw.expect(
         &["GET", "{r}key"],
@@ -416,14 +411,10 @@ fn a_moved_slot_is_served_by_its_new_owner_at_once_and_handed_off_with_ask() {
     let (a, b) = (0, 1);
     let key = format!("{{{}}}k", tag_on(&c, a));
     let s = slot(&key).to_string();
-    let raw = |i: usize| {
-        let r = support::Raw {
-            s: std::net::TcpStream::connect(("127.0.0.1", c.nodes[i].port)).unwrap(),
-        };
-        r.s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        r
-    };
-    let mut conns = [raw(a), raw(b)];
+    let mut conns = [
+        support::Raw::connect(c.nodes[a].port),
+        support::Raw::connect(c.nodes[b].port),
+    ];
     let ids = [c.id(a), c.id(b)];
     let addrs = [c.nodes[a].addr(), c.nodes[b].addr()];
     let redirect = if support::against_redis() {

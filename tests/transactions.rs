@@ -253,10 +253,7 @@ fn watch_race_between_clients_loses_no_increment() {
     let handles: Vec<_> = (0..CLIENTS)
         .map(|_| {
             std::thread::spawn(move || {
-                let mut c = support::Raw {
-                    s: std::net::TcpStream::connect(("127.0.0.1", port)).unwrap(),
-                };
-                c.s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                let mut c = support::Raw::connect(port);
                 let mut retries = 0u64;
                 for _ in 0..INCREMENTS {
                     loop {
@@ -293,10 +290,7 @@ fn exec_is_atomic_for_concurrent_readers() {
     let reader = {
         let stop = stop.clone();
         std::thread::spawn(move || {
-            let mut c = support::Raw {
-                s: std::net::TcpStream::connect(("127.0.0.1", port)).unwrap(),
-            };
-            c.s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            let mut c = support::Raw::connect(port);
             let mut reads = 0;
             while !stop.load(Ordering::Relaxed) && reads < 100_000 {
                 let r = c.call(&["MGET", "x", "{other}y"]);

@@ -144,10 +144,7 @@ impl Server {
 
     /// A raw TCP connection with a read timeout, for byte-exact protocol checks.
     pub fn raw(&self) -> Raw {
-        let s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        s.set_nodelay(true).unwrap();
-        Raw { s }
+        Raw::connect(self.port)
     }
 
     /// Runs `redis-cli -p PORT args...` and returns its output.
@@ -296,6 +293,14 @@ pub struct Raw {
 }
 
 impl Raw {
+    /// A connection to 127.0.0.1:`port` with a 10 s read timeout and TCP_NODELAY.
+    pub fn connect(port: u16) -> Raw {
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.set_nodelay(true).unwrap();
+        Raw { s }
+    }
+
     pub fn send(&mut self, bytes: &[u8]) {
         self.s.write_all(bytes).unwrap();
     }
